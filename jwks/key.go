@@ -1,0 +1,272 @@
+package jwks
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"log/slog"
+	"math/big"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// Key is a private signing key with its algorithm and key ID. The private
+// part never leaves it: formatting, logging and JSON marshalling show only the
+// key ID and algorithm.
+//
+// A Key is immutable and safe for concurrent use.
+type Key struct {
+	signer     crypto.Signer
+	pub        crypto.PublicKey
+	alg        Algorithm
+	kid        string
+	opts       crypto.SignerOpts
+	ecSize     int  // ES*: bytes of R and of S
+	exportable bool // the private key is in this process (parsed or generated)
+	jwk        []byte
+}
+
+// KeyConfig holds the optional settings for loading or wrapping a key.
+type KeyConfig struct {
+	// Algorithm is the JWS algorithm the key signs with. Zero derives it from
+	// the key: RS256 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA
+	// for Ed25519. A value that does not fit the key is ErrAlgorithmMismatch.
+	Algorithm Algorithm
+	// KeyID is the "kid" published and put in token headers. Zero uses the
+	// RFC 7638 JWK thumbprint (base64url of SHA-256), which every replica
+	// computes alike.
+	KeyID string
+}
+
+// ContextSigner is a [crypto.Signer] whose signing may do I/O, such as a key
+// held in a cloud KMS or a network HSM. When a Key wraps one, [Key.Sign] calls
+// SignContext with the caller's context instead of Sign.
+type ContextSigner interface {
+	crypto.Signer
+	SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error)
+}
+
+// KeySource yields the key to sign with now. *[Key] (always itself) and
+// *[Ring] (the active key of its schedule) implement it.
+type KeySource interface {
+	SigningKey() (*Key, error)
+}
+
+var (
+	_ KeySource      = (*Key)(nil)
+	_ fmt.Formatter  = (*Key)(nil)
+	_ slog.LogValuer = (*Key)(nil)
+)
+
+// NewKey wraps any crypto.Signer — an in-memory key or one held in a KMS or
+// HSM — as a signing Key. It checks the public key and the algorithm, then
+// signs and verifies a probe (a self-test), so a misconfigured signer fails
+// here rather than at the first token. The probe goes through ctx when s is a
+// [ContextSigner].
+//
+// Errors wrap ErrUnsupportedKey, ErrWeakKey, ErrAlgorithmMismatch or
+// ErrInvalidKey.
+func NewKey(ctx context.Context, s crypto.Signer, cfg KeyConfig) (*Key, error) {
+	if s == nil {
+		return nil, fmt.Errorf("jwks: nil signer: %w", ErrNoKey)
+	}
+	exportable := false
+	switch p := s.(type) {
+	case *rsa.PrivateKey:
+		if err := p.Validate(); err != nil {
+			return nil, fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
+		}
+		p.Precompute()
+		exportable = true
+	case *ecdsa.PrivateKey, ed25519.PrivateKey:
+		exportable = true
+	case *ed25519.PrivateKey:
+		s = *p
+		exportable = true
+	}
+	return newKey(ctx, s, cfg, exportable)
+}
+
+func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool) (*Key, error) {
+	pub := s.Public()
+	if pp, ok := pub.(*ed25519.PublicKey); ok {
+		pub = *pp
+	}
+	alg := cfg.Algorithm
+	if alg == "" {
+		var err error
+		if alg, err = defaultAlgorithm(pub); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkKey(pub, alg); err != nil {
+		return nil, err
+	}
+	info := algs[alg]
+	k := &Key{signer: s, pub: pub, alg: alg, exportable: exportable, ecSize: info.size}
+	switch {
+	case info.pss:
+		k.opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}
+	case info.kty == "OKP":
+		k.opts = crypto.Hash(0)
+	default:
+		k.opts = info.hash
+	}
+	tp, err := thumbprint(pub)
+	if err != nil {
+		return nil, err
+	}
+	k.kid = cfg.KeyID
+	if k.kid == "" {
+		k.kid = tp
+	}
+	k.jwk, err = marshalPublicJWK(pub, k.kid, alg)
+	if err != nil {
+		return nil, err
+	}
+	// Self-test: a signer that cannot produce a signature its own public key
+	// verifies is refused now.
+	probe := []byte("pkjwt self-test probe")
+	sig, err := k.Sign(ctx, probe)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: self-test signature failed: %v: %w", err, ErrInvalidKey)
+	}
+	if err := VerifySignature(pub, alg, probe, sig); err != nil {
+		return nil, fmt.Errorf("jwks: self-test signature does not verify with the public key: %w", ErrInvalidKey)
+	}
+	return k, nil
+}
+
+// SigningKey returns k itself, so that a single Key serves as a [KeySource].
+func (k *Key) SigningKey() (*Key, error) { return k, nil }
+
+// KeyID returns the key's "kid".
+func (k *Key) KeyID() string { return k.kid }
+
+// Algorithm returns the JWS algorithm the key signs with.
+func (k *Key) Algorithm() Algorithm { return k.alg }
+
+// Public returns the public half: *rsa.PublicKey, *ecdsa.PublicKey or
+// ed25519.PublicKey.
+func (k *Key) Public() crypto.PublicKey { return k.pub }
+
+// PublicJWK returns the public half as a go-jose JWK with kid, alg and use
+// "sig" set.
+func (k *Key) PublicJWK() jose.JSONWebKey {
+	return jose.JSONWebKey{Key: k.pub, KeyID: k.kid, Algorithm: string(k.alg), Use: "sig"}
+}
+
+// PublicJWKJSON returns the public JWK as JSON, with only the public members.
+func (k *Key) PublicJWKJSON() []byte { return append([]byte(nil), k.jwk...) }
+
+// Sign returns the JWS signature (RFC 7515 §5.1) over signingInput, the ASCII
+// "BASE64URL(header).BASE64URL(payload)". It hashes the input with the
+// algorithm's hash, signs, and for ECDSA converts the signer's ASN.1 DER
+// output to the fixed-length R||S form of RFC 7518 §3.4. RSA-PSS uses a salt
+// as long as the hash. ctx is passed to a [ContextSigner] and checked before
+// signing otherwise.
+func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	msg := signingInput
+	if h := k.opts.HashFunc(); h != 0 {
+		hh := h.New()
+		hh.Write(signingInput)
+		msg = hh.Sum(nil)
+	}
+	var sig []byte
+	var err error
+	if cs, ok := k.signer.(ContextSigner); ok {
+		sig, err = cs.SignContext(ctx, msg, k.opts)
+	} else {
+		sig, err = k.signer.Sign(rand.Reader, msg, k.opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if k.ecSize > 0 {
+		return derToRS(sig, k.ecSize)
+	}
+	return sig, nil
+}
+
+// derToRS converts an ASN.1 DER ECDSA signature to R||S of size bytes each.
+func derToRS(der []byte, size int) ([]byte, error) {
+	var s struct{ R, S *big.Int }
+	rest, err := asn1Unmarshal(der, &s)
+	if err != nil || len(rest) != 0 || s.R == nil || s.S == nil || s.R.Sign() <= 0 || s.S.Sign() <= 0 {
+		return nil, fmt.Errorf("jwks: signer returned a malformed ECDSA signature: %w", ErrInvalidKey)
+	}
+	if (s.R.BitLen()+7)/8 > size || (s.S.BitLen()+7)/8 > size {
+		return nil, fmt.Errorf("jwks: signer returned an oversized ECDSA signature: %w", ErrInvalidKey)
+	}
+	out := make([]byte, 2*size)
+	s.R.FillBytes(out[:size])
+	s.S.FillBytes(out[size:])
+	return out, nil
+}
+
+// PrivatePEM returns the private key as a PKCS#8 "PRIVATE KEY" PEM block, for
+// tools that create keys (see examples/keygen). It fails with
+// ErrNotExportable for a key wrapped from an external crypto.Signer. The
+// result is secret: never log it.
+func (k *Key) PrivatePEM() ([]byte, error) {
+	if !k.exportable {
+		return nil, fmt.Errorf("jwks: key %s is held by an external signer: %w", k.kid, ErrNotExportable)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k.signer)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: key %s: %v: %w", k.kid, err, ErrNotExportable)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
+// PublicPEM returns the public key as a PKIX "PUBLIC KEY" PEM block.
+func (k *Key) PublicPEM() []byte {
+	der, err := x509.MarshalPKIXPublicKey(k.pub)
+	if err != nil {
+		// Every public key type a Key can hold marshals.
+		panic("jwks: marshal public key: " + err.Error())
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// String returns a redacted description: the key ID and algorithm only.
+func (k *Key) String() string {
+	if k == nil {
+		return "jwks.Key(nil)"
+	}
+	return fmt.Sprintf("jwks.Key{kid: %q, alg: %s}", k.kid, k.alg)
+}
+
+// GoString returns the same redacted description as String.
+func (k *Key) GoString() string { return k.String() }
+
+// Format writes the redacted description for every verb, so that %v, %+v,
+// %#v and %s never reach the private key.
+func (k *Key) Format(f fmt.State, _ rune) { fmt.Fprint(f, k.String()) }
+
+// LogValue returns the key ID and algorithm only.
+func (k *Key) LogValue() slog.Value {
+	if k == nil {
+		return slog.StringValue("<nil>")
+	}
+	return slog.GroupValue(slog.String("kid", k.kid), slog.String("alg", string(k.alg)))
+}
+
+// MarshalJSON writes {"kid":…,"alg":…} and nothing of the private key. To
+// publish the public key use [Key.PublicJWKJSON] or a [Set].
+func (k *Key) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		KeyID     string    `json:"kid"`
+		Algorithm Algorithm `json:"alg"`
+	}{k.kid, k.alg})
+}

@@ -1,0 +1,247 @@
+package jwks
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/go-jose/go-jose/v4"
+)
+
+// maxKeyInput bounds every key input; the largest accepted key (RSA 8192 as
+// PEM or JWK) is well below it.
+const maxKeyInput = 64 << 10
+
+// ParsePEM parses a private key from PEM: PKCS#8 ("PRIVATE KEY"), PKCS#1
+// ("RSA PRIVATE KEY") or SEC1 ("EC PRIVATE KEY"). Exactly one key block must
+// be present; text outside blocks is ignored. RSA keys are validated and
+// precomputed once here.
+//
+// Errors wrap ErrNoKey, ErrMalformedKey, ErrEncryptedKey, ErrMultipleKeys,
+// ErrNotPrivateKey, ErrWeakKey, ErrUnsupportedKey, ErrAlgorithmMismatch or
+// ErrInvalidKey, and never contain key bytes.
+func ParsePEM(data []byte, cfg KeyConfig) (*Key, error) {
+	if len(data) > maxKeyInput {
+		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(data), maxKeyInput, ErrMalformedKey)
+	}
+	var found *pem.Block
+	rest := data
+	for {
+		var blk *pem.Block
+		blk, rest = pem.Decode(rest)
+		if blk == nil {
+			break
+		}
+		if found != nil {
+			return nil, fmt.Errorf("jwks: found a second PEM block %q after %q; give exactly one private key: %w", shortLabel(blk.Type), shortLabel(found.Type), ErrMultipleKeys)
+		}
+		found = blk
+	}
+	if found == nil {
+		return nil, fmt.Errorf("jwks: no PEM block found; expected -----BEGIN PRIVATE KEY-----: %w", ErrNoKey)
+	}
+	if _, ok := found.Headers["Proc-Type"]; ok || found.Type == "ENCRYPTED PRIVATE KEY" {
+		return nil, fmt.Errorf("jwks: PEM block %q is encrypted; decrypt it first (openssl pkey -in key.pem -out plain.pem): %w", shortLabel(found.Type), ErrEncryptedKey)
+	}
+	signer, err := parseDER(found.Type, found.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	return NewKey(context.Background(), signer, cfg)
+}
+
+func parseDER(label string, der []byte) (crypto.Signer, error) {
+	switch label {
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(der)
+		if err != nil {
+			if what := unsupportedPKCS8(der); what != "" {
+				return nil, fmt.Errorf("jwks: PKCS#8 key is %s; use RSA, P-256, P-384, P-521 or Ed25519: %w", what, ErrUnsupportedKey)
+			}
+			return nil, fmt.Errorf("jwks: PKCS#8 private key does not parse: %w", ErrMalformedKey)
+		}
+		s, ok := k.(crypto.Signer)
+		if !ok {
+			return nil, fmt.Errorf("jwks: PKCS#8 key of type %T: %w", k, ErrUnsupportedKey)
+		}
+		return s, nil
+	case "RSA PRIVATE KEY":
+		k, err := x509.ParsePKCS1PrivateKey(der)
+		if err != nil {
+			return nil, fmt.Errorf("jwks: PKCS#1 RSA private key does not parse: %w", ErrMalformedKey)
+		}
+		return k, nil
+	case "EC PRIVATE KEY":
+		k, err := x509.ParseECPrivateKey(der)
+		if err != nil {
+			if unsupportedSEC1(der) {
+				return nil, fmt.Errorf("jwks: SEC1 EC key on a curve other than P-256, P-384 or P-521: %w", ErrUnsupportedKey)
+			}
+			return nil, fmt.Errorf("jwks: SEC1 EC private key does not parse: %w", ErrMalformedKey)
+		}
+		return k, nil
+	case "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE", "EC PUBLIC KEY":
+		return nil, fmt.Errorf("jwks: found a %q PEM block, but a private key is needed (-----BEGIN PRIVATE KEY-----): %w", label, ErrNotPrivateKey)
+	case "ENCRYPTED PRIVATE KEY":
+		return nil, fmt.Errorf("jwks: PEM block is encrypted: %w", ErrEncryptedKey)
+	}
+	return nil, fmt.Errorf("jwks: found a %q PEM block; expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY: %w", shortLabel(label), ErrNoKey)
+}
+
+func shortLabel(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
+
+// ParseBase64PEM parses a private key from a base64-encoded PEM, as the
+// provider guides produce it: `openssl genpkey … | openssl base64` (wrapped
+// at 64 columns) or `base64 < key.pem` (one line). Line breaks (LF or CRLF),
+// surrounding white space and a trailing newline are tolerated; standard and
+// URL-safe alphabets, padded or not, are accepted. A plain PEM is accepted
+// too. Errors are those of [ParsePEM].
+func ParseBase64PEM(s string, cfg KeyConfig) (*Key, error) {
+	if len(s) > maxKeyInput*2 {
+		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(s), maxKeyInput*2, ErrMalformedKey)
+	}
+	trimmed := strings.TrimSpace(s)
+	if trimmed == "" {
+		return nil, fmt.Errorf("jwks: empty base64 PEM: %w", ErrNoKey)
+	}
+	if strings.HasPrefix(trimmed, "-----BEGIN") {
+		return ParsePEM([]byte(trimmed), cfg)
+	}
+	compact := strings.Map(func(r rune) rune {
+		switch r {
+		case '\n', '\r', ' ', '\t':
+			return -1
+		}
+		return r
+	}, trimmed)
+	compact = strings.TrimRight(compact, "=")
+	compact = strings.NewReplacer("-", "+", "_", "/").Replace(compact)
+	raw, err := base64.RawStdEncoding.DecodeString(compact)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: the value is not base64 of a PEM (bad base64 near byte %d); produce it with `openssl base64 < key.pem`: %w", base64Offset(err), ErrMalformedKey)
+	}
+	if !bytes.Contains(raw, []byte("-----BEGIN")) {
+		return nil, fmt.Errorf("jwks: the base64 value does not decode to a PEM block; expected base64 of -----BEGIN PRIVATE KEY-----: %w", ErrNoKey)
+	}
+	return ParsePEM(raw, cfg)
+}
+
+func base64Offset(err error) int64 {
+	if e, ok := err.(base64.CorruptInputError); ok {
+		return int64(e)
+	}
+	return -1
+}
+
+// LoadPEMEnv reads the environment variable name, which holds a base64 PEM
+// (see [ParseBase64PEM]) or a plain PEM, and parses the private key. An unset
+// or empty variable wraps ErrNoKey; the message names the variable, never its
+// value.
+func LoadPEMEnv(name string, cfg KeyConfig) (*Key, error) {
+	v, ok := os.LookupEnv(name)
+	if !ok || strings.TrimSpace(v) == "" {
+		return nil, fmt.Errorf("jwks: environment variable %s is not set or empty; set it to the base64 of a PEM private key: %w", name, ErrNoKey)
+	}
+	k, err := ParseBase64PEM(v, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: environment variable %s: %w", name, err)
+	}
+	return k, nil
+}
+
+// LoadPEMFile reads a PEM private key from the file at path. Errors are those
+// of [ParsePEM] and of reading the file.
+func LoadPEMFile(path string, cfg KeyConfig) (*Key, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: %w", err)
+	}
+	defer f.Close()
+	b := make([]byte, maxKeyInput+1)
+	n, _ := f.Read(b)
+	for n < len(b) {
+		m, err := f.Read(b[n:])
+		n += m
+		if err != nil || m == 0 {
+			break
+		}
+	}
+	k, err := ParsePEM(b[:n], cfg)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: file %s: %w", path, err)
+	}
+	return k, nil
+}
+
+// ParseJWK parses a private key from a JWK (RFC 7517): RSA with d, p, q and
+// the CRT members, EC with d, or OKP Ed25519 with d. When cfg leaves them
+// zero, the JWK's own "alg" and "kid" are used. A public JWK wraps
+// ErrNotPrivateKey; a symmetric ("oct") key wraps ErrUnsupportedKey. Other
+// errors are those of [ParsePEM].
+func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
+	if len(data) > maxKeyInput {
+		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(data), maxKeyInput, ErrMalformedKey)
+	}
+	var head struct {
+		Kty string `json:"kty"`
+		Crv string `json:"crv"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("jwks: JWK is not a JSON object: %w", ErrMalformedKey)
+	}
+	switch head.Kty {
+	case "RSA", "EC", "OKP":
+	case "oct":
+		return nil, fmt.Errorf("jwks: JWK of kty \"oct\" is a symmetric key; use an RSA, EC or OKP key: %w", ErrUnsupportedKey)
+	case "":
+		return nil, fmt.Errorf("jwks: JWK has no kty: %w", ErrMalformedKey)
+	default:
+		return nil, fmt.Errorf("jwks: JWK of kty %q: %w", shortLabel(head.Kty), ErrUnsupportedKey)
+	}
+	if head.Kty == "EC" && head.Crv != "P-256" && head.Crv != "P-384" && head.Crv != "P-521" {
+		return nil, fmt.Errorf("jwks: JWK on curve %q; use P-256, P-384 or P-521: %w", shortLabel(head.Crv), ErrUnsupportedKey)
+	}
+	if head.Kty == "OKP" && head.Crv != "Ed25519" {
+		return nil, fmt.Errorf("jwks: OKP JWK on curve %q; only Ed25519 signs: %w", shortLabel(head.Crv), ErrUnsupportedKey)
+	}
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(data); err != nil {
+		return nil, fmt.Errorf("jwks: JWK does not parse (%v): %w", err, ErrMalformedKey)
+	}
+	if jwk.IsPublic() {
+		return nil, fmt.Errorf("jwks: the JWK is public (no \"d\"); a private key is needed: %w", ErrNotPrivateKey)
+	}
+	if cfg.Algorithm == "" && jwk.Algorithm != "" {
+		cfg.Algorithm = Algorithm(jwk.Algorithm)
+	}
+	if cfg.KeyID == "" {
+		cfg.KeyID = jwk.KeyID
+	}
+	var signer crypto.Signer
+	switch k := jwk.Key.(type) {
+	case *rsa.PrivateKey:
+		signer = k
+	case *ecdsa.PrivateKey:
+		signer = k
+	case ed25519.PrivateKey:
+		signer = k
+	default:
+		return nil, fmt.Errorf("jwks: JWK key of type %T: %w", jwk.Key, ErrUnsupportedKey)
+	}
+	return NewKey(context.Background(), signer, cfg)
+}
