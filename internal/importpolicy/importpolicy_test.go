@@ -105,7 +105,7 @@ func TestImportDirection(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("package %s is not in the import policy table of deps_test.go", from)
+			t.Errorf("package %s is not in the import policy table of internal/importpolicy", from)
 			continue
 		}
 		n++
@@ -129,7 +129,7 @@ func TestImportDirection(t *testing.T) {
 				}
 			}
 			if !ok {
-				t.Errorf("%s imports %s: not allowed by ARCHITECTURE.md (see the table in deps_test.go)", from, target)
+				t.Errorf("%s imports %s: not allowed by ARCHITECTURE.md (see the table in internal/importpolicy)", from, target)
 			}
 		}
 	}
