@@ -21,7 +21,7 @@ func TestRun(t *testing.T) {
 		t.Run(alg, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "key.pem")
 			var stdout, stderr bytes.Buffer
-			if err := run([]string{"-alg", alg, "-out", out, "-env", "MY_KEY"}, &stdout, &stderr); err != nil {
+			if err := run(t.Context(), []string{"-alg", alg, "-out", out, "-env", "MY_KEY"}, &stdout, &stderr); err != nil {
 				t.Fatalf("run(-alg %s) error = %v, stderr %s", alg, err, stderr.String())
 			}
 			var envValue, jwksLine string
@@ -66,7 +66,7 @@ func TestRun(t *testing.T) {
 				t.Errorf("-out file holds a different key (err %v)", err)
 			}
 			// A second run must not overwrite the file.
-			if err := run([]string{"-alg", alg, "-out", out}, &stdout, &stderr); err == nil {
+			if err := run(t.Context(), []string{"-alg", alg, "-out", out}, &stdout, &stderr); err == nil {
 				t.Error("second run with the same -out succeeded; want an error instead of overwriting a key")
 			}
 		})
@@ -76,14 +76,14 @@ func TestRun(t *testing.T) {
 func TestRunErrors(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
-	if err := run([]string{"-h"}, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) {
+	if err := run(t.Context(), []string{"-h"}, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) {
 		t.Errorf("run(-h) error = %v, want flag.ErrHelp", err)
 	}
 	if !strings.Contains(stderr.String(), "-alg") {
 		t.Errorf("-h output lacks the flags: %q", stderr.String())
 	}
 	for _, args := range [][]string{{"-alg", "HS256"}, {"-alg", "RS256", "-bits", "1024"}, {"extra"}} {
-		if err := run(args, &stdout, &stderr); err == nil {
+		if err := run(t.Context(), args, &stdout, &stderr); err == nil {
 			t.Errorf("run(%q) error = nil, want an error", args)
 		}
 	}
