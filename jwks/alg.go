@@ -74,8 +74,14 @@ func IsSymmetricOrNone(name string) bool {
 func defaultAlgorithm(pub crypto.PublicKey) (Algorithm, error) {
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
+		if p == nil || p.N == nil {
+			return "", fmt.Errorf("jwks: RSA public key without a modulus: %w", ErrInvalidKey)
+		}
 		return RS256, nil
 	case *ecdsa.PublicKey:
+		if p == nil || p.Curve == nil {
+			return "", fmt.Errorf("jwks: ECDSA public key without a curve: %w", ErrInvalidKey)
+		}
 		switch p.Curve {
 		case elliptic.P256():
 			return ES256, nil
@@ -100,6 +106,9 @@ func checkKey(pub crypto.PublicKey, alg Algorithm) error {
 	if !ok {
 		return fmt.Errorf("jwks: algorithm %q is not supported; use one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA: %w", alg, ErrAlgorithmMismatch)
 	}
+	if _, err := defaultAlgorithm(pub); err != nil {
+		return err
+	}
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		if bits := p.N.BitLen(); bits < MinRSABits {
@@ -112,9 +121,6 @@ func checkKey(pub crypto.PublicKey, alg Algorithm) error {
 			return fmt.Errorf("jwks: algorithm %s does not fit an RSA key; use RS256 or PS256: %w", alg, ErrAlgorithmMismatch)
 		}
 	case *ecdsa.PublicKey:
-		if _, err := defaultAlgorithm(p); err != nil {
-			return err
-		}
 		if info.kty != "EC" {
 			return fmt.Errorf("jwks: algorithm %s does not fit an EC key on %s: %w", alg, p.Curve.Params().Name, ErrAlgorithmMismatch)
 		}

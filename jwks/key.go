@@ -23,7 +23,10 @@ import (
 //
 // A Key is immutable and safe for concurrent use.
 type Key struct {
-	signer     crypto.Signer
+	// signer is behind a pointer so that formatting a Key value (not a
+	// pointer, which has no Format method) prints an address, never key
+	// material: fmt prints nested pointers as addresses.
+	signer     *signerBox
 	pub        crypto.PublicKey
 	alg        Algorithm
 	kid        string
@@ -32,6 +35,9 @@ type Key struct {
 	exportable bool // the private key is in this process (parsed or generated)
 	jwk        []byte
 }
+
+// signerBox holds the private key or external signer.
+type signerBox struct{ s crypto.Signer }
 
 // KeyConfig holds the optional settings for loading or wrapping a key.
 type KeyConfig struct {
@@ -80,24 +86,97 @@ func NewKey(ctx context.Context, s crypto.Signer, cfg KeyConfig) (*Key, error) {
 	exportable := false
 	switch p := s.(type) {
 	case *rsa.PrivateKey:
-		if err := p.Validate(); err != nil {
-			return nil, fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
+		cp, err := copyRSA(p)
+		if err != nil {
+			return nil, err
 		}
-		p.Precompute()
-		exportable = true
-	case *ecdsa.PrivateKey, ed25519.PrivateKey:
-		exportable = true
+		s, exportable = cp, true
+	case *ecdsa.PrivateKey:
+		cp, err := copyECDSA(p)
+		if err != nil {
+			return nil, err
+		}
+		s, exportable = cp, true
+	case ed25519.PrivateKey:
+		if len(p) != ed25519.PrivateKeySize {
+			return nil, fmt.Errorf("jwks: Ed25519 private key of %d bytes, want %d: %w", len(p), ed25519.PrivateKeySize, ErrInvalidKey)
+		}
+		s, exportable = append(ed25519.PrivateKey(nil), p...), true
 	case *ed25519.PrivateKey:
-		s = *p
-		exportable = true
+		if p == nil || len(*p) != ed25519.PrivateKeySize {
+			return nil, fmt.Errorf("jwks: Ed25519 private key of the wrong size: %w", ErrInvalidKey)
+		}
+		s, exportable = append(ed25519.PrivateKey(nil), (*p)...), true
 	}
 	return newKey(ctx, s, cfg, exportable)
 }
 
+// copyRSA checks an in-memory RSA key, then returns a private, precomputed
+// copy, so that neither a later change by the caller nor a concurrent use of
+// the caller's key affects the Key.
+func copyRSA(p *rsa.PrivateKey) (*rsa.PrivateKey, error) {
+	if p == nil || p.N == nil || p.D == nil {
+		return nil, fmt.Errorf("jwks: RSA private key is missing components: %w", ErrInvalidKey)
+	}
+	if bits := p.N.BitLen(); bits < MinRSABits {
+		return nil, fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, MinRSABits, ErrWeakKey)
+	} else if bits > MaxRSABits {
+		return nil, fmt.Errorf("jwks: RSA key of %d bits; at most %d bits are accepted: %w", bits, MaxRSABits, ErrUnsupportedKey)
+	}
+	if len(p.Primes) != 2 {
+		return nil, fmt.Errorf("jwks: RSA key with %d primes; only two-prime keys are accepted: %w", len(p.Primes), ErrUnsupportedKey)
+	}
+	cp := &rsa.PrivateKey{
+		PublicKey: rsa.PublicKey{N: new(big.Int).Set(p.N), E: p.E},
+		D:         new(big.Int).Set(p.D),
+	}
+	for _, q := range p.Primes {
+		if q == nil {
+			return nil, fmt.Errorf("jwks: RSA private key is missing a prime: %w", ErrInvalidKey)
+		}
+		cp.Primes = append(cp.Primes, new(big.Int).Set(q))
+	}
+	// Precompute once here: an RSA key that is not precomputed signs 1.2-1.7x
+	// slower. Validate then checks the components against each other.
+	cp.Precompute()
+	if err := cp.Validate(); err != nil {
+		return nil, fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
+	}
+	return cp, nil
+}
+
+// copyECDSA returns a private copy of an in-memory ECDSA key, rebuilt from
+// its scalar, after checking that the curve is one this package uses and that
+// the public point belongs to the scalar.
+func copyECDSA(p *ecdsa.PrivateKey) (*ecdsa.PrivateKey, error) {
+	if p == nil || p.Curve == nil || p.D == nil || p.X == nil || p.Y == nil {
+		return nil, fmt.Errorf("jwks: ECDSA private key is missing components: %w", ErrInvalidKey)
+	}
+	if _, err := defaultAlgorithm(&p.PublicKey); err != nil {
+		return nil, err
+	}
+	raw, err := p.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("jwks: ECDSA private key is inconsistent: %w", ErrInvalidKey)
+	}
+	cp, err := ecdsa.ParseRawPrivateKey(p.Curve, raw)
+	clear(raw)
+	if err != nil || cp.X.Cmp(p.X) != 0 || cp.Y.Cmp(p.Y) != 0 {
+		return nil, fmt.Errorf("jwks: ECDSA private key is inconsistent: %w", ErrInvalidKey)
+	}
+	return cp, nil
+}
+
 func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool) (*Key, error) {
 	pub := s.Public()
-	if pp, ok := pub.(*ed25519.PublicKey); ok {
+	switch pp := pub.(type) {
+	case *ed25519.PublicKey:
+		if pp == nil {
+			return nil, fmt.Errorf("jwks: signer has a nil public key: %w", ErrInvalidKey)
+		}
 		pub = *pp
+	case nil:
+		return nil, fmt.Errorf("jwks: signer has no public key: %w", ErrInvalidKey)
 	}
 	alg := cfg.Algorithm
 	if alg == "" {
@@ -110,7 +189,7 @@ func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool
 		return nil, err
 	}
 	info := algs[alg]
-	k := &Key{signer: s, pub: pub, alg: alg, exportable: exportable, ecSize: info.size}
+	k := &Key{signer: &signerBox{s}, pub: pub, alg: alg, exportable: exportable, ecSize: info.size}
 	switch {
 	case info.pss:
 		k.opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}
@@ -136,7 +215,10 @@ func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool
 	probe := []byte("pkjwt self-test probe")
 	sig, err := k.Sign(ctx, probe)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: self-test signature failed: %v: %w", err, ErrInvalidKey)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("jwks: self-test signature for key %s: %w", k.kid, ctxErr)
+		}
+		return nil, fmt.Errorf("jwks: self-test signature for key %s failed (%v): %w", k.kid, err, ErrInvalidKey)
 	}
 	if err := VerifySignature(pub, alg, probe, sig); err != nil {
 		return nil, fmt.Errorf("jwks: self-test signature does not verify with the public key: %w", ErrInvalidKey)
@@ -174,7 +256,7 @@ func (k *Key) PublicJWKJSON() []byte { return append([]byte(nil), k.jwk...) }
 // signing otherwise.
 func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("jwks: sign with key %s: %w", k.kid, err)
 	}
 	msg := signingInput
 	if h := k.opts.HashFunc(); h != 0 {
@@ -184,13 +266,15 @@ func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	}
 	var sig []byte
 	var err error
-	if cs, ok := k.signer.(ContextSigner); ok {
+	if cs, ok := k.signer.s.(ContextSigner); ok {
 		sig, err = cs.SignContext(ctx, msg, k.opts)
 	} else {
-		sig, err = k.signer.Sign(rand.Reader, msg, k.opts)
+		sig, err = k.signer.s.Sign(rand.Reader, msg, k.opts)
 	}
 	if err != nil {
-		return nil, err
+		// The signer's own error (a KMS error, a context error) is wrapped
+		// so that callers can inspect it; it carries no key material.
+		return nil, fmt.Errorf("jwks: sign with key %s: %w", k.kid, err)
 	}
 	if k.ecSize > 0 {
 		return derToRS(sig, k.ecSize)
@@ -222,7 +306,7 @@ func (k *Key) PrivatePEM() ([]byte, error) {
 	if !k.exportable {
 		return nil, fmt.Errorf("jwks: key %s is held by an external signer: %w", k.kid, ErrNotExportable)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(k.signer)
+	der, err := x509.MarshalPKCS8PrivateKey(k.signer.s)
 	if err != nil {
 		return nil, fmt.Errorf("jwks: key %s: %v: %w", k.kid, err, ErrNotExportable)
 	}

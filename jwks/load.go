@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -68,6 +69,9 @@ func parseDER(label string, der []byte) (crypto.Signer, error) {
 			if what := unsupportedPKCS8(der); what != "" {
 				return nil, fmt.Errorf("jwks: PKCS#8 key is %s; use RSA, P-256, P-384, P-521 or Ed25519: %w", what, ErrUnsupportedKey)
 			}
+			if err := classifyRSA(pkcs8RSA(der)); err != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("jwks: PKCS#8 private key does not parse: %w", ErrMalformedKey)
 		}
 		s, ok := k.(crypto.Signer)
@@ -78,6 +82,9 @@ func parseDER(label string, der []byte) (crypto.Signer, error) {
 	case "RSA PRIVATE KEY":
 		k, err := x509.ParsePKCS1PrivateKey(der)
 		if err != nil {
+			if err := classifyRSA(der); err != nil {
+				return nil, err
+			}
 			return nil, fmt.Errorf("jwks: PKCS#1 RSA private key does not parse: %w", ErrMalformedKey)
 		}
 		return k, nil
@@ -172,16 +179,12 @@ func LoadPEMFile(path string, cfg KeyConfig) (*Key, error) {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}
 	defer f.Close()
-	b := make([]byte, maxKeyInput+1)
-	n, _ := f.Read(b)
-	for n < len(b) {
-		m, err := f.Read(b[n:])
-		n += m
-		if err != nil || m == 0 {
-			break
-		}
+	b, err := io.ReadAll(io.LimitReader(f, maxKeyInput+1))
+	if err != nil {
+		return nil, fmt.Errorf("jwks: read %s: %w", path, err)
 	}
-	k, err := ParsePEM(b[:n], cfg)
+	k, err := ParsePEM(b, cfg)
+	clear(b)
 	if err != nil {
 		return nil, fmt.Errorf("jwks: file %s: %w", path, err)
 	}
@@ -222,6 +225,9 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(data); err != nil {
 		return nil, fmt.Errorf("jwks: JWK does not parse (%v): %w", err, ErrMalformedKey)
+	}
+	if jwk.Use != "" && jwk.Use != "sig" {
+		return nil, fmt.Errorf("jwks: JWK has \"use\" %q; a signing key needs \"sig\": %w", shortLabel(jwk.Use), ErrAlgorithmMismatch)
 	}
 	if jwk.IsPublic() {
 		return nil, fmt.Errorf("jwks: the JWK is public (no \"d\"); a private key is needed: %w", ErrNotPrivateKey)

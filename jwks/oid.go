@@ -3,6 +3,8 @@ package jwks
 import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"fmt"
+	"math/big"
 )
 
 // The standard library reports an unknown curve or algorithm only in an
@@ -57,4 +59,51 @@ func unsupportedSEC1(der []byte) bool {
 		return false
 	}
 	return len(k.NamedCurveOID) > 0 && !oidCurves[k.NamedCurveOID.String()]
+}
+
+// pkcs8RSA returns the PKCS#1 key inside a PKCS#8 structure for RSA, or nil.
+func pkcs8RSA(der []byte) []byte {
+	var p8 struct {
+		Version    int
+		Algo       pkix.AlgorithmIdentifier
+		PrivateKey []byte
+	}
+	if _, err := asn1.Unmarshal(der, &p8); err != nil || !p8.Algo.Algorithm.Equal(oidPublicKeyRSA) {
+		return nil
+	}
+	return p8.PrivateKey
+}
+
+// classifyRSA explains why the standard library refused a well-formed
+// PKCS#1 RSA key: too small (crypto/x509 refuses keys below 1024 bits by
+// itself), or components that do not fit together. It returns nil when der
+// is not a well-formed PKCS#1 structure, which is then malformed.
+func classifyRSA(der []byte) error {
+	if der == nil {
+		return nil
+	}
+	var k struct {
+		Version int
+		N       *big.Int
+		E       int
+		D       *big.Int
+		P       *big.Int
+		Q       *big.Int
+		Dp      *big.Int        `asn1:"optional"`
+		Dq      *big.Int        `asn1:"optional"`
+		Qinv    *big.Int        `asn1:"optional"`
+		Rest    []asn1.RawValue `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(der, &k); err != nil || k.N == nil || k.N.Sign() <= 0 {
+		return nil
+	}
+	if k.Version > 0 || len(k.Rest) > 0 {
+		return fmt.Errorf("jwks: multi-prime RSA key; only two-prime keys are accepted: %w", ErrUnsupportedKey)
+	}
+	if bits := k.N.BitLen(); bits < MinRSABits {
+		return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, MinRSABits, ErrWeakKey)
+	} else if bits > MaxRSABits {
+		return fmt.Errorf("jwks: RSA key of %d bits; at most %d bits are accepted: %w", bits, MaxRSABits, ErrUnsupportedKey)
+	}
+	return fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
 }

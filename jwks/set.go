@@ -18,6 +18,9 @@ type Set struct {
 	etag string
 }
 
+// emptySet is what a nil *Set publishes. It is never modified.
+var emptySet = NewSet()
+
 // SetSource yields the public set to publish now. *[Set] (itself) and
 // *[Ring] (its current snapshot) implement it.
 type SetSource interface {
@@ -27,7 +30,8 @@ type SetSource interface {
 var _ SetSource = (*Set)(nil)
 
 // NewSet returns the public set of keys, in the order given. Keys sharing a
-// key ID are published once (the first wins).
+// key ID are published once (the first wins); nil keys are skipped. A nil
+// *Set behaves as the empty set {"keys":[]}.
 func NewSet(keys ...*Key) *Set {
 	s := &Set{}
 	seen := map[string]bool{}
@@ -55,16 +59,28 @@ func NewSet(keys ...*Key) *Set {
 func (s *Set) PublicSet() *Set { return s }
 
 // JSON returns the set as {"keys":[…]} JSON. The slice is a copy.
-func (s *Set) JSON() []byte { return append([]byte(nil), s.json...) }
+func (s *Set) JSON() []byte { return append([]byte(nil), s.orEmpty().json...) }
+
+func (s *Set) orEmpty() *Set {
+	if s == nil {
+		return emptySet
+	}
+	return s
+}
 
 // MarshalJSON returns the same bytes as [Set.JSON].
 func (s *Set) MarshalJSON() ([]byte, error) { return s.JSON(), nil }
 
-// ETag returns a strong entity tag of the set's JSON, quoted.
-func (s *Set) ETag() string { return s.etag }
+// ETag returns a strong entity tag (RFC 9110 §8.8.3) of the set's JSON,
+// quoted: the same bytes always give the same tag, on every replica.
+func (s *Set) ETag() string { return s.orEmpty().etag }
+
+// Len returns the number of keys in the set.
+func (s *Set) Len() int { return len(s.orEmpty().keys) }
 
 // KeyIDs returns the key IDs in the set, in order.
 func (s *Set) KeyIDs() []string {
+	s = s.orEmpty()
 	out := make([]string, len(s.keys))
 	for i, k := range s.keys {
 		out[i] = k.kid
@@ -74,6 +90,7 @@ func (s *Set) KeyIDs() []string {
 
 // JSONWebKeySet returns the set as a go-jose value holding public keys only.
 func (s *Set) JSONWebKeySet() jose.JSONWebKeySet {
+	s = s.orEmpty()
 	out := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(s.keys))}
 	for i, k := range s.keys {
 		out.Keys[i] = k.PublicJWK()

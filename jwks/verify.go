@@ -25,6 +25,9 @@ func VerifySignature(pub crypto.PublicKey, alg Algorithm, signingInput, sig []by
 	if !ok {
 		return fmt.Errorf("jwks: algorithm %q: %w", alg, ErrAlgorithmMismatch)
 	}
+	if _, err := defaultAlgorithm(pub); err != nil {
+		return err
+	}
 	var digest []byte
 	if info.hash != 0 {
 		h := info.hash.New()
