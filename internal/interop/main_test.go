@@ -1,0 +1,235 @@
+package interop_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// requireEnv makes a missing Node.js an error instead of a skip (CI sets it).
+const requireEnv = "PKJWT_REQUIRE_INTEROP"
+
+// minNodeMajor is the oldest Node.js the suite runs on. oidc-provider 9
+// recommends 22 LTS and warns on 20, which works.
+const minNodeMajor = 20
+
+const (
+	startTimeout = 20 * time.Second
+	npmTimeout   = 3 * time.Minute
+	stopTimeout  = 5 * time.Second
+)
+
+// errNoNode marks a machine without a usable Node.js or npm: the suite skips
+// there unless PKJWT_REQUIRE_INTEROP=1.
+var errNoNode = errors.New("interop: node and npm not usable")
+
+// Set once by TestMain before any test runs, read-only afterwards.
+var (
+	// skipReason is non-empty when the suite cannot run here.
+	skipReason string
+	// env is the running provider setup.
+	env *interopEnv
+)
+
+// TestMain installs oidc-provider when needed, starts server.mjs with two
+// providers (strict and lenient audience rules) on free loopback ports, runs
+// the tests and stops the server. Afterwards it checks the providers' refusal
+// logs: no request the library made may have been refused as a replay.
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	e, err := setup()
+	if err != nil {
+		if errors.Is(err, errNoNode) && os.Getenv(requireEnv) != "1" {
+			skipReason = fmt.Sprintf("%v; install them to run the interop suite (apt-get install nodejs npm), or set %s=1 to make this a failure", err, requireEnv)
+			return m.Run()
+		}
+		fmt.Fprintf(os.Stderr, "interop: setup failed: %v\n", err)
+		return 1
+	}
+	env = e
+	code := m.Run()
+	if code == 0 {
+		if err := e.checkRefusals(); err != nil {
+			fmt.Fprintf(os.Stderr, "interop: %v\n", err)
+			code = 1
+		}
+	}
+	if err := e.stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "interop: %v\n", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "interop: server.mjs stderr:\n%s\n", e.stderr.String())
+	}
+	return code
+}
+
+// needInterop skips the test when the suite cannot run on this machine.
+func needInterop(t *testing.T) *interopEnv {
+	t.Helper()
+	if skipReason != "" {
+		t.Skip(skipReason)
+	}
+	if env == nil {
+		t.Fatal("interop: environment not started")
+	}
+	return env
+}
+
+// checkNode reports errNoNode when node or npm is missing or too old.
+func checkNode() error {
+	for _, name := range []string{"node", "npm"} {
+		if _, err := exec.LookPath(name); err != nil {
+			return fmt.Errorf("%w: %s not found in PATH", errNoNode, name)
+		}
+	}
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
+		return fmt.Errorf("%w: node --version: %v", errNoNode, err)
+	}
+	v := strings.TrimSpace(string(out))
+	major, _, _ := strings.Cut(strings.TrimPrefix(v, "v"), ".")
+	n, err := strconv.Atoi(major)
+	if err != nil || n < minNodeMajor {
+		return fmt.Errorf("%w: node %s is older than %d (oidc-provider 9 needs %d or later)", errNoNode, v, minNodeMajor, minNodeMajor)
+	}
+	return nil
+}
+
+// installProvider runs npm ci when node_modules lacks oidc-provider.
+func installProvider() error {
+	if _, err := os.Stat(filepath.Join("node_modules", "oidc-provider", "package.json")); err == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), npmTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--prefer-offline")
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("npm ci in internal/interop: %v\n%s", err, out.String())
+	}
+	return nil
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	// guards b
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// nodeServer is a running server.mjs.
+type nodeServer struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	done   chan error // receives cmd.Wait's result once
+	stderr *syncBuffer
+	// issuers maps the provider names of the config to their issuer URLs.
+	issuers map[string]string
+}
+
+// startNode starts server.mjs with cfg and waits for its READY line.
+func startNode(cfg serverConfig, stderr *syncBuffer) (*nodeServer, error) {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("node", "server.mjs")
+	cmd.Env = append(os.Environ(), "PKJWT_INTEROP_CONFIG="+string(raw))
+	cmd.Stderr = stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start node server.mjs: %v", err)
+	}
+	s := &nodeServer{cmd: cmd, stdin: stdin, done: make(chan error, 1), stderr: stderr}
+
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		sent := false
+		for sc.Scan() {
+			if line, ok := strings.CutPrefix(sc.Text(), "READY "); ok && !sent {
+				ready <- line
+				sent = true
+			}
+		}
+		if !sent {
+			close(ready)
+		}
+		// Reap only after stdout is drained, as os/exec requires.
+		s.done <- cmd.Wait()
+	}()
+
+	timer := time.NewTimer(startTimeout)
+	defer timer.Stop()
+	select {
+	case line, ok := <-ready:
+		if !ok {
+			err := <-s.done
+			return nil, fmt.Errorf("server.mjs exited before READY (%v); stderr:\n%s", err, stderr.String())
+		}
+		if err := json.Unmarshal([]byte(line), &s.issuers); err != nil {
+			_ = s.stop()
+			return nil, fmt.Errorf("server.mjs READY line %q: %v", line, err)
+		}
+		return s, nil
+	case <-timer.C:
+		_ = s.stop()
+		return nil, fmt.Errorf("server.mjs not READY within %v; stderr:\n%s", startTimeout, stderr.String())
+	}
+}
+
+// stop closes server.mjs's stdin, which makes it exit, and kills it when it
+// has not exited within stopTimeout.
+func (s *nodeServer) stop() error {
+	_ = s.stdin.Close()
+	timer := time.NewTimer(stopTimeout)
+	defer timer.Stop()
+	select {
+	case <-s.done:
+		return nil
+	case <-timer.C:
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		return fmt.Errorf("server.mjs did not exit within %v after stdin closed; killed", stopTimeout)
+	}
+}
