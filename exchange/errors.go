@@ -1,0 +1,275 @@
+package exchange
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Sentinels for the error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 8693 §2.2.2
+// and OpenID Connect Core §3.1.2.6. A [*TokenError] or [*AuthorizationError]
+// matches the sentinel of its code with [errors.Is]; the sentinels themselves
+// are never returned alone.
+var (
+	// ErrInvalidRequest: "invalid_request" — a parameter is missing, repeated
+	// or malformed.
+	ErrInvalidRequest = errors.New("exchange: invalid_request")
+	// ErrInvalidClient: "invalid_client" — client authentication failed. For
+	// private_key_jwt this usually means the provider does not know the
+	// signing key (publish it), the assertion's audience is not what it
+	// expects (try the other [assertion.Profile]) or the clocks disagree.
+	ErrInvalidClient = errors.New("exchange: invalid_client")
+	// ErrInvalidGrant: "invalid_grant" — the code, refresh token or grant
+	// assertion is invalid, expired, revoked or was issued to another client.
+	// Some providers also answer it for a rejected client assertion.
+	ErrInvalidGrant = errors.New("exchange: invalid_grant")
+	// ErrUnauthorizedClient: "unauthorized_client" — the client may not use
+	// this grant type or response type.
+	ErrUnauthorizedClient = errors.New("exchange: unauthorized_client")
+	// ErrUnsupportedGrantType: "unsupported_grant_type".
+	ErrUnsupportedGrantType = errors.New("exchange: unsupported_grant_type")
+	// ErrInvalidScope: "invalid_scope".
+	ErrInvalidScope = errors.New("exchange: invalid_scope")
+	// ErrInvalidTarget: "invalid_target" (RFC 8693 §2.2.2, RFC 8707) — the
+	// audience or resource is unknown or not allowed.
+	ErrInvalidTarget = errors.New("exchange: invalid_target")
+	// ErrAccessDenied: "access_denied" — the user or the server refused.
+	ErrAccessDenied = errors.New("exchange: access_denied")
+	// ErrUnsupportedResponseType: "unsupported_response_type".
+	ErrUnsupportedResponseType = errors.New("exchange: unsupported_response_type")
+	// ErrServerError: "server_error".
+	ErrServerError = errors.New("exchange: server_error")
+	// ErrTemporarilyUnavailable: "temporarily_unavailable".
+	ErrTemporarilyUnavailable = errors.New("exchange: temporarily_unavailable")
+	// ErrInteractionRequired: "interaction_required" (OIDC Core §3.1.2.6).
+	ErrInteractionRequired = errors.New("exchange: interaction_required")
+	// ErrLoginRequired: "login_required" (OIDC Core §3.1.2.6).
+	ErrLoginRequired = errors.New("exchange: login_required")
+	// ErrAccountSelectionRequired: "account_selection_required" (OIDC Core §3.1.2.6).
+	ErrAccountSelectionRequired = errors.New("exchange: account_selection_required")
+	// ErrConsentRequired: "consent_required" (OIDC Core §3.1.2.6).
+	ErrConsentRequired = errors.New("exchange: consent_required")
+)
+
+// codeSentinel maps a protocol error code to its sentinel. Only exact,
+// case-sensitive matches count: the codes are ASCII tokens defined by the
+// specifications, and a server that spells them differently is not guessed at.
+var codeSentinel = map[string]error{
+	"invalid_request":            ErrInvalidRequest,
+	"invalid_client":             ErrInvalidClient,
+	"invalid_grant":              ErrInvalidGrant,
+	"unauthorized_client":        ErrUnauthorizedClient,
+	"unsupported_grant_type":     ErrUnsupportedGrantType,
+	"invalid_scope":              ErrInvalidScope,
+	"invalid_target":             ErrInvalidTarget,
+	"access_denied":              ErrAccessDenied,
+	"unsupported_response_type":  ErrUnsupportedResponseType,
+	"server_error":               ErrServerError,
+	"temporarily_unavailable":    ErrTemporarilyUnavailable,
+	"interaction_required":       ErrInteractionRequired,
+	"login_required":             ErrLoginRequired,
+	"account_selection_required": ErrAccountSelectionRequired,
+	"consent_required":           ErrConsentRequired,
+}
+
+// Errors this package detects itself. Every error a function of this package
+// returns wraps one of these, a [*TokenError], an [*AuthorizationError], an
+// error of the assertion or provider package, or a context or network error.
+var (
+	// ErrRedirect: the token endpoint answered with a 3xx status. Redirects
+	// are never followed: a 307 or 308 would resend the code, the PKCE
+	// verifier and the client assertion to another address. Configure the
+	// token endpoint's final URL at the provider.
+	ErrRedirect = errors.New("exchange: token endpoint answered with a redirect")
+	// ErrMalformedResponse: the token endpoint's answer is not a valid RFC
+	// 6749 §5.1 response (not a JSON object, a missing or mistyped member, a
+	// negative expires_in, an unexpected status).
+	ErrMalformedResponse = errors.New("exchange: malformed token response")
+	// ErrResponseTooLarge: the token endpoint's body exceeded
+	// [Config.MaxResponseBytes]. It is an error, never a truncation.
+	ErrResponseTooLarge = errors.New("exchange: token response too large")
+	// ErrUnsupportedTokenType: the token endpoint issued a token type this
+	// client cannot use (anything but Bearer, except from a token exchange).
+	ErrUnsupportedTokenType = errors.New("exchange: unsupported token type")
+	// ErrNoIDToken: the token response to an openid request carries no
+	// id_token.
+	ErrNoIDToken = errors.New("exchange: no id_token in token response")
+	// ErrStateMismatch: the callback's state is missing or is not the one of
+	// the transaction: a forged or replayed callback, or a session mix-up.
+	ErrStateMismatch = errors.New("exchange: state does not match")
+	// ErrIssuerMismatch: the callback's iss parameter (RFC 9207) is not the
+	// provider's issuer: a mix-up attack, or the callback belongs to another
+	// provider.
+	ErrIssuerMismatch = errors.New("exchange: iss does not match the issuer")
+	// ErrIssuerMissing: the provider advertises
+	// authorization_response_iss_parameter_supported but the callback has no
+	// iss parameter (RFC 9207 §2.4).
+	ErrIssuerMissing = errors.New("exchange: iss parameter missing")
+	// ErrMalformedCallback: the callback query lacks a code or repeats a
+	// parameter (RFC 6749 §3.1).
+	ErrMalformedCallback = errors.New("exchange: malformed callback")
+	// ErrInvalidTransaction: the transaction is incomplete or belongs to
+	// another provider.
+	ErrInvalidTransaction = errors.New("exchange: invalid transaction")
+	// ErrTransactionExpired: the transaction is older than
+	// [Config.TransactionMaxAge].
+	ErrTransactionExpired = errors.New("exchange: transaction expired")
+	// ErrNoRefreshToken: a refresh was needed but there is no refresh token.
+	ErrNoRefreshToken = errors.New("exchange: no refresh token")
+	// ErrIDTokenContinuity: an ID token returned by a refresh does not keep
+	// the original iss and sub or does not name the client in aud (OIDC Core
+	// §12.2).
+	ErrIDTokenContinuity = errors.New("exchange: refreshed id_token does not match the original")
+	// ErrPKCEUnsupported: the provider advertises code challenge methods
+	// without S256.
+	ErrPKCEUnsupported = errors.New("exchange: provider does not support PKCE S256")
+	// ErrInvalidConfig: a [Config] field is missing or invalid.
+	ErrInvalidConfig = errors.New("exchange: invalid config")
+)
+
+// Bounds on the strings taken from a server's error answer.
+const (
+	maxCodeLen        = 64
+	maxDescriptionLen = 256
+	maxURILen         = 256
+)
+
+// TokenError is a token endpoint's refusal (RFC 6749 §5.2): a non-2xx status,
+// or an error member in a 200. It keeps what the server said and does not
+// guess: a provider that answers 500 for an expired assertion yields a
+// TokenError with StatusCode 500 and whatever code it sent, or none.
+//
+// Description and URI are untrusted text from the server, shortened and with
+// any client assertion, code, verifier or token that this request sent, and
+// anything shaped like a JWT, replaced by "[redacted]". Escape them before
+// rendering; [TokenError.Error] quotes them.
+//
+// errors.Is(err, ErrInvalidClient) and the other code sentinels match on
+// Code.
+type TokenError struct {
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// Code is the error member, "" when the body had none.
+	Code string
+	// Description is the error_description member, bounded.
+	Description string
+	// URI is the error_uri member, bounded.
+	URI string
+}
+
+// Error describes the refusal with the untrusted strings quoted and escaped.
+func (e *TokenError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "exchange: token endpoint refused the request (status %d", e.StatusCode)
+	if e.Code != "" {
+		b.WriteString(", error ")
+		b.WriteString(quote(e.Code))
+	} else {
+		b.WriteString(", no error code")
+	}
+	if e.Description != "" {
+		b.WriteString(", description ")
+		b.WriteString(quote(e.Description))
+	}
+	if e.URI != "" {
+		b.WriteString(", uri ")
+		b.WriteString(quote(e.URI))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// Is reports whether target is the sentinel of e's Code.
+func (e *TokenError) Is(target error) bool {
+	s, ok := codeSentinel[e.Code]
+	return ok && s == target
+}
+
+// AuthorizationError is an error response from the authorization endpoint
+// (RFC 6749 §4.1.2.1, OIDC Core §3.1.2.6), delivered to the redirect URI.
+// It is returned only after the callback's state and iss were checked, so it
+// belongs to the transaction. Description and URI are untrusted, bounded and
+// redacted like those of [TokenError]; escape them before rendering.
+//
+// errors.Is(err, ErrAccessDenied) and the other code sentinels match on Code.
+type AuthorizationError struct {
+	// Code is the error parameter.
+	Code string
+	// Description is the error_description parameter, bounded.
+	Description string
+	// URI is the error_uri parameter, bounded.
+	URI string
+}
+
+// Error describes the refusal with the untrusted strings quoted and escaped.
+func (e *AuthorizationError) Error() string {
+	var b strings.Builder
+	b.WriteString("exchange: authorization refused (error ")
+	b.WriteString(quote(e.Code))
+	if e.Description != "" {
+		b.WriteString(", description ")
+		b.WriteString(quote(e.Description))
+	}
+	if e.URI != "" {
+		b.WriteString(", uri ")
+		b.WriteString(quote(e.URI))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// Is reports whether target is the sentinel of e's Code.
+func (e *AuthorizationError) Is(target error) bool {
+	s, ok := codeSentinel[e.Code]
+	return ok && s == target
+}
+
+// jwtLike matches compact JWS/JWE serialisations and their prefixes: a server
+// that echoes an assertion or token, even cut short, must not put it into an
+// error.
+var jwtLike = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(\.[A-Za-z0-9_-]*)*`)
+
+// untrusted bounds a server-provided string to max bytes (on a rune
+// boundary), replaces every secret this request sent and anything shaped like
+// a JWT with "[redacted]", and drops invalid UTF-8.
+func untrusted(s string, max int, secrets []string) string {
+	if s == "" {
+		return ""
+	}
+	// Bound first so that the replacements below work on a small string,
+	// but leave room for a secret that straddles the cut.
+	if len(s) > 4*max {
+		s = s[:4*max]
+	}
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	for _, sec := range secrets {
+		if sec != "" {
+			s = strings.ReplaceAll(s, sec, "[redacted]")
+		}
+	}
+	s = jwtLike.ReplaceAllString(s, "[redacted]")
+	return truncate(s, max)
+}
+
+// truncate cuts s to at most max bytes on a rune boundary, marking the cut.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// quote renders an untrusted string for an error message: Go-quoted, ASCII
+// only, and with the HTML specials escaped, so that an error written into a
+// page or a terminal cannot inject markup or control sequences.
+func quote(s string) string {
+	q := strconv.QuoteToASCII(s)
+	return strings.NewReplacer("<", `\u003c`, ">", `\u003e`, "&", `\u0026`).Replace(q)
+}
