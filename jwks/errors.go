@@ -33,3 +33,15 @@ var (
 	// crypto.Signer such as a KMS key) and cannot be written out.
 	ErrNotExportable = errors.New("jwks: private key not exportable")
 )
+
+// Errors about a [Ring].
+var (
+	// ErrNoActiveKey: the ring has no key that is active now (none has
+	// activated yet, or every key has retired). Add or rotate in a key.
+	ErrNoActiveKey = errors.New("jwks: no active signing key")
+	// ErrInvalidRing: a ring's configuration or schedule is inconsistent (a
+	// negative duration, an entry without key or activation time, a
+	// retirement before activation, two entries with the same key ID or the
+	// same activation time, a rotation that would not take effect).
+	ErrInvalidRing = errors.New("jwks: invalid key ring")
+)
