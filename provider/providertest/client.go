@@ -1,0 +1,279 @@
+package providertest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/pkjwt/pkjwt/internal/httpread"
+	"github.com/pkjwt/pkjwt/jwks"
+)
+
+// Grant types the token endpoint knows.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantJWTBearer         = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	GrantTokenExchange     = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
+
+// ClientAssertionType is the only client_assertion_type accepted (RFC 7523 §2.2).
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+var allGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantJWTBearer, GrantTokenExchange}
+
+var defaultAlgorithms = []jwks.Algorithm{
+	jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
+	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA,
+}
+
+// Client is a client registered at the server, authenticating with
+// private_key_jwt. Exactly one of JWKS, JWKSJSON and JWKSURL must be set.
+type Client struct {
+	// ID is the client_id. Required.
+	ID string
+	// JWKS holds the client's public keys. Private keys are refused.
+	JWKS jose.JSONWebKeySet
+	// JWKSJSON holds the client's public keys as a JWK Set document, as a
+	// client would paste it into a registration form. Keys the server
+	// cannot use (unknown types or curves, use "enc", private keys) are
+	// skipped; a set with no usable key is refused.
+	JWKSJSON []byte
+	// JWKSURL is the client's jwks_uri. The server fetches it when it first
+	// needs a key, caches it for Config.ClientJWKSMaxAge, and fetches it
+	// again on an unknown kid at most once per Config.ClientJWKSMinRefresh.
+	JWKSURL string
+	// Algorithms are the assertion algorithms allowed
+	// (token_endpoint_auth_signing_alg). None and HMAC are refused at
+	// registration. Zero allows every asymmetric algorithm of [jwks].
+	Algorithms []jwks.Algorithm
+	// RedirectURIs are compared exactly with redirect_uri at the
+	// authorization endpoint. Zero means the client cannot use it.
+	RedirectURIs []string
+	// GrantTypes are the grant types the client may use, among the Grant…
+	// constants. Zero means authorization_code and refresh_token.
+	GrantTypes []string
+}
+
+// clientState is a registered client with its key cache.
+type clientState struct {
+	Client
+	algs   []jose.SignatureAlgorithm
+	static []jose.JSONWebKey // nil when JWKSURL is used
+
+	// sem allows one fetch of JWKSURL in flight.
+	sem chan struct{}
+	// guards keys, fetched
+	mu      sync.Mutex
+	keys    []jose.JSONWebKey
+	fetched time.Time
+}
+
+// RegisterClient registers c, replacing any client with the same ID (and
+// its cached keys). It does no network I/O: a JWKSURL is fetched when first
+// needed. It returns an error when c is invalid: no ID, not exactly one key
+// source, private or unusable keys, none or HMAC algorithms, unknown grant
+// types, or redirect URIs that are not absolute URLs without a fragment.
+func (s *Server) RegisterClient(c Client) error {
+	cs, err := newClientState(c)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.clients[c.ID] = cs
+	s.mu.Unlock()
+	return nil
+}
+
+func newClientState(c Client) (*clientState, error) {
+	var errs []error
+	if c.ID == "" {
+		errs = append(errs, errors.New("providertest: client ID is empty"))
+	}
+	n := 0
+	if len(c.JWKS.Keys) > 0 {
+		n++
+	}
+	if len(c.JWKSJSON) > 0 {
+		n++
+	}
+	if c.JWKSURL != "" {
+		n++
+		if u, err := url.Parse(c.JWKSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("providertest: client %q: jwks_uri is not an absolute http(s) URL", c.ID))
+		}
+	}
+	if n != 1 {
+		errs = append(errs, fmt.Errorf("providertest: client %q: set exactly one of JWKS, JWKSJSON and JWKSURL", c.ID))
+	}
+	cs := &clientState{sem: make(chan struct{}, 1)}
+	cs.Client = Client{
+		ID:           c.ID,
+		JWKS:         jose.JSONWebKeySet{Keys: slices.Clone(c.JWKS.Keys)},
+		JWKSJSON:     slices.Clone(c.JWKSJSON),
+		JWKSURL:      c.JWKSURL,
+		Algorithms:   slices.Clone(c.Algorithms),
+		RedirectURIs: slices.Clone(c.RedirectURIs),
+		GrantTypes:   slices.Clone(c.GrantTypes),
+	}
+	if len(cs.Algorithms) == 0 {
+		cs.Algorithms = slices.Clone(defaultAlgorithms)
+	}
+	for _, a := range cs.Algorithms {
+		if jwks.IsSymmetricOrNone(string(a)) || !a.Supported() {
+			errs = append(errs, fmt.Errorf("providertest: client %q: algorithm %q is not allowed; use asymmetric algorithms such as RS256, ES256 or EdDSA", c.ID, a))
+			continue
+		}
+		cs.algs = append(cs.algs, jose.SignatureAlgorithm(a))
+	}
+	if len(cs.GrantTypes) == 0 {
+		cs.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}
+	}
+	for _, g := range cs.GrantTypes {
+		if !slices.Contains(allGrants, g) {
+			errs = append(errs, fmt.Errorf("providertest: client %q: unknown grant type %q", c.ID, g))
+		}
+	}
+	for _, r := range cs.RedirectURIs {
+		u, err := url.Parse(r)
+		if err != nil || !u.IsAbs() || u.Fragment != "" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("providertest: client %q: redirect URI %q is not an absolute URL without fragment", c.ID, r))
+		}
+	}
+	switch {
+	case len(c.JWKS.Keys) > 0:
+		for i, k := range c.JWKS.Keys {
+			if !k.IsPublic() || !k.Valid() {
+				errs = append(errs, fmt.Errorf("providertest: client %q: key %d (kid %q) is not a valid public key", c.ID, i, k.KeyID))
+				continue
+			}
+			if k.Use != "" && k.Use != "sig" {
+				continue
+			}
+			cs.static = append(cs.static, k)
+		}
+		if len(cs.static) == 0 && len(errs) == 0 {
+			errs = append(errs, fmt.Errorf("providertest: client %q: no signing key in JWKS", c.ID))
+		}
+	case len(c.JWKSJSON) > 0:
+		keys, err := parseClientJWKS(c.JWKSJSON)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("providertest: client %q: %w", c.ID, err))
+		}
+		cs.static = keys
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// parseClientJWKS parses a JWK Set, skipping keys that cannot verify
+// signatures. A set without a usable key is an error.
+func parseClientJWKS(b []byte) ([]jose.JSONWebKey, error) {
+	var doc struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, fmt.Errorf("providertest: JWKS is not a JSON object with keys: %v: %w", err, ErrClientJWKS)
+	}
+	var out []jose.JSONWebKey
+	for _, raw := range doc.Keys {
+		var k jose.JSONWebKey
+		if err := k.UnmarshalJSON(raw); err != nil {
+			continue
+		}
+		if !k.Valid() || !k.IsPublic() || (k.Use != "" && k.Use != "sig") {
+			continue
+		}
+		out = append(out, k)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("providertest: JWKS holds no usable public signing key: %w", ErrClientJWKS)
+	}
+	return out, nil
+}
+
+// clientKeys returns the keys to try for kid ("" = all). It fetches
+// JWKSURL when nothing is cached, the cache is older than the maximum age,
+// or kid is unknown and the minimum refresh interval has passed. The fetch
+// runs without holding s.mu.
+func (s *Server) clientKeys(ctx context.Context, cs *clientState, kid string) ([]jose.JSONWebKey, error) {
+	if cs.static != nil {
+		return cs.static, nil
+	}
+	now := s.now()
+	cs.mu.Lock()
+	keys, fetched := cs.keys, cs.fetched
+	cs.mu.Unlock()
+	if !fetched.IsZero() && now.Sub(fetched) < s.cfg.ClientJWKSMaxAge {
+		if kid == "" || hasKID(keys, kid) || now.Sub(fetched) < s.cfg.ClientJWKSMinRefresh {
+			return keys, nil
+		}
+	}
+	// Fetch, one at a time.
+	select {
+	case cs.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("providertest: fetch client JWKS: %w", ctx.Err())
+	}
+	defer func() { <-cs.sem }()
+	// Another request may have fetched while this one waited.
+	cs.mu.Lock()
+	if cs.fetched.After(fetched) {
+		keys := cs.keys
+		cs.mu.Unlock()
+		return keys, nil
+	}
+	cs.mu.Unlock()
+	keys, err := s.fetchClientJWKS(ctx, cs.JWKSURL, !fetched.IsZero())
+	if err != nil {
+		return nil, err
+	}
+	cs.mu.Lock()
+	cs.keys, cs.fetched = keys, s.now()
+	cs.mu.Unlock()
+	return keys, nil
+}
+
+func hasKID(keys []jose.JSONWebKey, kid string) bool {
+	for _, k := range keys {
+		if k.KeyID == kid {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) fetchClientJWKS(ctx context.Context, u string, noCache bool) ([]jose.JSONWebKey, error) {
+	s.count(EndpointClientJWKS)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
+	}
+	req.Header.Set("Accept", "application/jwk-set+json, application/json")
+	if noCache {
+		req.Header.Set("Cache-Control", "no-cache")
+	}
+	resp, err := s.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("providertest: fetch client JWKS: status %d: %w", resp.StatusCode, ErrClientJWKS)
+	}
+	b, err := httpread.All(resp.Body, maxClientJWKSBytes)
+	if err != nil {
+		return nil, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
+	}
+	return parseClientJWKS(b)
+}
