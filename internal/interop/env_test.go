@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pkjwt/pkjwt/internal/clock"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
 )
@@ -67,6 +68,16 @@ var staticClients = []staticClient{
 	{clientLegacy, testkeys.Ed25519B, jwks.EdDSA},
 }
 
+// rotationKeys are the keys the jwks_uri clients rotate from and to: from
+// RSA to Ed25519, so that the key type changes too.
+var rotationKeys = [2]struct {
+	key string
+	alg jwks.Algorithm
+}{
+	{testkeys.RSA2048A, jwks.RS256},
+	{testkeys.Ed25519A, jwks.EdDSA},
+}
+
 // loadKey parses a pre-generated test key.
 func loadKey(name string, alg jwks.Algorithm) (*jwks.Key, error) {
 	return jwks.ParsePEM(testkeys.PEM(name), jwks.KeyConfig{Algorithm: alg})
@@ -104,37 +115,47 @@ type clientMetadata struct {
 	JWKSURI      string          `json:"jwks_uri,omitempty"`
 }
 
-// jwksServer serves a client's public JWK Set on loopback, as the provider
-// fetches it from the client's jwks_uri, and counts the fetches.
-type jwksServer struct {
+// rotatingClient is a client whose keys the provider fetches from its
+// jwks_uri: a jwks.Handler over a jwks.Ring on loopback, with the ring on a
+// manual clock so that a test moves it through a rotation at once. The
+// provider's own clock is real: it caches the fetched set for at least a
+// minute (or the handler's max-age, five minutes, when longer).
+type rotatingClient struct {
+	clock   *clock.Manual
+	ring    *jwks.Ring
 	srv     *httptest.Server
-	set     atomic.Pointer[jwks.Set]
 	fetches atomic.Int64
 }
 
-func newJWKSServer(initial *jwks.Set) *jwksServer {
-	s := &jwksServer{}
-	s.set.Store(initial)
-	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.fetches.Add(1)
-		w.Header().Set("Content-Type", "application/jwk-set+json")
-		_, _ = w.Write(s.set.Load().JSON())
+// rotationLead is the ring's publication lead. The manual clock makes its
+// size irrelevant to the suite's run time.
+const rotationLead = 10 * time.Minute
+
+func newRotatingClient(first *jwks.Key) (*rotatingClient, error) {
+	c := &rotatingClient{clock: clock.NewManual(time.Now())}
+	ring, err := jwks.NewRing(jwks.RingConfig{Lead: rotationLead, Now: c.clock.Now},
+		jwks.Entry{Key: first, Activate: c.clock.Now().Add(-time.Hour)})
+	if err != nil {
+		return nil, err
+	}
+	c.ring = ring
+	h := jwks.NewHandler(ring, jwks.HandlerConfig{})
+	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.fetches.Add(1)
+		h.ServeHTTP(w, r)
 	}))
-	return s
+	return c, nil
 }
 
-// URL is the jwks_uri.
-func (s *jwksServer) URL() string { return s.srv.URL + "/jwks.json" }
-
-// publish replaces the served set.
-func (s *jwksServer) publish(set *jwks.Set) { s.set.Store(set) }
+// URL is the client's jwks_uri.
+func (c *rotatingClient) URL() string { return c.srv.URL + "/.well-known/jwks.json" }
 
 // interopEnv is the running setup the tests share.
 type interopEnv struct {
 	node   *nodeServer
 	stderr *syncBuffer
-	// jwksURI serves the jwks_uri clients' keys, by client ID.
-	jwksURI map[string]*jwksServer
+	// rotating holds the jwks_uri clients, by client ID.
+	rotating map[string]*rotatingClient
 }
 
 // issuer returns the issuer URL of the named provider.
@@ -147,7 +168,7 @@ func setup() (*interopEnv, error) {
 	if err := installProvider(); err != nil {
 		return nil, err
 	}
-	e := &interopEnv{stderr: &syncBuffer{}, jwksURI: map[string]*jwksServer{}}
+	e := &interopEnv{stderr: &syncBuffer{}, rotating: map[string]*rotatingClient{}}
 
 	var clients []clientMetadata
 	for _, c := range staticClients {
@@ -163,13 +184,22 @@ func setup() (*interopEnv, error) {
 	}
 	var origins []string
 	for _, id := range []string{clientRotation, clientRotationLate} {
-		s := newJWKSServer(jwks.NewSet())
-		e.jwksURI[id] = s
-		origins = append(origins, s.srv.URL)
+		first, err := loadKey(rotationKeys[0].key, rotationKeys[0].alg)
+		if err != nil {
+			e.closeJWKS()
+			return nil, err
+		}
+		c, err := newRotatingClient(first)
+		if err != nil {
+			e.closeJWKS()
+			return nil, fmt.Errorf("client %s: %v", id, err)
+		}
+		e.rotating[id] = c
+		origins = append(origins, c.srv.URL)
 		clients = append(clients, clientMetadata{
 			ClientID:     id,
 			RedirectURIs: []string{redirectURI},
-			JWKSURI:      s.URL(),
+			JWKSURI:      c.URL(),
 		})
 	}
 	cfg := serverConfig{Subject: subject}
@@ -191,8 +221,8 @@ func setup() (*interopEnv, error) {
 }
 
 func (e *interopEnv) closeJWKS() {
-	for _, s := range e.jwksURI {
-		s.srv.Close()
+	for _, c := range e.rotating {
+		c.srv.Close()
 	}
 }
 

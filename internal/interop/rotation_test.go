@@ -1,0 +1,110 @@
+package interop_test
+
+import (
+	"errors"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/pkjwt/pkjwt/assertion"
+	"github.com/pkjwt/pkjwt/jwks"
+)
+
+// noKeyDetail is oidc-provider's error_detail for an assertion whose kid is
+// not in the client's (cached) JWK Set.
+const noKeyDetail = "no applicable key found in the JSON Web Key Set"
+
+// ccOnce fetches one client-credentials token with a fresh assertion signed
+// by the key the ring yields now, and returns that key's ID.
+func ccOnce(t *testing.T, r *rp, ring *jwks.Ring) (string, error) {
+	t.Helper()
+	k, err := ring.SigningKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ccSource{ctx: t.Context(), r: r}.Token()
+	return k.KeyID(), err
+}
+
+// TestInteropRotation rotates the client's key through its jwks_uri the way
+// jwks.Ring schedules it: the next key is published a Lead ahead of its
+// activation, so the provider, which fetched the set once and caches it for
+// at least a minute, already holds the new key when the first assertion
+// signed with it arrives. No request fails.
+func TestInteropRotation(t *testing.T) {
+	e := needInterop(t)
+	t.Parallel()
+	c := e.rotating[clientRotation]
+	next, err := loadKey(rotationKeys[1].key, rotationKeys[1].alg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRP(t, strictOP, clientRotation, c.ring, assertion.ProfileRFC10070)
+
+	// Publish the next key before the provider first fetches the set.
+	if err := c.ring.Rotate(next); err != nil {
+		t.Fatal(err)
+	}
+	kid1, err := ccOnce(t, r, c.ring)
+	if err != nil {
+		t.Fatalf("before rotation (kid %s): %v", kid1, err)
+	}
+	if got := c.fetches.Load(); got != 1 {
+		t.Fatalf("jwks_uri fetched %d times after the first request, want 1", got)
+	}
+
+	c.clock.Advance(rotationLead)
+	kid2, err := ccOnce(t, r, c.ring)
+	if err != nil {
+		t.Fatalf("after rotation (kid %s): %v", kid2, err)
+	}
+	if kid2 == kid1 || kid2 != next.KeyID() {
+		t.Fatalf("signing kid after rotation = %s, want the new key %s", kid2, next.KeyID())
+	}
+	// The provider verified the new key from the set it fetched before the
+	// rotation: the jwks_uri was not asked again.
+	if got := c.fetches.Load(); got != 1 {
+		t.Errorf("jwks_uri fetched %d times, want 1 (the new key came from the cached set)", got)
+	}
+}
+
+// TestInteropRotationUnpublishedKeyRefused is the control for
+// TestInteropRotation: a key that starts signing at once, without being
+// published ahead, is refused while the provider's cached set lacks it. This
+// is why jwks.Ring publishes keys a Lead ahead.
+func TestInteropRotationUnpublishedKeyRefused(t *testing.T) {
+	e := needInterop(t)
+	t.Parallel()
+	c := e.rotating[clientRotationLate]
+	next, err := loadKey(rotationKeys[1].key, rotationKeys[1].alg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRP(t, strictOP, clientRotationLate, c.ring, assertion.ProfileRFC10070)
+
+	if kid, err := ccOnce(t, r, c.ring); err != nil {
+		t.Fatalf("first request (kid %s): %v", kid, err)
+	}
+	// Active at once: published from Activate-Lead, which is already past.
+	if err := c.ring.Add(jwks.Entry{Key: next, Activate: c.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	kid, err := ccOnce(t, r, c.ring)
+	if kid != next.KeyID() {
+		t.Fatalf("signing kid = %s, want the new key %s", kid, next.KeyID())
+	}
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
+		t.Fatalf("assertion signed with an unpublished key: error = %v, want invalid_client", err)
+	}
+	if got := c.fetches.Load(); got != 1 {
+		t.Errorf("jwks_uri fetched %d times, want 1 (the provider refetches only after its cache expires)", got)
+	}
+	refs, err := e.refusalsFor(t.Context(), strictOP, clientRotationLate)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || refs[0].Error != "invalid_client" || refs[0].Detail != noKeyDetail {
+		t.Errorf("provider refusals for %s = %+v, want one invalid_client with detail %q", clientRotationLate, refs, noKeyDetail)
+	}
+}
