@@ -126,6 +126,9 @@ var (
 	// ErrPKCEUnsupported: the provider advertises code challenge methods
 	// without S256.
 	ErrPKCEUnsupported = errors.New("exchange: provider does not support PKCE S256")
+	// ErrInvalidOption: an [Option]'s value is invalid or sets a parameter
+	// this package controls.
+	ErrInvalidOption = errors.New("exchange: invalid option")
 	// ErrInvalidConfig: a [Config] field is missing or invalid.
 	ErrInvalidConfig = errors.New("exchange: invalid config")
 )

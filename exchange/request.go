@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,6 +51,7 @@ type endpoint struct {
 	hc       *http.Client
 	maxBytes int64
 	now      func() time.Time
+	logger   *slog.Logger // nil: no records
 }
 
 // post sends form to the token endpoint once and parses the answer. It never
@@ -65,7 +67,17 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets []string) 
 	req.Header.Set("Accept", "application/json")
 	// Exactly one client authentication method: the assertion in the body.
 	req.Header.Del("Authorization")
+	start := time.Now()
 	resp, err := e.hc.Do(req)
+	if e.logger != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		e.logger.LogAttrs(ctx, slog.LevelDebug, "exchange: token request",
+			slog.String("grant_type", form.Get("grant_type")), slog.Int("status", status),
+			slog.Duration("duration", time.Since(start)))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("exchange: token request to %s: %w", redactURL(e.url), err)
 	}

@@ -1,0 +1,232 @@
+package exchange
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/pkjwt/pkjwt/assertion"
+	"github.com/pkjwt/pkjwt/internal/clock"
+	"github.com/pkjwt/pkjwt/jwks"
+)
+
+// Defaults of [Config].
+const (
+	// DefaultTransactionMaxAge is how long a [Transaction] may wait for its
+	// callback when Config.TransactionMaxAge is zero.
+	DefaultTransactionMaxAge = 10 * time.Minute
+)
+
+// Config configures a [Client]. ClientID and exactly one of Key and
+// Assertions are required; every other field has a safe zero value.
+type Config struct {
+	// ClientID is the client identifier the provider registered. Required.
+	ClientID string
+	// Key signs the client assertions, minted fresh for every request: a
+	// *jwks.Key, or a *jwks.Ring that rotates. Exactly one of Key and
+	// Assertions is required.
+	Key jwks.KeySource
+	// Assertions replaces the minter: every request asks it for a client
+	// assertion (an externally minted workload identity token, say, through
+	// [assertion.FromFile] or [assertion.SourceFunc]). It must yield a new
+	// or freshly read assertion on every call. Profile, AssertionLifetime
+	// and Certificate are then unused and must be zero.
+	Assertions assertion.Source
+	// Profile selects the audience of minted assertions: zero is
+	// [assertion.ProfileRFC10070] (aud = the provider's issuer);
+	// [assertion.ProfileLegacy] uses the token endpoint URL, for providers
+	// that still demand it. It is a per-provider setting.
+	Profile assertion.Profile
+	// AssertionLifetime is the lifetime of minted assertions. Zero means
+	// [assertion.DefaultLifetime] (5 minutes); longer is refused.
+	AssertionLifetime time.Duration
+	// RedirectURL is the redirect_uri of the login flow, registered at the
+	// provider. Required for [Client.AuthCodeURL] (unless given per call
+	// with [WithRedirectURL]); zero is fine for a client that only uses
+	// the other grants. It must be an absolute URL without fragment.
+	RedirectURL string
+	// Scopes are requested at login besides "openid", which is always
+	// requested. Zero requests "openid" only.
+	Scopes []string
+	// HTTPClient carries token requests and is the base of
+	// [TokenSource.Client]. Zero means a client with [DefaultTimeout],
+	// never [http.DefaultClient]. For token requests a copy is used that
+	// never follows redirects, and that gets [DefaultTimeout] when its
+	// Timeout is zero.
+	HTTPClient *http.Client
+	// MaxResponseBytes bounds a token endpoint's body; a longer body is
+	// ErrResponseTooLarge. Zero means [DefaultMaxResponseBytes] (1 MiB).
+	MaxResponseBytes int64
+	// Logger receives debug records of token requests (grant type, status,
+	// duration; never a token). Zero discards them.
+	Logger *slog.Logger
+	// Now is the clock for transactions, token expiry and ID token checks.
+	// Zero means time.Now.
+	Now func() time.Time
+	// Leeway is the clock skew allowed when checking ID token times. Zero
+	// means the provider verifier's default.
+	Leeway time.Duration
+	// TransactionMaxAge is how long a [Transaction] may wait for its
+	// callback. Zero means [DefaultTransactionMaxAge] (10 minutes).
+	TransactionMaxAge time.Duration
+	// ExpiryDelta is how long before expiry a [TokenSource] replaces a
+	// token. Zero means [DefaultExpiryDelta] (10 seconds).
+	ExpiryDelta time.Duration
+}
+
+// Client talks to one provider's token endpoint as one client, with a fresh
+// client assertion on every request: login (authorization code with PKCE),
+// refresh, client credentials, JWT bearer and token exchange.
+//
+// A Client holds no secret itself (its key stays in the key source) and is
+// safe for concurrent use.
+type Client struct {
+	clientID    string
+	issuer      string
+	authURL     string
+	issRequired bool
+	redirectURL string
+	scopes      []string
+	assertions  assertion.Source
+	ep          endpoint
+	apiClient   *http.Client
+	logger      *slog.Logger
+	now         func() time.Time
+	txMaxAge    time.Duration
+	expiryDelta time.Duration
+	verify      verifyFunc
+}
+
+// metadata is what a Client needs of the provider.
+type metadata struct {
+	issuer, authURL, tokenURL string
+	issRequired               bool
+	challengeMethods          []string
+}
+
+// newClient validates cfg against md and builds the Client, without the ID
+// token verifier.
+func newClient(md metadata, cfg Config) (*Client, error) {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("exchange: "+format+": %w", append(a, ErrInvalidConfig)...))
+	}
+	if cfg.ClientID == "" {
+		bad("Config.ClientID is empty; set the client_id the provider registered")
+	}
+	switch {
+	case cfg.Key == nil && cfg.Assertions == nil:
+		bad("neither Config.Key nor Config.Assertions is set; set one")
+	case cfg.Key != nil && cfg.Assertions != nil:
+		bad("both Config.Key and Config.Assertions are set; set one")
+	case cfg.Assertions != nil && (cfg.Profile != assertion.ProfileRFC10070 || cfg.AssertionLifetime != 0):
+		bad("Config.Profile and Config.AssertionLifetime apply to minted assertions only; leave them zero with Config.Assertions")
+	}
+	if cfg.RedirectURL != "" {
+		if err := checkRedirectURL(cfg.RedirectURL); err != nil {
+			bad("Config.RedirectURL: %v", err)
+		}
+	}
+	for _, s := range cfg.Scopes {
+		if !validScope(s) {
+			bad("Config.Scopes: %s is not an RFC 6749 scope token", quote(truncate(s, 64)))
+		}
+	}
+	if cfg.MaxResponseBytes < 0 {
+		bad("Config.MaxResponseBytes is negative")
+	}
+	if cfg.Leeway < 0 || cfg.TransactionMaxAge < 0 || cfg.ExpiryDelta < 0 {
+		bad("Config.Leeway, TransactionMaxAge and ExpiryDelta must not be negative")
+	}
+	if len(md.challengeMethods) > 0 && !slices.Contains(md.challengeMethods, "S256") {
+		errs = append(errs, fmt.Errorf("exchange: the provider advertises code_challenge_methods_supported without S256: %w", ErrPKCEUnsupported))
+	}
+	src := cfg.Assertions
+	if cfg.Key != nil && cfg.ClientID != "" {
+		aud := md.issuer
+		if cfg.Profile == assertion.ProfileLegacy {
+			aud = md.tokenURL
+		}
+		m, err := assertion.NewMinter(cfg.Key, assertion.Config{
+			ClientID: cfg.ClientID,
+			Audience: aud,
+			Profile:  cfg.Profile,
+			Lifetime: cfg.AssertionLifetime,
+			Now:      cfg.Now,
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+		src = m
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	c := &Client{
+		clientID:    cfg.ClientID,
+		issuer:      md.issuer,
+		authURL:     md.authURL,
+		issRequired: md.issRequired,
+		redirectURL: cfg.RedirectURL,
+		scopes:      slices.Clone(cfg.Scopes),
+		assertions:  src,
+		apiClient:   cfg.HTTPClient,
+		logger:      cfg.Logger,
+		now:         clock.Or(cfg.Now),
+		txMaxAge:    cfg.TransactionMaxAge,
+		expiryDelta: cfg.ExpiryDelta,
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.txMaxAge == 0 {
+		c.txMaxAge = DefaultTransactionMaxAge
+	}
+	if c.expiryDelta == 0 {
+		c.expiryDelta = DefaultExpiryDelta
+	}
+	maxBytes := cfg.MaxResponseBytes
+	if maxBytes == 0 {
+		maxBytes = DefaultMaxResponseBytes
+	}
+	c.ep = endpoint{url: md.tokenURL, hc: tokenHTTPClient(cfg.HTTPClient), maxBytes: maxBytes, now: c.now, logger: c.logger}
+	return c, nil
+}
+
+// checkRedirectURL checks a redirect URI: absolute, no fragment (RFC 6749
+// §3.1.2).
+func checkRedirectURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || !u.IsAbs() || u.Host == "" {
+		return fmt.Errorf("%s is not an absolute URL", quote(truncate(s, 128)))
+	}
+	if u.Fragment != "" || u.RawFragment != "" || containsByte(s, '#') {
+		return fmt.Errorf("%s has a fragment", quote(truncate(s, 128)))
+	}
+	return nil
+}
+
+func containsByte(s string, b byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == b {
+			return true
+		}
+	}
+	return false
+}
+
+// ClientID returns the client identifier.
+func (c *Client) ClientID() string { return c.clientID }
+
+// Issuer returns the issuer of the provider the client talks to.
+func (c *Client) Issuer() string { return c.issuer }
+
+// TokenEndpoint returns the token endpoint URL.
+func (c *Client) TokenEndpoint() string { return c.ep.url }
+
+// verifyFunc verifies an ID token; set by New from the provider.
+type verifyFunc func()

@@ -1,0 +1,174 @@
+package exchange
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// DefaultExpiryDelta is how long before its expiry a cached token is
+// replaced, like x/oauth2's ReuseTokenSource.
+const DefaultExpiryDelta = 10 * time.Second
+
+// TokenSource is an [oauth2.TokenSource] with the semantics of
+// [oauth2.ReuseTokenSource]: it returns its cached token while that is valid
+// (by the client's clock, minus the expiry delta) and otherwise fetches a new
+// one from the token endpoint, with a freshly minted client assertion every
+// time. A failed fetch is not retried with the same assertion; the next call
+// fetches again, with a new one.
+//
+// One fetch is in flight at a time; concurrent callers wait for it or for
+// their own context. No lock is held during network I/O.
+//
+// A TokenSource is safe for concurrent use.
+type TokenSource struct {
+	fetch func(ctx context.Context, cur *oauth2.Token) (*fetched, error)
+	now   func() time.Time
+	delta time.Duration
+	hc    *http.Client // base for Client
+
+	// guards t, extra and flight
+	mu     sync.Mutex
+	t      *oauth2.Token
+	extra  *fetched
+	flight *flight
+}
+
+// fetched is one fetch's result: the token and whatever else the grant
+// yielded (a verified ID token for refreshes).
+type fetched struct {
+	token *oauth2.Token
+	id    any // *provider.IDToken for refresh sources; nil otherwise
+}
+
+// flight is one fetch in progress.
+type flight struct {
+	done chan struct{}
+	res  *fetched
+	err  error
+}
+
+var _ oauth2.TokenSource = (*TokenSource)(nil)
+
+func newTokenSource(fetch func(context.Context, *oauth2.Token) (*fetched, error), t *oauth2.Token, now func() time.Time, delta time.Duration, hc *http.Client) *TokenSource {
+	return &TokenSource{fetch: fetch, now: now, delta: delta, hc: hc, t: t}
+}
+
+// Token returns a valid token, fetching one if needed. It implements
+// [oauth2.TokenSource], whose Token method takes no context: the fetch is
+// bounded by the HTTP client's timeout only. Use [TokenSource.TokenContext]
+// where a context is at hand.
+func (s *TokenSource) Token() (*oauth2.Token, error) {
+	return s.TokenContext(context.Background())
+}
+
+// TokenContext returns the cached token if it is valid and otherwise
+// fetches one under ctx, which bounds both the wait for a fetch already in
+// flight and a fetch of its own. Errors are those of the grant: a
+// *[TokenError], ErrRedirect, ErrMalformedResponse, ErrResponseTooLarge,
+// ErrNoRefreshToken, ErrIDTokenContinuity, an assertion or provider error,
+// or a context or network error.
+func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	for {
+		s.mu.Lock()
+		if s.valid(s.t) {
+			t := s.t
+			s.mu.Unlock()
+			return t, nil
+		}
+		if f := s.flight; f != nil {
+			s.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if f.err != nil {
+				// The leader's context ended, not ours: fetch again,
+				// which mints a new assertion.
+				if (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+					continue
+				}
+				return nil, f.err
+			}
+			return f.res.token, nil
+		}
+		f := &flight{done: make(chan struct{})}
+		s.flight = f
+		cur := s.t
+		s.mu.Unlock()
+
+		f.res, f.err = s.fetch(ctx, cur)
+		s.mu.Lock()
+		s.flight = nil
+		if f.err == nil {
+			s.t = f.res.token
+			s.extra = f.res
+		}
+		s.mu.Unlock()
+		close(f.done)
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.res.token, nil
+	}
+}
+
+// valid reports whether t can be handed out: it has an access token and
+// does not expire within the expiry delta. A token without an expiry is
+// valid until replaced.
+func (s *TokenSource) valid(t *oauth2.Token) bool {
+	if t == nil || t.AccessToken == "" {
+		return false
+	}
+	if t.Expiry.IsZero() {
+		return true
+	}
+	return s.now().Before(t.Expiry.Add(-s.delta))
+}
+
+// Client returns an [http.Client] that sends each request with
+// "Authorization: Bearer <token>", the token taken from s under the
+// request's context. base supplies the transport, timeout, redirect policy
+// and cookie jar; nil means a client with [DefaultTimeout] and the default
+// transport, never [http.DefaultClient] itself. The returned client does not
+// use the token endpoint client of the [Client] that made s.
+func (s *TokenSource) Client(base *http.Client) *http.Client {
+	var c http.Client
+	if base != nil {
+		c = *base
+	} else {
+		c.Timeout = DefaultTimeout
+	}
+	c.Transport = &transport{src: s, base: c.Transport}
+	return &c
+}
+
+// transport adds the bearer token to each request.
+type transport struct {
+	src  *TokenSource
+	base http.RoundTripper
+}
+
+// RoundTrip gets a token under the request's context and sends a clone of
+// the request with it.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, err := t.src.TokenContext(req.Context())
+	if err != nil {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, err
+	}
+	r2 := req.Clone(req.Context())
+	tok.SetAuthHeader(r2)
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(r2)
+}
