@@ -206,7 +206,9 @@ func TestJWTBearer(t *testing.T) {
 func TestJWTBearerTokenSource(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
-	op.setRespond(func(url.Values) (int, string) { return 200, `{"access_token":"a","token_type":"Bearer","expires_in":60}` })
+	op.setRespond(func(url.Values) (int, string) {
+		return 200, `{"access_token":"a","token_type":"Bearer","expires_in":60}`
+	})
 	c, clk := fakeClient(t, op, Config{})
 	tm, err := assertion.NewTokenMinter(testKey(t, testkeys.P256B), assertion.TokenConfig{Issuer: "app", Audience: []string{op.srv.URL}, Now: clk.Now})
 	if err != nil {
