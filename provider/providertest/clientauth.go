@@ -184,6 +184,10 @@ func (s *Server) checkClientAssertion(ctx context.Context, raw, formClientID str
 	}
 	iss, _ := p.claims["iss"].(string)
 	sub, _ := p.claims["sub"].(string)
+	if formClientID != "" && formClientID != sub {
+		rec.ClientID = formClientID
+		return nil, fmt.Errorf("providertest: client_id %.60q differs from sub %.60q: %w", formClientID, sub, ErrClientIDMismatch)
+	}
 	// The client to check against: the client_id parameter when sent, else
 	// the first of iss and sub that names a registered client.
 	s.mu.Lock()
@@ -232,9 +236,6 @@ func (s *Server) checkClientAssertion(ctx context.Context, raw, formClientID str
 	exp, err := s.checkTimes(p.claims)
 	if err != nil {
 		return nil, err
-	}
-	if formClientID != "" && formClientID != sub {
-		return nil, fmt.Errorf("providertest: client_id %.60q differs from sub %q: %w", formClientID, sub, ErrClientIDMismatch)
 	}
 	jti, _ := p.claims["jti"].(string)
 	if jti == "" {

@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/pkjwt/pkjwt/internal/clock"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
+	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider/providertest"
 )
 
@@ -51,6 +52,7 @@ func testClient() providertest.Client {
 		ID:           clientID,
 		JWKS:         publicJWKS([]string{clientKID}, clientKey()),
 		RedirectURIs: []string{redirectURI},
+		Algorithms:   []jwks.Algorithm{jwks.RS256, jwks.PS256},
 		GrantTypes:   []string{providertest.GrantAuthorizationCode, providertest.GrantRefreshToken, providertest.GrantClientCredentials, providertest.GrantJWTBearer, providertest.GrantTokenExchange},
 	}
 }
