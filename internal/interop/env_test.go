@@ -41,6 +41,8 @@ const (
 	clientLegacy       = "legacy"
 	clientRotation     = "rotation"      // keys from a jwks_uri, next key published ahead
 	clientRotationLate = "rotation-late" // keys from a jwks_uri, next key published late
+	clientProbe        = "probe"         // hand-made assertions, see TestInteropAssertionRules
+	clientProbeES384   = "probe-es384"   // a P-384 key, outside oidc-provider's default algorithms
 )
 
 // expectRefusals lists the clients whose tests provoke refusals on purpose.
@@ -49,6 +51,8 @@ var expectRefusals = map[string]bool{
 	clientReplay:       true,
 	clientLegacy:       true,
 	clientRotationLate: true,
+	clientProbe:        true,
+	clientProbeES384:   true,
 }
 
 // staticClient is a client registered with a static jwks.
@@ -66,6 +70,8 @@ var staticClients = []staticClient{
 	{clientCredentials, testkeys.P256B, jwks.ES256},
 	{clientReplay, testkeys.RSA2048C, jwks.RS256},
 	{clientLegacy, testkeys.Ed25519B, jwks.EdDSA},
+	{clientProbe, testkeys.P256A, jwks.ES256},
+	{clientProbeES384, testkeys.P384, jwks.ES384},
 }
 
 // rotationKeys are the keys the jwks_uri clients rotate from and to: from
@@ -235,11 +241,12 @@ func (e *interopEnv) stop() error {
 // refusal is one token endpoint error a provider reported (server.mjs's
 // /__interop/events).
 type refusal struct {
-	Event     string `json:"event"`
-	ClientID  string `json:"client_id"`
-	GrantType string `json:"grant_type"`
-	Error     string `json:"error"`
-	Detail    string `json:"detail"`
+	Event       string `json:"event"`
+	ClientID    string `json:"client_id"`
+	GrantType   string `json:"grant_type"`
+	Error       string `json:"error"`
+	Description string `json:"description"`
+	Detail      string `json:"detail"`
 }
 
 // replayDetail is oidc-provider's error_detail for a reused client assertion.

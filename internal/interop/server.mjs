@@ -169,6 +169,7 @@ async function startProvider(pc) {
       client_id: ctx.oidc?.client?.clientId ?? ctx.oidc?.params?.client_id ?? '',
       grant_type: ctx.oidc?.params?.grant_type ?? '',
       error: err?.error ?? String(err),
+      description: err?.error_description ?? '',
       detail: err?.error_detail ?? '',
     });
   });
