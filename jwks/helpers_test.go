@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"encoding/asn1"
 	"sync"
 	"testing"
 
@@ -24,3 +25,5 @@ func testKey(t testing.TB, name string) *Key {
 	keyCache.Store(name, k)
 	return k
 }
+
+func asn1MarshalStruct(v any) ([]byte, error) { return asn1.Marshal(v) }

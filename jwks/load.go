@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"strings"
 
@@ -203,6 +204,8 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 	var head struct {
 		Kty string `json:"kty"`
 		Crv string `json:"crv"`
+		// RSA members, to explain a refusal by go-jose.
+		N, E, D, P, Q string
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
 		return nil, fmt.Errorf("jwks: JWK is not a JSON object: %w", ErrMalformedKey)
@@ -224,6 +227,11 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 	}
 	var jwk jose.JSONWebKey
 	if err := jwk.UnmarshalJSON(data); err != nil {
+		if head.Kty == "RSA" {
+			if err := classifyRSAJWK(head.N, head.E, head.D, head.P, head.Q); err != nil {
+				return nil, err
+			}
+		}
 		return nil, fmt.Errorf("jwks: JWK does not parse (%v): %w", err, ErrMalformedKey)
 	}
 	if jwk.Use != "" && jwk.Use != "sig" {
@@ -250,4 +258,24 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 		return nil, fmt.Errorf("jwks: JWK key of type %T: %w", jwk.Key, ErrUnsupportedKey)
 	}
 	return NewKey(context.Background(), signer, cfg)
+}
+
+// classifyRSAJWK explains why go-jose refused an RSA JWK whose members are
+// all present and decode: too small, or components that do not fit
+// together. It returns nil otherwise, which is then malformed.
+func classifyRSAJWK(n, e, d, p, q string) error {
+	var ints []*big.Int
+	for _, m := range []string{n, e, d, p, q} {
+		b, err := base64.RawURLEncoding.DecodeString(m)
+		if err != nil || len(b) == 0 {
+			return nil
+		}
+		ints = append(ints, new(big.Int).SetBytes(b))
+	}
+	if bits := ints[0].BitLen(); bits < MinRSABits {
+		return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, MinRSABits, ErrWeakKey)
+	} else if bits > MaxRSABits {
+		return fmt.Errorf("jwks: RSA key of %d bits; at most %d bits are accepted: %w", bits, MaxRSABits, ErrUnsupportedKey)
+	}
+	return fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
 }

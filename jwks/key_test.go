@@ -1,0 +1,484 @@
+package jwks
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"reflect"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/pkjwt/pkjwt/internal/testkeys"
+)
+
+// kmsSigner stands for a key held in a KMS: it exposes only crypto.Signer
+// and counts its calls.
+type kmsSigner struct {
+	inner crypto.Signer
+	calls atomic.Int64
+}
+
+func (s *kmsSigner) Public() crypto.PublicKey { return s.inner.Public() }
+func (s *kmsSigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	s.calls.Add(1)
+	return s.inner.Sign(r, digest, opts)
+}
+
+type ctxKey struct{}
+
+// ctxSigner is a ContextSigner that honours its context and records the
+// value the caller put in it.
+type ctxSigner struct {
+	kmsSigner
+	seen atomic.Value // the ctxKey value of the last call
+}
+
+func (s *ctxSigner) SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if v := ctx.Value(ctxKey{}); v != nil {
+		s.seen.Store(v)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.kmsSigner.Sign(nil, digest, opts)
+}
+
+func (s *ctxSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) {
+	return nil, errors.New("ctxSigner: Sign called instead of SignContext")
+}
+
+// lyingSigner signs with one key and claims another's public key.
+type lyingSigner struct{ signer, claims crypto.Signer }
+
+func (s lyingSigner) Public() crypto.PublicKey { return s.claims.Public() }
+func (s lyingSigner) Sign(r io.Reader, d []byte, o crypto.SignerOpts) ([]byte, error) {
+	return s.signer.Sign(r, d, o)
+}
+
+// brokenSigner returns fixed output or an error.
+type brokenSigner struct {
+	pub crypto.PublicKey
+	out []byte
+	err error
+}
+
+func (s brokenSigner) Public() crypto.PublicKey                                  { return s.pub }
+func (s brokenSigner) Sign(io.Reader, []byte, crypto.SignerOpts) ([]byte, error) { return s.out, s.err }
+
+func TestNewKeyExternalSigner(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{testkeys.RSA2048A, testkeys.P256A, testkeys.P521, testkeys.Ed25519A} {
+		kms := &kmsSigner{inner: testkeys.Signer(name)}
+		k, err := NewKey(t.Context(), kms, KeyConfig{})
+		if err != nil {
+			t.Fatalf("NewKey(kms %s) error = %v", name, err)
+		}
+		if kms.calls.Load() != 1 {
+			t.Errorf("NewKey(kms %s) signed %d times, want 1 self-test", name, kms.calls.Load())
+		}
+		if k.KeyID() != testKey(t, name).KeyID() {
+			t.Errorf("NewKey(kms %s) kid %q, want the thumbprint %q", name, k.KeyID(), testKey(t, name).KeyID())
+		}
+		signVerify(t, k)
+		if _, err := k.PrivatePEM(); !errors.Is(err, ErrNotExportable) {
+			t.Errorf("PrivatePEM() of a KMS key error = %v, want ErrNotExportable", err)
+		}
+	}
+	// PS256 through an opaque signer: the signer receives PSS options.
+	k, err := NewKey(t.Context(), &kmsSigner{inner: testkeys.Signer(testkeys.RSA2048B)}, KeyConfig{Algorithm: PS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signVerify(t, k)
+}
+
+func TestNewKeyContextSigner(t *testing.T) {
+	t.Parallel()
+	s := &ctxSigner{kmsSigner: kmsSigner{inner: testkeys.Signer(testkeys.P256A)}}
+	ctx := context.WithValue(t.Context(), ctxKey{}, "construction")
+	k, err := NewKey(ctx, s, KeyConfig{})
+	if err != nil {
+		t.Fatalf("NewKey(ctxSigner) error = %v", err)
+	}
+	if got := s.seen.Load(); got != "construction" {
+		t.Errorf("self-test context value = %v, want the caller's", got)
+	}
+	if _, err := k.Sign(context.WithValue(t.Context(), ctxKey{}, "sign"), []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.seen.Load(); got != "sign" {
+		t.Errorf("Sign context value = %v, want the caller's", got)
+	}
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := k.Sign(canceled, []byte("x")); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sign(canceled) error = %v, want context.Canceled", err)
+	}
+	if _, err := NewKey(canceled, s, KeyConfig{}); !errors.Is(err, context.Canceled) || errors.Is(err, ErrInvalidKey) {
+		t.Errorf("NewKey(canceled) error = %v, want context.Canceled and not ErrInvalidKey", err)
+	}
+}
+
+func TestNewKeyRefusals(t *testing.T) {
+	t.Parallel()
+	rsaKey := func() *rsa.PrivateKey {
+		// A fresh copy each time: the cases tamper with it.
+		return testkeys.Signer(testkeys.RSA2048A).(*rsa.PrivateKey)
+	}
+	tamperD := rsaKey()
+	tamperD.D = new(big.Int).Add(tamperD.D, big.NewInt(2))
+	tamperP := rsaKey()
+	tamperP.Primes[0] = new(big.Int).Add(tamperP.Primes[0], big.NewInt(2))
+	swapN := rsaKey()
+	swapN.N = testkeys.Signer(testkeys.RSA2048B).(*rsa.PrivateKey).N
+	threePrimes := rsaKey()
+	threePrimes.Primes = append(threePrimes.Primes, big.NewInt(7))
+	noPrimes := rsaKey()
+	noPrimes.Primes = nil
+	tamperX := testkeys.Signer(testkeys.P256A).(*ecdsa.PrivateKey)
+	tamperX.X = new(big.Int).Set(testkeys.Signer(testkeys.P256B).(*ecdsa.PrivateKey).X)
+	ed := testkeys.Signer(testkeys.Ed25519A).(ed25519.PrivateKey)
+	p256 := testkeys.Signer(testkeys.P256A)
+	// An ECDSA signer that returns a DER signature of the wrong key.
+	wrongSig, _ := testkeys.Signer(testkeys.P256B).Sign(nil, make([]byte, 32), crypto.SHA256)
+
+	tests := []struct {
+		name    string
+		s       crypto.Signer
+		cfg     KeyConfig
+		wantErr error
+	}{
+		{"nil signer", nil, KeyConfig{}, ErrNoKey},
+		{"typed nil RSA", (*rsa.PrivateKey)(nil), KeyConfig{}, ErrInvalidKey},
+		{"typed nil ECDSA", (*ecdsa.PrivateKey)(nil), KeyConfig{}, ErrInvalidKey},
+		{"RSA D tampered", tamperD, KeyConfig{}, ErrInvalidKey},
+		{"RSA prime tampered", tamperP, KeyConfig{}, ErrInvalidKey},
+		{"RSA modulus of another key", swapN, KeyConfig{}, ErrInvalidKey},
+		{"RSA without primes", noPrimes, KeyConfig{}, ErrUnsupportedKey},
+		{"RSA with three primes", threePrimes, KeyConfig{}, ErrUnsupportedKey},
+		{"RSA 1024", testkeys.Signer(testkeys.RSA1024), KeyConfig{}, ErrWeakKey},
+		{"RSA 1024 behind a KMS", &kmsSigner{inner: testkeys.Signer(testkeys.RSA1024)}, KeyConfig{}, ErrWeakKey},
+		{"ECDSA X of another key", tamperX, KeyConfig{}, ErrInvalidKey},
+		{"P-224", p224Key(t), KeyConfig{}, ErrUnsupportedKey},
+		{"P-224 behind a KMS", &kmsSigner{inner: p224Key(t)}, KeyConfig{}, ErrUnsupportedKey},
+		{"short Ed25519", ed[:40], KeyConfig{}, ErrInvalidKey},
+		{"signer lies about its key", lyingSigner{signer: testkeys.Signer(testkeys.RSA2048B), claims: testkeys.Signer(testkeys.RSA2048A)}, KeyConfig{}, ErrInvalidKey},
+		{"signer returns a wrong signature", brokenSigner{pub: p256.Public(), out: wrongSig}, KeyConfig{}, ErrInvalidKey},
+		{"signer returns garbage", brokenSigner{pub: p256.Public(), out: []byte("garbage")}, KeyConfig{}, ErrInvalidKey},
+		{"signer returns an error", brokenSigner{pub: p256.Public(), err: errors.New("kms unavailable")}, KeyConfig{}, ErrInvalidKey},
+		{"signer without public key", brokenSigner{}, KeyConfig{}, ErrInvalidKey},
+		{"unsupported public key", brokenSigner{pub: "a string"}, KeyConfig{}, ErrUnsupportedKey},
+		{"ES384 with P-256", p256, KeyConfig{Algorithm: ES384}, ErrAlgorithmMismatch},
+		{"EdDSA with EC", p256, KeyConfig{Algorithm: EdDSA}, ErrAlgorithmMismatch},
+		{"PS256 with EC", p256, KeyConfig{Algorithm: PS256}, ErrAlgorithmMismatch},
+		{"HS256 with EC", p256, KeyConfig{Algorithm: "HS256"}, ErrAlgorithmMismatch},
+		{"HS256 with RSA", rsaKey(), KeyConfig{Algorithm: "HS256"}, ErrAlgorithmMismatch},
+		{"hs384 with Ed25519", ed, KeyConfig{Algorithm: "hs384"}, ErrAlgorithmMismatch},
+		{"none", ed, KeyConfig{Algorithm: "none"}, ErrAlgorithmMismatch},
+	}
+	for _, tc := range tests {
+		k, err := NewKey(t.Context(), tc.s, tc.cfg)
+		if !errors.Is(err, tc.wantErr) || k != nil {
+			t.Errorf("NewKey(%s) = %v, %v, want nil, %v", tc.name, k, err, tc.wantErr)
+			continue
+		}
+		checkNoKeyBytes(t, "NewKey("+tc.name+") error", err.Error())
+	}
+}
+
+func TestDefaultAlgorithms(t *testing.T) {
+	t.Parallel()
+	want := map[string]Algorithm{
+		testkeys.RSA2048A: RS256, testkeys.RSA3072: RS256, testkeys.RSA4096: RS256,
+		testkeys.P256A: ES256, testkeys.P256ShortX: ES256, testkeys.P384: ES384, testkeys.P521: ES512,
+		testkeys.Ed25519A: EdDSA,
+	}
+	for name, alg := range want {
+		if got := testKey(t, name).Algorithm(); got != alg {
+			t.Errorf("ParsePEM(%s).Algorithm() = %s, want %s", name, got, alg)
+		}
+	}
+	for _, alg := range []Algorithm{RS256, RS384, RS512, PS256, PS384, PS512} {
+		k, err := NewKey(t.Context(), testkeys.Signer(testkeys.RSA2048C), KeyConfig{Algorithm: alg})
+		if err != nil {
+			t.Fatalf("NewKey(RSA, %s) error = %v", alg, err)
+		}
+		signVerify(t, k)
+	}
+}
+
+// TestNewKeyCopiesCallerKey checks that a Key does not share mutable state
+// with the caller's key: changing the caller's key afterwards changes nothing.
+func TestNewKeyCopiesCallerKey(t *testing.T) {
+	t.Parallel()
+	r := testkeys.Signer(testkeys.RSA2048A).(*rsa.PrivateKey)
+	e := testkeys.Signer(testkeys.P384).(*ecdsa.PrivateKey)
+	ed := testkeys.Signer(testkeys.Ed25519B).(ed25519.PrivateKey)
+	var keys []*Key
+	for _, s := range []crypto.Signer{r, e, ed} {
+		k, err := NewKey(t.Context(), s, KeyConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	r.D.SetInt64(3)
+	r.Primes[0].SetInt64(5)
+	e.D.SetInt64(7)
+	clear(ed)
+	for _, k := range keys {
+		signVerify(t, k)
+	}
+}
+
+// TestRSAPrecomputed checks that RSA keys from every loader are precomputed
+// once at load, including the standard library's internal form.
+func TestRSAPrecomputed(t *testing.T) {
+	t.Parallel()
+	raw := testkeys.Signer(testkeys.RSA2048A).(*rsa.PrivateKey)
+	fromPKCS1, err := ParsePEM(pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(raw), nil), KeyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromJWK, err := ParseJWK(privateJWK(t, testkeys.RSA2048A, "", ""), KeyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare := &rsa.PrivateKey{PublicKey: raw.PublicKey, D: raw.D, Primes: raw.Primes} // nothing precomputed
+	fromBare, err := NewKey(t.Context(), bare, KeyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, k := range map[string]*Key{"PKCS#8": testKey(t, testkeys.RSA2048A), "PKCS#1": fromPKCS1, "JWK": fromJWK, "NewKey": fromBare} {
+		p, ok := k.signer.s.(*rsa.PrivateKey)
+		if !ok {
+			t.Fatalf("%s: signer is %T", name, k.signer.s)
+		}
+		if p.Precomputed.Dp == nil || p.Precomputed.Dq == nil || p.Precomputed.Qinv == nil {
+			t.Errorf("%s: CRT values not precomputed", name)
+		}
+		// The standard library keeps its own precomputed form in an
+		// unexported field; when this Go version has it, it must be set.
+		if f := reflect.ValueOf(p.Precomputed).FieldByName("fips"); f.IsValid() && f.IsNil() {
+			t.Errorf("%s: crypto/rsa's internal precomputed key is not set", name)
+		}
+	}
+}
+
+// TestThumbprintRFC7638 checks the RFC 7638 §3.1 example and that every test
+// key's default kid equals go-jose's SHA-256 thumbprint.
+func TestThumbprintRFC7638(t *testing.T) {
+	t.Parallel()
+	const n = "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+	nb, err := base64.RawURLEncoding.DecodeString(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := thumbprint(&rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: 65537})
+	if want := "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"; got != want || err != nil {
+		t.Errorf("thumbprint(RFC 7638 §3.1 key) = %q, %v, want %q", got, err, want)
+	}
+	for _, k := range allTestKeys(t) {
+		jwk := k.PublicJWK()
+		tp, err := jwk.Thumbprint(crypto.SHA256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := base64.RawURLEncoding.EncodeToString(tp); k.KeyID() != want {
+			t.Errorf("%v: kid %q, go-jose thumbprint %q", k, k.KeyID(), want)
+		}
+	}
+}
+
+// TestKeyRedaction formats keys every way a program might and checks that
+// no private material appears.
+func TestKeyRedaction(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{testkeys.RSA2048A, testkeys.P256A, testkeys.Ed25519A} {
+		k := testKey(t, name)
+		var logs bytes.Buffer
+		logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		logger.Info("key", "key", k, "value", *k, "any", any(k))
+		logger.Info("group", slog.Any("k", k), slog.Group("g", "k", k))
+		jsonPtr, err := json.Marshal(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		jsonVal, _ := json.Marshal(struct {
+			K  *Key
+			V  Key
+			KS []*Key
+		}{k, *k, []*Key{k}})
+		outputs := map[string]string{
+			"%v":             fmt.Sprintf("%v", k),
+			"%+v":            fmt.Sprintf("%+v", k),
+			"%#v":            fmt.Sprintf("%#v", k),
+			"%s":             fmt.Sprintf("%s", k),
+			"%q":             fmt.Sprintf("%q", k),
+			"%x":             fmt.Sprintf("%x", k),
+			"%d":             fmt.Sprintf("%d", k),
+			"value %v":       fmt.Sprintf("%v", *k),
+			"value %+v":      fmt.Sprintf("%+v", *k),
+			"value %#v":      fmt.Sprintf("%#v", *k),
+			"in a struct":    fmt.Sprintf("%+v %#v", struct{ K *Key }{k}, struct{ K *Key }{k}),
+			"in a slice":     fmt.Sprintf("%v %#v", []*Key{k}, []*Key{k}),
+			"Sprint":         fmt.Sprint(k, *k),
+			"Sprintln":       fmt.Sprintln(k),
+			"String":         k.String(),
+			"GoString":       k.GoString(),
+			"slog JSON":      logs.String(),
+			"json.Marshal":   string(jsonPtr),
+			"json in struct": string(jsonVal),
+			"error wrapping": fmt.Errorf("loading %v: %w", k, ErrInvalidKey).Error(),
+		}
+		for how, out := range outputs {
+			checkNoKeyBytes(t, name+" "+how, out)
+		}
+		// The redacted forms do say which key it is.
+		for _, how := range []string{"%v", "%+v", "%#v", "%s", "slog JSON", "json.Marshal"} {
+			if !strings.Contains(outputs[how], k.KeyID()) {
+				t.Errorf("%s %s = %q, want the kid", name, how, outputs[how])
+			}
+		}
+		if outputs["json.Marshal"] != `{"kid":"`+k.KeyID()+`","alg":"`+string(k.Algorithm())+`"}` {
+			t.Errorf("json.Marshal(key) = %s", outputs["json.Marshal"])
+		}
+	}
+	var nilKey *Key
+	if s := fmt.Sprintf("%v %+v %s", nilKey, nilKey, nilKey); !strings.Contains(s, "nil") {
+		t.Errorf("nil key formats as %q", s)
+	}
+}
+
+// TestCheckNoKeyBytesWorks proves the redaction checker would catch a leak.
+func TestCheckNoKeyBytesWorks(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{testkeys.RSA2048A, testkeys.P256A, testkeys.Ed25519A} {
+		s := testkeys.Signer(name)
+		leaks := []string{
+			string(testkeys.PEM(name)),
+			fmt.Sprintf("%v", s),
+			fmt.Sprintf("%+v", s),
+			fmt.Sprintf("%#v", s),
+		}
+		for _, leak := range leaks {
+			ft := &testing.T{}
+			found := false
+			for _, secret := range secretForms(ft, name) {
+				found = found || strings.Contains(leak, secret)
+			}
+			if !found {
+				t.Errorf("secretForms(%s) does not recognise %.40q…", name, leak)
+			}
+		}
+		// Private JWK members in base64url are recognised.
+		jwk := privateJWK(t, name, "", "")
+		found := false
+		for _, secret := range secretForms(t, name) {
+			found = found || strings.Contains(string(jwk), secret)
+		}
+		if !found {
+			t.Errorf("secretForms(%s) does not recognise the private JWK", name)
+		}
+	}
+}
+
+func TestPEMRoundTrip(t *testing.T) {
+	t.Parallel()
+	for _, k := range allTestKeys(t) {
+		priv, err := k.PrivatePEM()
+		if err != nil {
+			t.Fatalf("%v: PrivatePEM() error = %v", k, err)
+		}
+		if blk, _ := pem.Decode(priv); blk == nil || blk.Type != "PRIVATE KEY" {
+			t.Fatalf("%v: PrivatePEM() is not a PRIVATE KEY block", k)
+		}
+		again, err := ParsePEM(priv, KeyConfig{Algorithm: k.Algorithm()})
+		if err != nil || again.KeyID() != k.KeyID() {
+			t.Errorf("%v: ParsePEM(PrivatePEM()) = %v, %v", k, again, err)
+		}
+		blk, _ := pem.Decode(k.PublicPEM())
+		pub, err := x509.ParsePKIXPublicKey(blk.Bytes)
+		if err != nil {
+			t.Fatalf("%v: PublicPEM() does not parse: %v", k, err)
+		}
+		if eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool }); !ok || !eq.Equal(k.Public()) {
+			t.Errorf("%v: PublicPEM() holds another key", k)
+		}
+		var jwk jose.JSONWebKey
+		if err := jwk.UnmarshalJSON(k.PublicJWKJSON()); err != nil || !jwk.IsPublic() || jwk.KeyID != k.KeyID() || jwk.Algorithm != string(k.Algorithm()) || jwk.Use != "sig" {
+			t.Errorf("%v: PublicJWKJSON() = %s (%v)", k, k.PublicJWKJSON(), err)
+		}
+		if j := k.PublicJWK(); !j.IsPublic() || j.KeyID != k.KeyID() {
+			t.Errorf("%v: PublicJWK() is not the public key with its kid", k)
+		}
+		if got, err := k.SigningKey(); got != k || err != nil {
+			t.Errorf("%v: SigningKey() = %v, %v", k, got, err)
+		}
+	}
+}
+
+func TestKeyIDIsEscaped(t *testing.T) {
+	t.Parallel()
+	k, err := NewKey(t.Context(), testkeys.Signer(testkeys.P256A), KeyConfig{KeyID: `a"b\c</script>`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(k.PublicJWKJSON(), &m); err != nil || m["kid"] != `a"b\c</script>` {
+		t.Errorf("PublicJWKJSON() with an odd kid = %s (%v)", k.PublicJWKJSON(), err)
+	}
+	if bytes.Contains(k.PublicJWKJSON(), []byte("</script>")) {
+		t.Errorf("PublicJWKJSON() does not escape HTML in the kid")
+	}
+}
+
+func TestDERToRS(t *testing.T) {
+	t.Parallel()
+	e := testkeys.Signer(testkeys.P521).(*ecdsa.PrivateKey)
+	digest := make([]byte, 64)
+	r, s, err := ecdsa.Sign(strings.NewReader(strings.Repeat("x", 1000)), e, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := asn1Marshal(r, s)
+	out, err := derToRS(der, 66)
+	if err != nil || len(out) != 132 {
+		t.Fatalf("derToRS() = %d bytes, %v", len(out), err)
+	}
+	if !ecdsa.Verify(&e.PublicKey, digest, new(big.Int).SetBytes(out[:66]), new(big.Int).SetBytes(out[66:])) {
+		t.Errorf("derToRS() output does not verify")
+	}
+	huge := new(big.Int).Lsh(big.NewInt(1), 600)
+	for name, der := range map[string][]byte{
+		"empty":     nil,
+		"trailing":  append(der, 0),
+		"oversized": mustDER(huge, s),
+		"zero R":    mustDER(new(big.Int), s),
+		"negative":  mustDER(new(big.Int).Neg(r), s),
+	} {
+		if _, err := derToRS(der, 66); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("derToRS(%s) error = %v, want ErrInvalidKey", name, err)
+		}
+	}
+}
+
+func asn1Marshal(r, s *big.Int) ([]byte, error) {
+	return asn1MarshalStruct(struct{ R, S *big.Int }{r, s})
+}
+
+func mustDER(r, s *big.Int) []byte { b, _ := asn1Marshal(r, s); return b }
