@@ -3,8 +3,10 @@ package providertest_test
 import (
 	"crypto"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/url"
@@ -232,3 +234,13 @@ func splitJWT(t *testing.T, tok string) (map[string]any, map[string]any) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// pemOf encodes a public key as PKIX PEM.
+func pemOf(t *testing.T, pub any) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}

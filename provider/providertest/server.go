@@ -382,11 +382,14 @@ func (s *Server) wait(ctx context.Context) bool {
 
 // keyRing is the provider's own signing keys: a cycle of pre-generated keys
 // of the configured algorithm, the current one and the previous one
-// published.
+// published. Keys are loaded when first needed, so that starting a server
+// stays cheap. It is guarded by Server.mu.
 type keyRing struct {
-	cycle []*jwks.Key
-	cur   int
-	prev  int // -1: none
+	alg    jwks.Algorithm
+	names  []string    // testkeys names; "" for a generated Ed25519 key
+	loaded []*jwks.Key // nil until needed
+	cur    int
+	prev   int // -1: none
 }
 
 func newKeyRing(alg jwks.Algorithm) (keyRing, error) {
@@ -397,49 +400,64 @@ func newKeyRing(alg jwks.Algorithm) (keyRing, error) {
 	case jwks.ES256:
 		names = []string{testkeys.P256B, testkeys.P256A, testkeys.P256ShortX}
 	case jwks.EdDSA:
-		names = []string{testkeys.Ed25519B, testkeys.Ed25519A}
+		// A generated third key, so that an unpublished key always exists.
+		names = []string{testkeys.Ed25519B, testkeys.Ed25519A, ""}
 	default:
 		return keyRing{}, fmt.Errorf("providertest: ID token algorithm %q is not one of RS256, PS256, ES256, EdDSA", alg)
 	}
-	var kr keyRing
-	for _, n := range names {
-		k, err := jwks.ParsePEM(testkeys.PEM(n), jwks.KeyConfig{Algorithm: alg})
-		if err != nil {
-			return keyRing{}, fmt.Errorf("providertest: load key %s: %w", n, err)
-		}
-		kr.cycle = append(kr.cycle, k)
+	kr := keyRing{alg: alg, names: names, loaded: make([]*jwks.Key, len(names)), prev: -1}
+	if _, err := kr.load(0); err != nil {
+		return keyRing{}, err
 	}
-	if alg == jwks.EdDSA {
-		// A third Ed25519 key, so that an unpublished key always exists.
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return keyRing{}, err
-		}
-		k, err := jwks.NewKey(context.Background(), priv, jwks.KeyConfig{Algorithm: alg})
-		if err != nil {
-			return keyRing{}, err
-		}
-		kr.cycle = append(kr.cycle, k)
-	}
-	kr.prev = -1
 	return kr, nil
 }
 
-func (kr *keyRing) current() *jwks.Key { return kr.cycle[kr.cur] }
+func (kr *keyRing) load(i int) (*jwks.Key, error) {
+	if k := kr.loaded[i]; k != nil {
+		return k, nil
+	}
+	var k *jwks.Key
+	var err error
+	if n := kr.names[i]; n != "" {
+		k, err = jwks.ParsePEM(testkeys.PEM(n), jwks.KeyConfig{Algorithm: kr.alg})
+	} else {
+		var priv ed25519.PrivateKey
+		if _, priv, err = ed25519.GenerateKey(rand.Reader); err == nil {
+			k, err = jwks.NewKey(context.Background(), priv, jwks.KeyConfig{Algorithm: kr.alg})
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("providertest: load signing key %d: %w", i, err)
+	}
+	kr.loaded[i] = k
+	return k, nil
+}
+
+// key returns key i, loading it. The keys are embedded test keys that
+// load, so a failure is a broken build.
+func (kr *keyRing) key(i int) *jwks.Key {
+	k, err := kr.load(i)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
+
+func (kr *keyRing) current() *jwks.Key { return kr.key(kr.cur) }
 
 // next is the key after the current one: never published until rotation.
-func (kr *keyRing) next() *jwks.Key { return kr.cycle[(kr.cur+1)%len(kr.cycle)] }
+func (kr *keyRing) next() *jwks.Key { return kr.key((kr.cur + 1) % len(kr.names)) }
 
 func (kr *keyRing) rotate() {
 	kr.prev = kr.cur
-	kr.cur = (kr.cur + 1) % len(kr.cycle)
+	kr.cur = (kr.cur + 1) % len(kr.names)
 }
 
 // published returns the keys of the normal JWKS: current, then previous.
 func (kr *keyRing) published() []*jwks.Key {
 	out := []*jwks.Key{kr.current()}
 	if kr.prev >= 0 {
-		out = append(out, kr.cycle[kr.prev])
+		out = append(out, kr.key(kr.prev))
 	}
 	return out
 }
