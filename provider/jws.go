@@ -1,0 +1,264 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/pkjwt/pkjwt/jwks"
+)
+
+// KeySet yields the verification keys of a token issuer: the keys with a key
+// ID, or every key when the ID is empty. *jwks.Remote implements it.
+type KeySet interface {
+	Keys(ctx context.Context, kid string) ([]jwks.PublicKey, error)
+}
+
+var _ KeySet = (*jwks.Remote)(nil)
+
+const (
+	// DefaultMaxTokenBytes is the default size limit of a token.
+	DefaultMaxTokenBytes = 32 << 10
+	// DefaultLeeway is the default clock skew allowed on exp, nbf, iat and
+	// auth_time.
+	DefaultLeeway = time.Minute
+	// MaxLeeway bounds a configured leeway.
+	MaxLeeway = 5 * time.Minute
+	// maxHeaderBytes bounds the encoded header segment.
+	maxHeaderBytes = 4 << 10
+	// maxKeysTried bounds the keys tried for a token without kid.
+	maxKeysTried = 4
+)
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// jwsHeader is the tiny struct the protected header is decoded into. jku,
+// x5u, jwk and x5c are never read: keys come from the issuer's set only.
+type jwsHeader struct {
+	Alg  string          `json:"alg"`
+	Kid  string          `json:"kid"`
+	Typ  string          `json:"typ"`
+	Crit json.RawMessage `json:"crit"`
+}
+
+// jwsCore is the verification path shared by the ID-token and JWT
+// verifiers: structure and size checks, header, algorithm allow-list, key
+// selection and signature. It never decodes the claims.
+type jwsCore struct {
+	keys     KeySet
+	algs     []jwks.Algorithm
+	maxBytes int
+	// typ is the expected typ; checkTyp false accepts any.
+	typ      string
+	checkTyp bool
+}
+
+// verify checks raw and returns its verified, decoded payload and its
+// algorithm.
+func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, jwks.Algorithm, error) {
+	if len(raw) > c.maxBytes {
+		return nil, "", fmt.Errorf("provider: token of %d bytes exceeds %d: %w", len(raw), c.maxBytes, ErrMalformedToken)
+	}
+	// One pass: the alphabet of compact serialization and the two dots.
+	d1, d2 := -1, -1
+	for i := 0; i < len(raw); i++ {
+		ch := raw[i]
+		switch {
+		case 'A' <= ch && ch <= 'Z', 'a' <= ch && ch <= 'z', '0' <= ch && ch <= '9', ch == '-', ch == '_':
+		case ch == '.' && d1 < 0:
+			d1 = i
+		case ch == '.' && d2 < 0:
+			d2 = i
+		default:
+			return nil, "", fmt.Errorf("provider: token is not a compact JWS of three base64url segments: %w", ErrMalformedToken)
+		}
+	}
+	if d2 < 0 || d1 == 0 || d2 == d1+1 || d2 == len(raw)-1 {
+		return nil, "", fmt.Errorf("provider: token is not a compact JWS of three non-empty segments: %w", ErrMalformedToken)
+	}
+	if d1 > maxHeaderBytes {
+		return nil, "", fmt.Errorf("provider: token header exceeds %d bytes: %w", maxHeaderBytes, ErrMalformedToken)
+	}
+	var hbuf [maxHeaderBytes * 3 / 4]byte
+	hn, err := b64.Decode(hbuf[:], []byte(raw[:d1]))
+	if err != nil {
+		return nil, "", fmt.Errorf("provider: token header is not base64url: %w", ErrMalformedToken)
+	}
+	var h jwsHeader
+	if err := json.Unmarshal(hbuf[:hn], &h); err != nil {
+		return nil, "", fmt.Errorf("provider: token header is not a JSON object: %w", ErrMalformedToken)
+	}
+	if h.Crit != nil {
+		return nil, "", fmt.Errorf("provider: token header has crit, which is never accepted: %w", ErrUnsupportedHeader)
+	}
+	alg, err := c.allowed(h.Alg)
+	if err != nil {
+		return nil, "", err
+	}
+	if c.checkTyp && !typEqual(h.Typ, c.typ) {
+		return nil, "", fmt.Errorf("provider: token typ %q, expected %q: %w", short(h.Typ), c.typ, ErrUnsupportedHeader)
+	}
+	sigEnc := raw[d2+1:]
+	if n := b64.DecodedLen(len(sigEnc)); n > 1024 || n < 64 {
+		return nil, "", fmt.Errorf("provider: token signature of %d bytes is not plausible for %s: %w", n, alg, ErrMalformedToken)
+	}
+	sig, err := b64.DecodeString(sigEnc)
+	if err != nil {
+		return nil, "", fmt.Errorf("provider: token signature is not base64url: %w", ErrMalformedToken)
+	}
+	payload, err := b64.DecodeString(raw[d1+1 : d2])
+	if err != nil {
+		return nil, "", fmt.Errorf("provider: token payload is not base64url: %w", ErrMalformedToken)
+	}
+	keys, err := c.keys.Keys(ctx, h.Kid)
+	if err != nil {
+		return nil, "", fmt.Errorf("provider: keys for kid %q: %w: %w", short(h.Kid), ErrInvalidSignature, err)
+	}
+	input := []byte(raw[:d2])
+	tried := 0
+	for _, k := range keys {
+		if !k.Fits(alg) {
+			continue
+		}
+		if tried++; tried > maxKeysTried {
+			break
+		}
+		if jwks.VerifySignature(k.Key, alg, input, sig) == nil {
+			return payload, alg, nil
+		}
+	}
+	if tried == 0 {
+		return nil, "", fmt.Errorf("provider: no key with kid %q fits %s: %w: %w", short(h.Kid), alg, ErrInvalidSignature, jwks.ErrUnknownKey)
+	}
+	return nil, "", fmt.Errorf("provider: token signature does not verify: %w: %w", ErrInvalidSignature, jwks.ErrSignature)
+}
+
+// allowed maps the header's alg to an allowed algorithm.
+func (c *jwsCore) allowed(name string) (jwks.Algorithm, error) {
+	if jwks.IsSymmetricOrNone(name) {
+		return "", fmt.Errorf("provider: token algorithm %q is none or HMAC, never accepted: %w", short(name), ErrUnsupportedAlgorithm)
+	}
+	for _, a := range c.algs {
+		if string(a) == name {
+			return a, nil
+		}
+	}
+	return "", fmt.Errorf("provider: token algorithm %q is not in the allow-list %v: %w", short(name), c.algs, ErrUnsupportedAlgorithm)
+}
+
+// typEqual compares typ values as RFC 7515 §4.1.9 media types: case
+// insensitive, with an optional "application/" prefix. An empty expected
+// value accepts an absent typ or "JWT".
+func typEqual(got, want string) bool {
+	norm := func(s string) string {
+		s = strings.ToLower(s)
+		return strings.TrimPrefix(s, "application/")
+	}
+	if want == "" {
+		return got == "" || norm(got) == "jwt"
+	}
+	return norm(got) == norm(want)
+}
+
+// filterAlgs returns the allow-list: want (RS256 when empty) ∩ listed (all
+// when nil) ∩ the supported asymmetric algorithms.
+func filterAlgs(want []jwks.Algorithm, listed []string) ([]jwks.Algorithm, error) {
+	if len(want) == 0 {
+		want = []jwks.Algorithm{jwks.RS256}
+	}
+	var out []jwks.Algorithm
+	var errs []error
+	for _, a := range want {
+		if jwks.IsSymmetricOrNone(string(a)) || !a.Supported() {
+			errs = append(errs, fmt.Errorf("provider: algorithm %q is not a supported asymmetric algorithm: %w", short(string(a)), ErrUnsupportedAlgorithm))
+			continue
+		}
+		if listed != nil && !contains(listed, string(a)) {
+			continue
+		}
+		if !containsAlg(out, a) {
+			out = append(out, a)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("provider: none of the algorithms %v is listed by the provider (%q): %w", want, shortList(listed), ErrUnsupportedAlgorithm)
+	}
+	return out, nil
+}
+
+func containsAlg(l []jwks.Algorithm, a jwks.Algorithm) bool {
+	for _, v := range l {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// audience is the aud claim: a string or an array of strings.
+type audience []string
+
+func (a *audience) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = audience{s}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return err
+	}
+	if l == nil {
+		return errors.New("aud is null")
+	}
+	*a = l
+	return nil
+}
+
+// numericDate converts a NumericDate claim (RFC 7519 §2), seconds that may
+// carry a fraction, to a time. ok is false for a value out of range.
+func numericDate(f *float64) (time.Time, bool) {
+	if f == nil {
+		return time.Time{}, false
+	}
+	v := *f
+	if v < 0 || v > 1<<40 || math.IsNaN(v) {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(v)
+	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
+}
+
+// decodeClaims decodes payload into v, refusing anything but one JSON
+// object.
+func decodeClaims(payload []byte, v any) error {
+	p := bytes.TrimSpace(payload)
+	if len(p) == 0 || p[0] != '{' {
+		return fmt.Errorf("provider: token claims are not a JSON object: %w", ErrMalformedToken)
+	}
+	if err := json.Unmarshal(p, v); err != nil {
+		return fmt.Errorf("provider: token claims do not decode: %s: %w", claimTypeError(err), ErrMalformedToken)
+	}
+	return nil
+}
+
+// claimTypeError names the claim of a type error without its value.
+func claimTypeError(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("claim %q is a JSON %s", short(te.Field), te.Value)
+	}
+	return "invalid JSON"
+}

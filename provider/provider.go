@@ -1,0 +1,423 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/pkjwt/pkjwt/internal/clock"
+	"github.com/pkjwt/pkjwt/internal/httpread"
+	"github.com/pkjwt/pkjwt/jwks"
+)
+
+// The remote JWKS cache serves go-oidc users directly.
+var _ oidc.KeySet = (*jwks.Remote)(nil)
+
+// Config holds the optional settings of [Discover]. Every zero value is safe.
+type Config struct {
+	// HTTPClient is copied, and the copy is bounded: a zero Timeout becomes
+	// DefaultTimeout (10 s), redirects are followed only to the same origin
+	// (never from https to http, at most five), and every response body
+	// fails with ErrBodyTooLarge past MaxBodyBytes. Nil starts from an empty
+	// client (http.DefaultTransport), never http.DefaultClient itself. The
+	// bounded copy serves discovery, the JWKS and [Provider.HTTPClient].
+	HTTPClient *http.Client
+	// ClientAuthAlgorithm is the algorithm this client signs its
+	// private_key_jwt assertions with. When set, Discover runs the
+	// pre-flight: token_endpoint_auth_methods_supported must list
+	// private_key_jwt (an absent member means client_secret_basic only) and,
+	// when token_endpoint_auth_signing_alg_values_supported is listed, it
+	// must contain this algorithm; otherwise Discover fails with a
+	// *ClientAuthError. Zero skips the pre-flight at discovery (for
+	// verification-only use); call [Provider.CheckPrivateKeyJWT] before
+	// authenticating.
+	ClientAuthAlgorithm jwks.Algorithm
+	// InsecureSkipClientAuthCheck turns a failed private_key_jwt pre-flight
+	// into a logged warning. Risk: the client may send assertions a
+	// provider does not accept, or accepts under other rules than it
+	// advertises. Use it only for a provider known to misreport its
+	// metadata. Zero (false) fails closed.
+	InsecureSkipClientAuthCheck bool
+	// MaxBodyBytes bounds every response body read through the provider's
+	// client: the discovery document, and anything read through
+	// Provider.HTTPClient. Zero means DefaultMaxBodyBytes (1 MiB).
+	MaxBodyBytes int64
+	// KeySet configures the cache of the provider's JWK Set (jwks_uri). Its
+	// zero HTTPClient, Now and Logger become the provider's; its other zero
+	// values take the jwks defaults (MaxAge one hour).
+	KeySet jwks.RemoteConfig
+	// Now is the clock. Nil means time.Now.
+	Now func() time.Time
+	// Logger receives warnings no caller receives as errors (an overridden
+	// pre-flight). Nil discards.
+	Logger *slog.Logger
+}
+
+// Provider is a discovered OpenID Provider: its validated metadata, a
+// bounded HTTP client and the cache of its JWK Set. It is immutable and
+// safe for concurrent use.
+type Provider struct {
+	issuer  string
+	meta    metadata
+	client  *http.Client
+	keys    *jwks.Remote
+	now     func() time.Time
+	log     *slog.Logger
+	skipCAC bool
+}
+
+// metadata is the subset of OIDC Discovery §3 metadata this library uses.
+type metadata struct {
+	issuer                string
+	authorizationEndpoint string
+	tokenEndpoint         string
+	jwksURI               string
+	userinfoEndpoint      string
+	endSessionEndpoint    string
+	revocationEndpoint    string
+	responseTypes         []string
+	subjectTypes          []string
+	idTokenAlgs           []string
+	tokenAuthMethods      []string // nil when absent
+	tokenAuthAlgs         []string // nil when absent
+	codeChallengeMethods  []string
+	issParameter          bool
+}
+
+// Discover fetches the OpenID Provider Configuration of issuer (OIDC
+// Discovery §4) and validates it:
+//
+//   - issuer is https (plain http only on loopback hosts), without query,
+//     fragment or user information; the document's issuer must equal it
+//     exactly, or nothing else is looked at (ErrIssuerMismatch);
+//   - the required members are present with the right JSON types; unknown
+//     members are ignored (ErrInvalidMetadata);
+//   - every endpoint is https (or loopback http) (ErrInsecureURL);
+//   - the body is at most MaxBodyBytes (ErrBodyTooLarge), the request is
+//     bounded by ctx and the client's timeout, and no redirect leaves the
+//     issuer's origin (ErrDiscovery);
+//   - with Config.ClientAuthAlgorithm, the private_key_jwt pre-flight
+//     (*ClientAuthError, ErrPrivateKeyJWTUnsupported).
+//
+// The discovery URL is issuer with one trailing slash removed, followed by
+// /.well-known/openid-configuration. Discover does network I/O once; the
+// JWK Set is fetched lazily by the first verification. Several problems of
+// one document are joined with errors.Join.
+func Discover(ctx context.Context, issuer string, cfg Config) (*Provider, error) {
+	var errs []error
+	if err := checkURL("issuer", issuer); err != nil {
+		errs = append(errs, err)
+	} else if strings.ContainsAny(issuer, "?") {
+		errs = append(errs, fmt.Errorf("provider: issuer %q has a query: %w", short(issuer), ErrInsecureURL))
+	}
+	if a := cfg.ClientAuthAlgorithm; a != "" && (!a.Supported() || jwks.IsSymmetricOrNone(string(a))) {
+		errs = append(errs, fmt.Errorf("provider: ClientAuthAlgorithm %q is not a supported asymmetric algorithm", short(string(a))))
+	}
+	if cfg.MaxBodyBytes < 0 {
+		errs = append(errs, fmt.Errorf("provider: MaxBodyBytes %d is negative", cfg.MaxBodyBytes))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	limit := cfg.MaxBodyBytes
+	if limit == 0 {
+		limit = DefaultMaxBodyBytes
+	}
+	p := &Provider{
+		issuer:  issuer,
+		client:  boundedClient(cfg.HTTPClient, limit),
+		now:     clock.Or(cfg.Now),
+		log:     cfg.Logger,
+		skipCAC: cfg.InsecureSkipClientAuthCheck,
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	wellKnown := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	body, err := p.get(ctx, wellKnown, limit)
+	if err != nil {
+		return nil, err
+	}
+	p.meta, err = parseMetadata(body, issuer)
+	if err != nil {
+		return nil, err
+	}
+	kc := cfg.KeySet
+	if kc.HTTPClient == nil {
+		kc.HTTPClient = p.client
+	}
+	if kc.Now == nil {
+		kc.Now = p.now
+	}
+	if kc.Logger == nil {
+		kc.Logger = p.log
+	}
+	if p.keys, err = jwks.NewRemote(p.meta.jwksURI, kc); err != nil {
+		return nil, fmt.Errorf("provider: key set of %s: %w", short(issuer), err)
+	}
+	if cfg.ClientAuthAlgorithm != "" {
+		if err := p.CheckPrivateKeyJWT(cfg.ClientAuthAlgorithm); err != nil {
+			p.keys.Close()
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// get fetches url and returns its body, bounded by limit.
+func (p *Provider) get(ctx context.Context, url string, limit int64) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("provider: discovery request: %v: %w", err, ErrDiscovery)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := p.client.Do(req)
+	if err != nil {
+		if errors.Is(err, errRedirect) {
+			return nil, fmt.Errorf("provider: fetch %s: %v: %w", url, errors.Unwrap(err), ErrDiscovery)
+		}
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("provider: fetch %s: %w: %w", url, ErrDiscovery, ctxErr)
+		}
+		return nil, fmt.Errorf("provider: fetch %s: %w: %w", url, ErrDiscovery, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("provider: fetch %s: status %d: %w", url, resp.StatusCode, ErrDiscovery)
+	}
+	body, err := httpread.All(resp.Body, limit)
+	if err != nil {
+		if errors.Is(err, httpread.ErrTooLarge) || errors.Is(err, ErrBodyTooLarge) {
+			return nil, fmt.Errorf("provider: fetch %s: body exceeds %d bytes: %w", url, limit, ErrBodyTooLarge)
+		}
+		return nil, fmt.Errorf("provider: fetch %s: reading body: %w: %w", url, ErrDiscovery, err)
+	}
+	return body, nil
+}
+
+// parseMetadata decodes and validates a discovery document for issuer.
+func parseMetadata(body []byte, issuer string) (metadata, error) {
+	var raw map[string]json.RawMessage
+	d := json.NewDecoder(bytes.NewReader(body))
+	if err := d.Decode(&raw); err != nil || raw == nil || d.More() {
+		return metadata{}, fmt.Errorf("provider: discovery document is not a JSON object: %w", ErrInvalidMetadata)
+	}
+	r := metaReader{raw: raw}
+	var m metadata
+	m.issuer = r.str("issuer", true)
+	if len(r.errs) > 0 {
+		return metadata{}, errors.Join(r.errs...)
+	}
+	if m.issuer != issuer {
+		return metadata{}, fmt.Errorf("provider: discovery document names issuer %q, expected %q exactly: %w", short(m.issuer), short(issuer), ErrIssuerMismatch)
+	}
+	m.authorizationEndpoint = r.url("authorization_endpoint", true)
+	m.tokenEndpoint = r.url("token_endpoint", true)
+	m.jwksURI = r.url("jwks_uri", true)
+	m.userinfoEndpoint = r.url("userinfo_endpoint", false)
+	m.endSessionEndpoint = r.url("end_session_endpoint", false)
+	m.revocationEndpoint = r.url("revocation_endpoint", false)
+	m.responseTypes = r.strs("response_types_supported", true)
+	m.subjectTypes = r.strs("subject_types_supported", true)
+	m.idTokenAlgs = r.strs("id_token_signing_alg_values_supported", true)
+	m.tokenAuthMethods = r.strs("token_endpoint_auth_methods_supported", false)
+	m.tokenAuthAlgs = r.strs("token_endpoint_auth_signing_alg_values_supported", false)
+	m.codeChallengeMethods = r.strs("code_challenge_methods_supported", false)
+	m.issParameter = r.boolean("authorization_response_iss_parameter_supported")
+	if len(r.errs) > 0 {
+		return metadata{}, errors.Join(r.errs...)
+	}
+	return m, nil
+}
+
+// metaReader reads typed members of a discovery document, collecting every
+// problem.
+type metaReader struct {
+	raw  map[string]json.RawMessage
+	errs []error
+}
+
+// present reports whether name is present and not null.
+func (r *metaReader) present(name string, required bool) (json.RawMessage, bool) {
+	v, ok := r.raw[name]
+	if !ok || string(v) == "null" {
+		if required {
+			r.errs = append(r.errs, fmt.Errorf("provider: discovery document lacks required member %s: %w", name, ErrInvalidMetadata))
+		}
+		return nil, false
+	}
+	return v, true
+}
+
+func (r *metaReader) str(name string, required bool) string {
+	v, ok := r.present(name, required)
+	if !ok {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("provider: discovery member %s is not a string: %w", name, ErrInvalidMetadata))
+		return ""
+	}
+	if s == "" && required {
+		r.errs = append(r.errs, fmt.Errorf("provider: discovery member %s is empty: %w", name, ErrInvalidMetadata))
+	}
+	return s
+}
+
+func (r *metaReader) url(name string, required bool) string {
+	s := r.str(name, required)
+	if s == "" {
+		return ""
+	}
+	if err := checkURL(name, s); err != nil {
+		r.errs = append(r.errs, err)
+		return ""
+	}
+	return s
+}
+
+func (r *metaReader) strs(name string, required bool) []string {
+	v, ok := r.present(name, required)
+	if !ok {
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(v, &l); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("provider: discovery member %s is not an array of strings: %w", name, ErrInvalidMetadata))
+		return nil
+	}
+	if l == nil {
+		l = []string{}
+	}
+	if len(l) == 0 && required {
+		r.errs = append(r.errs, fmt.Errorf("provider: discovery member %s is empty: %w", name, ErrInvalidMetadata))
+	}
+	return l
+}
+
+func (r *metaReader) boolean(name string) bool {
+	v, ok := r.present(name, false)
+	if !ok {
+		return false
+	}
+	var b bool
+	if err := json.Unmarshal(v, &b); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("provider: discovery member %s is not a boolean: %w", name, ErrInvalidMetadata))
+	}
+	return b
+}
+
+// CheckPrivateKeyJWT runs the private_key_jwt pre-flight for a client that
+// signs its assertions with alg: token_endpoint_auth_methods_supported must
+// list private_key_jwt (absent means client_secret_basic only, OIDC
+// Discovery §3) and, when token_endpoint_auth_signing_alg_values_supported is
+// listed, it must contain alg exactly ("none" and HMAC entries never count).
+// An empty alg checks the method only. It returns a *ClientAuthError
+// (errors.Is ErrPrivateKeyJWTUnsupported), or nil, and also nil (after a
+// logged warning) when Config.InsecureSkipClientAuthCheck is set. No I/O.
+func (p *Provider) CheckPrivateKeyJWT(alg jwks.Algorithm) error {
+	m := p.meta
+	ok := contains(m.tokenAuthMethods, "private_key_jwt")
+	if ok && alg != "" && m.tokenAuthAlgs != nil {
+		ok = !jwks.IsSymmetricOrNone(string(alg)) && contains(m.tokenAuthAlgs, string(alg))
+	}
+	if ok {
+		return nil
+	}
+	err := &ClientAuthError{
+		Issuer:     p.issuer,
+		Methods:    append([]string(nil), m.tokenAuthMethods...),
+		Algorithm:  alg,
+		Algorithms: append([]string(nil), m.tokenAuthAlgs...),
+	}
+	if m.tokenAuthMethods == nil {
+		err.Methods = nil
+	}
+	if m.tokenAuthAlgs == nil {
+		err.Algorithms = nil
+	}
+	if p.skipCAC {
+		p.log.Warn("provider: private_key_jwt pre-flight failed; continuing because InsecureSkipClientAuthCheck is set",
+			slog.String("issuer", p.issuer), slog.String("alg", string(alg)), slog.String("error", err.Error()))
+		return nil
+	}
+	return err
+}
+
+// Issuer returns the validated issuer identifier: the configured issuer,
+// which the discovery document repeated exactly.
+func (p *Provider) Issuer() string { return p.issuer }
+
+// Endpoint returns the provider's endpoints for golang.org/x/oauth2 with
+// AuthStyle oauth2.AuthStyleInParams: auto-detection would re-send the same
+// form and so replay a client assertion.
+func (p *Provider) Endpoint() oauth2.Endpoint {
+	return oauth2.Endpoint{AuthURL: p.meta.authorizationEndpoint, TokenURL: p.meta.tokenEndpoint, AuthStyle: oauth2.AuthStyleInParams}
+}
+
+// AuthorizationEndpoint returns authorization_endpoint.
+func (p *Provider) AuthorizationEndpoint() string { return p.meta.authorizationEndpoint }
+
+// TokenEndpoint returns token_endpoint.
+func (p *Provider) TokenEndpoint() string { return p.meta.tokenEndpoint }
+
+// JWKSURL returns jwks_uri.
+func (p *Provider) JWKSURL() string { return p.meta.jwksURI }
+
+// UserInfoEndpoint returns userinfo_endpoint, or "" when absent.
+func (p *Provider) UserInfoEndpoint() string { return p.meta.userinfoEndpoint }
+
+// EndSessionEndpoint returns end_session_endpoint (OIDC RP-Initiated
+// Logout), or "" when absent.
+func (p *Provider) EndSessionEndpoint() string { return p.meta.endSessionEndpoint }
+
+// RevocationEndpoint returns revocation_endpoint (RFC 7009), or "" when
+// absent.
+func (p *Provider) RevocationEndpoint() string { return p.meta.revocationEndpoint }
+
+// ISSParameterSupported reports authorization_response_iss_parameter_supported
+// (RFC 9207): when true, the authorization response must carry iss and it
+// must equal [Provider.Issuer].
+func (p *Provider) ISSParameterSupported() bool { return p.meta.issParameter }
+
+// CodeChallengeMethods returns a copy of code_challenge_methods_supported
+// (RFC 7636), nil when absent.
+func (p *Provider) CodeChallengeMethods() []string { return clone(p.meta.codeChallengeMethods) }
+
+// IDTokenSigningAlgorithms returns a copy of
+// id_token_signing_alg_values_supported.
+func (p *Provider) IDTokenSigningAlgorithms() []string { return clone(p.meta.idTokenAlgs) }
+
+// TokenEndpointAuthMethods returns a copy of
+// token_endpoint_auth_methods_supported, nil when absent.
+func (p *Provider) TokenEndpointAuthMethods() []string { return clone(p.meta.tokenAuthMethods) }
+
+// HTTPClient returns the provider's bounded client (see Config.HTTPClient),
+// for the token-endpoint requests of another package. Callers must not
+// modify it.
+func (p *Provider) HTTPClient() *http.Client { return p.client }
+
+// KeySet returns the cache of the provider's JWK Set. It also serves as
+// go-oidc's oidc.KeySet.
+func (p *Provider) KeySet() *jwks.Remote { return p.keys }
+
+// Close stops a key-set fetch in flight; later verifications fail with
+// jwks.ErrClosed.
+func (p *Provider) Close() error { return p.keys.Close() }
+
+func clone(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string(nil), s...)
+}
