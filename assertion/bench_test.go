@@ -73,4 +73,3 @@ func BenchmarkMint(b *testing.B) {
 		})
 	}
 }
-

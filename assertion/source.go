@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -137,13 +138,20 @@ func compactJWSProblem(s string) string {
 	if err != nil {
 		return "has a header that is not base64url"
 	}
-	var h struct {
-		Alg *string `json:"alg"`
+	// Member names are matched exactly, as JOSE requires: encoding/json
+	// would also take "Alg" or "ALG" for "alg".
+	var alg *string
+	err = walkObject(hb, func(name string, raw json.RawMessage) error {
+		if name == "alg" {
+			alg = new(string)
+			return json.Unmarshal(raw, alg)
+		}
+		return nil
+	})
+	if err != nil || alg == nil {
+		return `has a header that is not a JSON object with a string "alg" and no repeated member`
 	}
-	if !isJSONObject(hb) || json.Unmarshal(hb, &h) != nil || h.Alg == nil {
-		return `has a header that is not a JSON object with "alg"`
-	}
-	if *h.Alg == "" || jwks.IsSymmetricOrNone(*h.Alg) {
+	if *alg == "" || jwks.IsSymmetricOrNone(*alg) {
 		return `has an "alg" of none, HMAC or empty; a client assertion must be signed with an asymmetric key`
 	}
 	pb, err := b64.DecodeString(payload)
@@ -154,6 +162,42 @@ func compactJWSProblem(s string) string {
 		return "has a payload that is not a JSON object"
 	}
 	return ""
+}
+
+// errRepeated reports a member name that appears twice in an object.
+var errRepeated = errors.New("repeated member")
+
+// walkObject calls f with the name and raw value of each member of the JSON
+// object b, in order. It fails when b is not a single valid JSON object or
+// repeats a member name (exactly), or when f fails.
+func walkObject(b []byte, f func(name string, raw json.RawMessage) error) error {
+	if !isJSONObject(b) {
+		return errors.New("not a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // the '{'
+		return err
+	}
+	seen := make(map[string]struct{})
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		name, _ := t.(string)
+		if _, dup := seen[name]; dup {
+			return fmt.Errorf("%w %q", errRepeated, shorten(name))
+		}
+		seen[name] = struct{}{}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return err
+		}
+		if err := f(name, raw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // isJSONObject reports whether b is valid JSON whose top-level value is an

@@ -1,7 +1,6 @@
 package assertion
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -372,30 +371,21 @@ func customClaims(claims any) ([]byte, error) {
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return nil, fmt.Errorf("assertion: custom claims of type %T do not marshal to a JSON object; use a map or a struct: %w", claims, ErrInvalidClaims)
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if _, err := dec.Token(); err != nil { // the '{'
-		return nil, fmt.Errorf("assertion: custom claims: %v: %w", err, ErrInvalidClaims)
-	}
-	seen := make(map[string]struct{})
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("assertion: custom claims: %v: %w", err, ErrInvalidClaims)
-		}
-		name, _ := t.(string)
+	err = walkObject(b, func(name string, _ json.RawMessage) error {
 		for _, r := range reservedClaims {
 			if strings.EqualFold(name, r) {
-				return nil, fmt.Errorf("assertion: custom claim %q collides with the registered claim %q; set it through TokenConfig or a With… option: %w", shorten(name), r, ErrClaimCollision)
+				return fmt.Errorf("assertion: custom claim %q collides with the registered claim %q; set it through TokenConfig or a With… option: %w", shorten(name), r, ErrClaimCollision)
 			}
 		}
-		if _, dup := seen[name]; dup {
-			return nil, fmt.Errorf("assertion: custom claim %q appears twice: %w", shorten(name), ErrInvalidClaims)
-		}
-		seen[name] = struct{}{}
-		var skip json.RawMessage
-		if err := dec.Decode(&skip); err != nil {
-			return nil, fmt.Errorf("assertion: custom claims: %v: %w", err, ErrInvalidClaims)
-		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrClaimCollision):
+		return nil, err
+	case err != nil:
+		// A repeated member: two invalid UTF-8 names that encoding/json
+		// both turned into U+FFFD, or a MarshalJSON that repeats one.
+		return nil, fmt.Errorf("assertion: custom claims of type %T: %v: %w", claims, err, ErrInvalidClaims)
 	}
 	return b[1 : len(b)-1], nil
 }
