@@ -1,0 +1,46 @@
+package jwks
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"testing"
+
+	"github.com/pkjwt/pkjwt/internal/testkeys"
+)
+
+func TestSet(t *testing.T) {
+	t.Parallel()
+	a, b := testKey(t, testkeys.RSA2048A), testKey(t, testkeys.Ed25519A)
+	s := NewSet(a, nil, b, a)
+	if got := s.KeyIDs(); !slices.Equal(got, []string{a.KeyID(), b.KeyID()}) {
+		t.Errorf("KeyIDs() = %q, want a, b (nil skipped, duplicate once)", got)
+	}
+	if s.Len() != 2 || s.PublicSet() != s {
+		t.Errorf("Len() = %d, PublicSet() identity %v", s.Len(), s.PublicSet() == s)
+	}
+	want := `{"keys":[` + string(a.PublicJWKJSON()) + `,` + string(b.PublicJWKJSON()) + `]}`
+	if string(s.JSON()) != want {
+		t.Errorf("JSON() = %s, want %s", s.JSON(), want)
+	}
+	j := s.JSON()
+	j[0] = 'X'
+	if s.JSON()[0] != '{' {
+		t.Errorf("JSON() returns the set's own buffer")
+	}
+	if m, err := json.Marshal(s); err != nil || !bytes.Equal(m, s.JSON()) {
+		t.Errorf("json.Marshal(set) = %s, %v", m, err)
+	}
+	// ETag: equal sets, equal tags; another order or another key, another tag.
+	if NewSet(a, b).ETag() != s.ETag() || NewSet(b, a).ETag() == s.ETag() || NewSet(a).ETag() == s.ETag() {
+		t.Errorf("ETag() does not follow the bytes")
+	}
+	jw := s.JSONWebKeySet()
+	if len(jw.Keys) != 2 || !jw.Keys[0].IsPublic() || !jw.Keys[1].IsPublic() || jw.Keys[0].KeyID != a.KeyID() {
+		t.Errorf("JSONWebKeySet() = %+v", jw)
+	}
+	var empty *Set
+	if string(empty.JSON()) != `{"keys":[]}` || empty.Len() != 0 || len(empty.KeyIDs()) != 0 || empty.ETag() != NewSet().ETag() || len(empty.JSONWebKeySet().Keys) != 0 {
+		t.Errorf("a nil *Set does not behave as the empty set")
+	}
+}
