@@ -12,6 +12,7 @@ import (
 	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/internal/clock"
 	"github.com/pkjwt/pkjwt/jwks"
+	"github.com/pkjwt/pkjwt/provider"
 )
 
 // Defaults of [Config].
@@ -68,8 +69,13 @@ type Config struct {
 	// Zero means time.Now.
 	Now func() time.Time
 	// Leeway is the clock skew allowed when checking ID token times. Zero
-	// means the provider verifier's default.
+	// means [provider.DefaultLeeway] (one minute); at most
+	// [provider.MaxLeeway].
 	Leeway time.Duration
+	// IDTokenAlgorithms is the allow-list of ID token signature algorithms,
+	// intersected with the provider's id_token_signing_alg_values_supported.
+	// Zero means RS256 only, the OpenID Connect default.
+	IDTokenAlgorithms []jwks.Algorithm
 	// TransactionMaxAge is how long a [Transaction] may wait for its
 	// callback. Zero means [DefaultTransactionMaxAge] (10 minutes).
 	TransactionMaxAge time.Duration
@@ -98,7 +104,58 @@ type Client struct {
 	now         func() time.Time
 	txMaxAge    time.Duration
 	expiryDelta time.Duration
-	verify      verifyFunc
+	verifier    *provider.IDTokenVerifier
+}
+
+// New returns a Client of provider p for the client cfg describes. It
+// validates everything at once and joins the problems with errors.Join:
+// the [Config] fields (ErrInvalidConfig, and the assertion package's errors
+// for the minter), the provider's code challenge methods
+// (ErrPKCEUnsupported), the private_key_jwt pre-flight against the
+// provider's metadata (a *provider.ClientAuthError, for the algorithm of
+// the key's current signing key) and the ID token verifier's settings. It
+// does no network I/O.
+func New(p *provider.Provider, cfg Config) (*Client, error) {
+	if p == nil {
+		return nil, fmt.Errorf("exchange: nil provider; call provider.Discover first: %w", ErrInvalidConfig)
+	}
+	md := metadata{
+		issuer:           p.Issuer(),
+		authURL:          p.AuthorizationEndpoint(),
+		tokenURL:         p.TokenEndpoint(),
+		issRequired:      p.ISSParameterSupported(),
+		challengeMethods: p.CodeChallengeMethods(),
+	}
+	var errs []error
+	c, err := newClient(md, cfg)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	var alg jwks.Algorithm
+	if cfg.Key != nil {
+		// A ring without an active key right now is not a configuration
+		// error; the pre-flight then checks the method only.
+		if k, err := cfg.Key.SigningKey(); err == nil && k != nil {
+			alg = k.Algorithm()
+		}
+	}
+	if err := p.CheckPrivateKeyJWT(alg); err != nil {
+		errs = append(errs, err)
+	}
+	v, err := p.IDTokenVerifier(provider.VerifierConfig{
+		ClientID:   cfg.ClientID,
+		Algorithms: slices.Clone(cfg.IDTokenAlgorithms),
+		Leeway:     cfg.Leeway,
+		Now:        cfg.Now,
+	})
+	if err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	c.verifier = v
+	return c, nil
 }
 
 // metadata is what a Client needs of the provider.
@@ -227,6 +284,3 @@ func (c *Client) Issuer() string { return c.issuer }
 
 // TokenEndpoint returns the token endpoint URL.
 func (c *Client) TokenEndpoint() string { return c.ep.url }
-
-// verifyFunc verifies an ID token; set by New from the provider.
-type verifyFunc func()

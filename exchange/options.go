@@ -56,8 +56,9 @@ func WithParam(key, value string) Option {
 
 // WithMaxAge sends max_age (OIDC Core §3.1.2.1) with [Client.AuthCodeURL]
 // and records it in the [Transaction], so that the callback checks the ID
-// token's auth_time against it. It has no effect on token requests.
-// Negative is ErrInvalidOption; zero asks for a fresh authentication.
+// token's auth_time against it. It has no effect on token requests. The
+// value is sent in whole seconds; below one second is ErrInvalidOption (to
+// force a fresh login, send WithParam("prompt", "login")).
 func WithMaxAge(d time.Duration) Option {
 	return Option{func(o *options) { o.maxAge, o.maxAgeSet = d, true }}
 }
@@ -102,8 +103,8 @@ func collect(opts []Option) (options, error) {
 			return o, fmt.Errorf("exchange: WithResource: %v: %w", err, ErrInvalidOption)
 		}
 	}
-	if o.maxAgeSet && o.maxAge < 0 {
-		return o, fmt.Errorf("exchange: WithMaxAge(%v) is negative: %w", o.maxAge, ErrInvalidOption)
+	if o.maxAgeSet && o.maxAge < time.Second {
+		return o, fmt.Errorf("exchange: WithMaxAge(%v) is below one second: %w", o.maxAge, ErrInvalidOption)
 	}
 	return o, nil
 }

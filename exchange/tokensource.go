@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/pkjwt/pkjwt/provider"
 )
 
 // DefaultExpiryDelta is how long before its expiry a cached token is
@@ -31,10 +33,10 @@ type TokenSource struct {
 	delta time.Duration
 	hc    *http.Client // base for Client
 
-	// guards t, extra and flight
+	// guards t, id and flight
 	mu     sync.Mutex
 	t      *oauth2.Token
-	extra  *fetched
+	id     *provider.IDToken
 	flight *flight
 }
 
@@ -42,7 +44,7 @@ type TokenSource struct {
 // yielded (a verified ID token for refreshes).
 type fetched struct {
 	token *oauth2.Token
-	id    any // *provider.IDToken for refresh sources; nil otherwise
+	id    *provider.IDToken // the latest verified ID token of a refresh source
 }
 
 // flight is one fetch in progress.
@@ -107,7 +109,9 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		s.flight = nil
 		if f.err == nil {
 			s.t = f.res.token
-			s.extra = f.res
+			if f.res.id != nil {
+				s.id = f.res.id
+			}
 		}
 		s.mu.Unlock()
 		close(f.done)
@@ -116,6 +120,15 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		}
 		return f.res.token, nil
 	}
+}
+
+// IDToken returns the latest verified ID token of a source made by
+// [Client.RefreshTokenSource]: the original one until a refresh returns a
+// new one. It returns nil for other sources.
+func (s *TokenSource) IDToken() *provider.IDToken {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.id
 }
 
 // valid reports whether t can be handed out: it has an access token and
