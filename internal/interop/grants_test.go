@@ -2,6 +2,7 @@ package interop_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +39,14 @@ func TestInteropLogin(t *testing.T) {
 }
 
 // TestInteropRefresh logs in, then redeems the refresh token twice, each time
-// with a fresh assertion.
+// with a fresh assertion, and verifies the refreshed ID token (OIDC Core
+// §12.2: same iss, sub and aud as the first).
+//
+// It also pins two habits of oidc-provider's default configuration that a
+// client must cope with and providertest does not show: a confidential
+// client's refresh token is not rotated (the response repeats it) until 70%
+// of its lifetime has passed, and the refreshed ID token repeats the nonce of
+// the original login.
 func TestInteropRefresh(t *testing.T) {
 	needInterop(t)
 	t.Parallel()
@@ -48,6 +56,10 @@ func TestInteropRefresh(t *testing.T) {
 	}
 	r := newRP(t, strictOP, clientRefresh, key, assertion.ProfileRFC10070)
 	res, err := r.login(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := r.verifyIDToken(t.Context(), res)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +77,20 @@ func TestInteropRefresh(t *testing.T) {
 			t.Fatalf("refresh #%d: no new access token", i+1)
 		}
 		seen[tr.AccessToken] = true
-		if tr.RefreshToken != "" {
-			rt = tr.RefreshToken
+		if tr.RefreshToken != rt {
+			t.Errorf("refresh #%d: refresh token rotated; oidc-provider's default keeps a confidential client's token until 70%% of its lifetime", i+1)
+		}
+		if tr.IDToken == "" {
+			t.Fatalf("refresh #%d: no id_token", i+1)
+		}
+		// The refreshed ID token carries the login's nonce.
+		idt, err := r.verifyIDToken(t.Context(), &loginResult{idToken: tr.IDToken, nonce: res.nonce})
+		if err != nil {
+			t.Fatalf("refresh #%d: id token: %v", i+1, err)
+		}
+		if idt.Issuer != first.Issuer || idt.Subject != first.Subject || !slices.Equal(idt.Audience, first.Audience) {
+			t.Errorf("refresh #%d: id token iss/sub/aud = %s/%s/%q, want %s/%s/%q", i+1,
+				idt.Issuer, idt.Subject, idt.Audience, first.Issuer, first.Subject, first.Audience)
 		}
 	}
 }

@@ -81,9 +81,21 @@ func run(m *testing.M) int {
 	return code
 }
 
+// recordInputs makes go test's result cache depend on the Node side and on
+// PKJWT_REQUIRE_INTEROP. The cache only sees files opened and variables read
+// while tests run (after TestMain calls m.Run), hence here and not in setup.
+var recordInputs = sync.OnceFunc(func() {
+	_ = os.Getenv(requireEnv)
+	for _, name := range nodeInputs {
+		_, _ = os.Stat(name)
+		_, _ = os.ReadFile(name)
+	}
+})
+
 // needInterop skips the test when the suite cannot run on this machine.
 func needInterop(t *testing.T) *interopEnv {
 	t.Helper()
+	recordInputs()
 	if skipReason != "" {
 		t.Skip(skipReason)
 	}
@@ -112,6 +124,11 @@ func checkNode() error {
 	}
 	return nil
 }
+
+// nodeInputs are the files that decide what the Node side does: go test's
+// result cache must be invalidated when one changes (it tracks files the
+// test process opens, not those node opens). See recordInputs.
+var nodeInputs = []string{"server.mjs", "package.json", "package-lock.json", filepath.Join("node_modules", "oidc-provider", "package.json")}
 
 // installProvider runs npm ci when node_modules lacks oidc-provider.
 func installProvider() error {
