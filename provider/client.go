@@ -107,9 +107,10 @@ func (b *limitBody) Read(p []byte) (int, error) {
 
 func (b *limitBody) Close() error { return b.rc.Close() }
 
-// checkURL reports whether raw is an absolute https URL, or plain http on a
-// loopback host, without a fragment or user information.
-func checkURL(what, raw string) error {
+// checkURL reports whether raw is an absolute https URL, or (when
+// allowHTTP) plain http on a loopback host, without a fragment or user
+// information.
+func checkURL(what, raw string, allowHTTP bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
 		return fmt.Errorf("provider: %s %q is not an absolute URL: %w", what, short(raw), ErrInsecureURL)
@@ -119,9 +120,9 @@ func checkURL(what, raw string) error {
 	}
 	switch {
 	case u.Scheme == "https":
-	case u.Scheme == "http" && isLoopback(u.Hostname()):
+	case u.Scheme == "http" && allowHTTP && isLoopback(u.Hostname()):
 	default:
-		return fmt.Errorf("provider: %s %q must use https (plain http only on loopback hosts): %w", what, short(raw), ErrInsecureURL)
+		return fmt.Errorf("provider: %s %q must use https (plain http only on loopback hosts, and for endpoints only when the issuer is plain http too): %w", what, short(raw), ErrInsecureURL)
 	}
 	return nil
 }

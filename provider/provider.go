@@ -101,7 +101,9 @@ type metadata struct {
 //     exactly, or nothing else is looked at (ErrIssuerMismatch);
 //   - the required members are present with the right JSON types; unknown
 //     members are ignored (ErrInvalidMetadata);
-//   - every endpoint is https (or loopback http) (ErrInsecureURL);
+//   - every endpoint is https; plain http on a loopback host only when the
+//     issuer itself is such a URL, so an https issuer never leads to plain
+//     http (ErrInsecureURL);
 //   - the body is at most MaxBodyBytes (ErrBodyTooLarge), the request is
 //     bounded by ctx and the client's timeout, and no redirect leaves the
 //     issuer's origin (ErrDiscovery);
@@ -114,7 +116,7 @@ type metadata struct {
 // one document are joined with errors.Join.
 func Discover(ctx context.Context, issuer string, cfg Config) (*Provider, error) {
 	var errs []error
-	if err := checkURL("issuer", issuer); err != nil {
+	if err := checkURL("issuer", issuer, true); err != nil {
 		errs = append(errs, err)
 	} else if strings.ContainsAny(issuer, "?") {
 		errs = append(errs, fmt.Errorf("provider: issuer %q has a query: %w", short(issuer), ErrInsecureURL))
@@ -211,7 +213,7 @@ func parseMetadata(body []byte, issuer string) (metadata, error) {
 	if err := d.Decode(&raw); err != nil || raw == nil || d.More() {
 		return metadata{}, fmt.Errorf("provider: discovery document is not a JSON object: %w", ErrInvalidMetadata)
 	}
-	r := metaReader{raw: raw}
+	r := metaReader{raw: raw, allowHTTP: strings.HasPrefix(issuer, "http:")}
 	var m metadata
 	m.issuer = r.str("issuer", true)
 	if len(r.errs) > 0 {
@@ -242,8 +244,9 @@ func parseMetadata(body []byte, issuer string) (metadata, error) {
 // metaReader reads typed members of a discovery document, collecting every
 // problem.
 type metaReader struct {
-	raw  map[string]json.RawMessage
-	errs []error
+	raw       map[string]json.RawMessage
+	errs      []error
+	allowHTTP bool // the issuer is plain http on a loopback host
 }
 
 // present reports whether name is present and not null.
@@ -279,7 +282,7 @@ func (r *metaReader) url(name string, required bool) string {
 	if s == "" {
 		return ""
 	}
-	if err := checkURL(name, s); err != nil {
+	if err := checkURL(name, s, r.allowHTTP); err != nil {
 		r.errs = append(r.errs, err)
 		return ""
 	}
