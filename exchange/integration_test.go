@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -554,13 +556,18 @@ func TestRefreshWithoutRefreshToken(t *testing.T) {
 func TestClientCredentialsAtMock(t *testing.T) {
 	t.Parallel()
 	e := setup(t, providertest.Config{}, nil)
-	ts := e.c.ClientCredentialsTokenSource(exchange.WithScopes("read"))
+	ts := e.c.ClientCredentialsTokenSource(exchange.WithScopes("openid", "read"))
 	hc := ts.Client(e.op.HTTPClient())
-	resp, err := hc.Get(e.p.UserInfoEndpoint())
-	if err != nil {
-		t.Fatal(err)
+	for range 2 {
+		resp, err := hc.Get(e.p.UserInfoEndpoint())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("userinfo status = %d", resp.StatusCode)
+		}
 	}
-	resp.Body.Close()
 	if e.op.Count(providertest.EndpointToken) != 1 {
 		t.Errorf("token endpoint called %d times", e.op.Count(providertest.EndpointToken))
 	}
@@ -665,5 +672,50 @@ func TestNewChecks(t *testing.T) {
 	}
 	if _, err := exchange.New(p, exchange.Config{ClientID: clientID, Key: e.key}); !errors.Is(err, provider.ErrPrivateKeyJWTUnsupported) {
 		t.Errorf("New at a provider without private_key_jwt error = %v, want %v", err, provider.ErrPrivateKeyJWTUnsupported)
+	}
+}
+
+// TestResultRedacted: no formatting path of a Result reveals a token.
+func TestResultRedacted(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{}, nil)
+	res, err := e.login(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("login", "result", res)
+	outputs := []string{
+		fmt.Sprintf("%v", res), fmt.Sprintf("%+v", res), fmt.Sprintf("%#v", res), fmt.Sprintf("%s", res),
+		res.String(), res.GoString(), logged.String(),
+	}
+	raw, _ := res.Token.Extra("id_token").(string)
+	for _, out := range outputs {
+		for name, secret := range map[string]string{"access token": res.Token.AccessToken, "refresh token": res.Token.RefreshToken, "id token": raw} {
+			if secret == "" {
+				t.Fatalf("no %s to look for", name)
+			}
+			if strings.Contains(out, secret) {
+				t.Errorf("output %q reveals the %s", out, name)
+			}
+		}
+	}
+	if !strings.Contains(logged.String(), res.IDToken.Subject) {
+		t.Errorf("log %q lacks the subject", logged.String())
+	}
+}
+
+// TestMaxAgeEnforced: with max_age sent, an authentication older than it is
+// refused. The mock's clock runs ten minutes behind, so auth_time is ten
+// minutes old by the client's clock.
+func TestMaxAgeEnforced(t *testing.T) {
+	t.Parallel()
+	behind := func() time.Time { return time.Now().Add(-10 * time.Minute) }
+	e := setup(t, providertest.Config{Now: behind, ClockSkew: 15 * time.Minute}, nil)
+	if _, err := e.login(t.Context(), exchange.WithMaxAge(5*time.Minute)); !errors.Is(err, provider.ErrAuthTimeInvalid) {
+		t.Errorf("login with max_age 5m error = %v, want %v", err, provider.ErrAuthTimeInvalid)
+	}
+	if _, err := e.login(t.Context(), exchange.WithMaxAge(time.Hour)); err != nil {
+		t.Errorf("login with max_age 1h error = %v", err)
 	}
 }

@@ -65,8 +65,8 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets []string) 
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	// Exactly one client authentication method: the assertion in the body.
-	req.Header.Del("Authorization")
+	// Exactly one client authentication method: the assertion in the body,
+	// so no Authorization header is ever set here.
 	start := time.Now()
 	resp, err := e.hc.Do(req)
 	if e.logger != nil {
