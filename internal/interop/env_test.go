@@ -36,6 +36,8 @@ const (
 	clientLoginES256   = "login-es256"
 	clientLoginEdDSA   = "login-eddsa"
 	clientRefresh      = "refresh"
+	clientOAuth2       = "oauth2"      // x/oauth2 and assertion without exchange
+	clientCodeReplay   = "code-replay" // a callback redeemed twice
 	clientCredentials  = "client-credentials"
 	clientReplay       = "replay"
 	clientLegacy       = "legacy"
@@ -49,6 +51,7 @@ const (
 // Every other client must never see one (checked after the run).
 var expectRefusals = map[string]bool{
 	clientReplay:       true,
+	clientCodeReplay:   true,
 	clientLegacy:       true,
 	clientRotationLate: true,
 	clientProbe:        true,
@@ -67,6 +70,8 @@ var staticClients = []staticClient{
 	{clientLoginES256, testkeys.P256A, jwks.ES256},
 	{clientLoginEdDSA, testkeys.Ed25519A, jwks.EdDSA},
 	{clientRefresh, testkeys.RSA2048B, jwks.PS256},
+	{clientOAuth2, testkeys.RSA2048C, jwks.RS256},
+	{clientCodeReplay, testkeys.P256B, jwks.ES256},
 	{clientCredentials, testkeys.P256B, jwks.ES256},
 	{clientReplay, testkeys.RSA2048C, jwks.RS256},
 	{clientLegacy, testkeys.Ed25519B, jwks.EdDSA},

@@ -13,12 +13,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/jwks"
+	"github.com/pkjwt/pkjwt/provider"
 )
 
 // httpTimeout bounds every request the suite makes.
@@ -59,6 +59,7 @@ func discover(ctx context.Context, issuer string) (*metadata, error) {
 // rp is a relying party assembled from pkjwt's parts: assertion mints a fresh
 // client assertion for every token request, x/oauth2 speaks the protocol.
 type rp struct {
+	op     string
 	md     *metadata
 	oauth  oauth2.Config
 	minter *assertion.Minter
@@ -83,6 +84,7 @@ func newRP(t *testing.T, op, clientID string, keys jwks.KeySource, profile asser
 		t.Fatalf("assertion.NewMinter(%s): %v", clientID, err)
 	}
 	return &rp{
+		op: op,
 		md: md,
 		oauth: oauth2.Config{
 			ClientID:    clientID,
@@ -264,20 +266,19 @@ func (r *rp) tokenSource(ctx context.Context) oauth2.TokenSource {
 	return oauth2.ReuseTokenSource(nil, ccSource{ctx: ctx, r: r})
 }
 
-// verifyIDToken verifies an ID token from the login against the provider's
-// JWKS: signature, iss, aud, expiry, then nonce and subject.
-func (r *rp) verifyIDToken(ctx context.Context, res *loginResult) (*oidc.IDToken, error) {
-	ctx = oidc.ClientContext(ctx, r.hc)
-	p, err := oidc.NewProvider(ctx, r.md.Issuer)
+// verifyIDToken verifies an ID token from a login with the library's
+// verifier (provider.IDTokenVerifier): signature against the provider's
+// JWKS, iss, aud, expiry and the nonce; then the subject.
+func (r *rp) verifyIDToken(t *testing.T, raw, nonce, accessToken string) (*provider.IDToken, error) {
+	t.Helper()
+	p := discoverOP(t, r.op, "")
+	v, err := p.IDTokenVerifier(provider.VerifierConfig{ClientID: r.oauth.ClientID})
 	if err != nil {
 		return nil, err
 	}
-	tok, err := p.Verifier(&oidc.Config{ClientID: r.oauth.ClientID}).Verify(ctx, res.idToken)
+	tok, err := v.Verify(t.Context(), raw, provider.Expected{Nonce: nonce, AccessToken: accessToken})
 	if err != nil {
 		return nil, err
-	}
-	if tok.Nonce != res.nonce {
-		return nil, errors.New("id token nonce differs from the one sent")
 	}
 	if tok.Subject != subject {
 		return nil, fmt.Errorf("id token sub = %q, want %q", tok.Subject, subject)

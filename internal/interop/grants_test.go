@@ -8,11 +8,17 @@ import (
 	"testing"
 
 	"github.com/pkjwt/pkjwt/assertion"
+	"github.com/pkjwt/pkjwt/exchange"
+	"github.com/pkjwt/pkjwt/jwks"
+	"github.com/pkjwt/pkjwt/provider"
 )
 
-// TestInteropLogin runs the whole login at the strict provider (audience =
-// issuer as a single string, typ client-authentication+jwt) with an RSA, an
-// EC and an Ed25519 client key.
+// TestInteropLogin runs the whole login through exchange at the strict
+// provider (audience = issuer as a single string, typ
+// client-authentication+jwt) with an RSA, an EC and an Ed25519 client key:
+// discovery with the private_key_jwt pre-flight, authorization with PKCE,
+// the callback with state and iss checked, the code exchange with a fresh
+// assertion, and the ID token verified.
 func TestInteropLogin(t *testing.T) {
 	needInterop(t)
 	t.Parallel()
@@ -23,30 +29,63 @@ func TestInteropLogin(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := newRP(t, strictOP, id, key, assertion.ProfileRFC10070)
-			res, err := r.login(t.Context())
+			c := newClient(t, strictOP, id, key, assertion.ProfileRFC10070)
+			res, err := loginWith(t.Context(), c)
 			if err != nil {
 				t.Fatalf("login(%s): %v", id, err)
 			}
-			if res.token.AccessToken == "" {
-				t.Errorf("login(%s): empty access token", id)
+			if res.Token.AccessToken == "" || res.Token.RefreshToken == "" {
+				t.Errorf("login(%s): access or refresh token missing", id)
 			}
-			if _, err := r.verifyIDToken(t.Context(), res); err != nil {
-				t.Errorf("login(%s): id token: %v", id, err)
+			if raw, _ := res.Token.Extra("id_token").(string); raw == "" {
+				t.Errorf("login(%s): Token.Extra(\"id_token\") empty", id)
+			}
+			if res.IDToken.Issuer != env.issuer(strictOP) || res.IDToken.Subject != subject || !slices.Contains(res.IDToken.Audience, id) {
+				t.Errorf("login(%s): id token iss/sub/aud = %s/%s/%q, want %s/%s/[%s]", id,
+					res.IDToken.Issuer, res.IDToken.Subject, res.IDToken.Audience, env.issuer(strictOP), subject, id)
 			}
 		})
 	}
 }
 
-// TestInteropRefresh logs in, then redeems the refresh token twice, each time
-// with a fresh assertion, and verifies the refreshed ID token (OIDC Core
-// §12.2: same iss, sub and aud as the first).
-//
-// It also pins two habits of oidc-provider's default configuration that a
-// client must cope with and providertest does not show: a confidential
-// client's refresh token is not rotated (the response repeats it) until 70%
-// of its lifetime has passed, and the refreshed ID token repeats the nonce of
-// the original login.
+// TestInteropLoginReplayedCallbackRefused replays a callback: the code was
+// redeemed once, so the provider refuses it the second time, and the
+// library reports invalid_grant.
+func TestInteropLoginReplayedCallbackRefused(t *testing.T) {
+	needInterop(t)
+	t.Parallel()
+	key, err := staticKey(clientCodeReplay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, lenientOP, clientCodeReplay, key, assertion.ProfileRFC10070)
+	authURL, tx, err := c.AuthCodeURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := authorize(t.Context(), authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Callback(t.Context(), tx, cb.Query()); err != nil {
+		t.Fatalf("first callback: %v", err)
+	}
+	if _, err := c.Callback(t.Context(), tx, cb.Query()); !errors.Is(err, exchange.ErrInvalidGrant) {
+		t.Fatalf("second callback: error = %v, want invalid_grant", err)
+	}
+	refs, err := env.refusalsFor(t.Context(), lenientOP, clientCodeReplay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 1 || refs[0].Error != "invalid_grant" || refs[0].GrantType != "authorization_code" {
+		t.Errorf("provider refusals for %s = %+v, want one invalid_grant", clientCodeReplay, refs)
+	}
+}
+
+// TestInteropRefresh logs in through exchange and refreshes twice through
+// its RefreshTokenSource, each refresh with a fresh assertion; the refreshed
+// ID tokens are verified and checked against the original (OIDC Core §12.2),
+// although oidc-provider repeats the login's nonce in them.
 func TestInteropRefresh(t *testing.T) {
 	needInterop(t)
 	t.Parallel()
@@ -54,51 +93,41 @@ func TestInteropRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRP(t, strictOP, clientRefresh, key, assertion.ProfileRFC10070)
-	res, err := r.login(t.Context())
+	c := newClient(t, strictOP, clientRefresh, key, assertion.ProfileRFC10070)
+	res, err := loginWith(t.Context(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := r.verifyIDToken(t.Context(), res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rt := res.token.RefreshToken
-	if rt == "" {
-		t.Fatal("login: no refresh token")
-	}
-	seen := map[string]bool{res.token.AccessToken: true}
+	tok, id := res.Token, res.IDToken
+	seen := map[string]bool{tok.AccessToken: true}
 	for i := range 2 {
-		tr, err := r.refresh(t.Context(), rt)
+		ts := c.RefreshTokenSource(expired(tok), res.IDToken)
+		next, err := ts.TokenContext(t.Context())
 		if err != nil {
 			t.Fatalf("refresh #%d: %v", i+1, err)
 		}
-		if tr.AccessToken == "" || seen[tr.AccessToken] {
+		if next.AccessToken == "" || seen[next.AccessToken] {
 			t.Fatalf("refresh #%d: no new access token", i+1)
 		}
-		seen[tr.AccessToken] = true
-		if tr.RefreshToken != rt {
-			t.Errorf("refresh #%d: refresh token rotated; oidc-provider's default keeps a confidential client's token until 70%% of its lifetime", i+1)
+		seen[next.AccessToken] = true
+		if next.RefreshToken == "" {
+			t.Fatalf("refresh #%d: refresh token lost", i+1)
 		}
-		if tr.IDToken == "" {
-			t.Fatalf("refresh #%d: no id_token", i+1)
+		nid := ts.IDToken()
+		if nid == nil || nid == id {
+			t.Fatalf("refresh #%d: no refreshed ID token", i+1)
 		}
-		// The refreshed ID token carries the login's nonce.
-		idt, err := r.verifyIDToken(t.Context(), &loginResult{idToken: tr.IDToken, nonce: res.nonce})
-		if err != nil {
-			t.Fatalf("refresh #%d: id token: %v", i+1, err)
+		if nid.Subject != subject {
+			t.Errorf("refresh #%d: id token sub = %q, want %q", i+1, nid.Subject, subject)
 		}
-		if idt.Issuer != first.Issuer || idt.Subject != first.Subject || !slices.Equal(idt.Audience, first.Audience) {
-			t.Errorf("refresh #%d: id token iss/sub/aud = %s/%s/%q, want %s/%s/%q", i+1,
-				idt.Issuer, idt.Subject, idt.Audience, first.Issuer, first.Subject, first.Audience)
-		}
+		tok, id = next, nid
 	}
 }
 
-// TestInteropClientCredentials fetches client-credentials tokens through a
-// reusing TokenSource and then concurrently, every fetch with its own
-// assertion: none may be refused (the final refusal check in TestMain
-// enforces that across the suite).
+// TestInteropClientCredentials fetches client-credentials tokens through
+// exchange: a TokenSource reuses a valid token, and concurrent fetches each
+// carry their own assertion. None may be refused (the final refusal check
+// in TestMain enforces that for every client not meant to be refused).
 func TestInteropClientCredentials(t *testing.T) {
 	needInterop(t)
 	t.Parallel()
@@ -106,19 +135,19 @@ func TestInteropClientCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRP(t, strictOP, clientCredentials, key, assertion.ProfileRFC10070)
+	c := newClient(t, strictOP, clientCredentials, key, assertion.ProfileRFC10070)
 
-	ts := r.tokenSource(t.Context())
-	first, err := ts.Token()
+	ts := c.ClientCredentialsTokenSource()
+	first, err := ts.TokenContext(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := ts.Token()
+	again, err := ts.TokenContext(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if first.AccessToken == "" || again.AccessToken != first.AccessToken {
-		t.Error("ReuseTokenSource did not reuse the valid token")
+		t.Error("TokenSource did not reuse the valid token")
 	}
 
 	const n = 8
@@ -127,7 +156,7 @@ func TestInteropClientCredentials(t *testing.T) {
 	tokens := make([]string, n)
 	for i := range n {
 		wg.Go(func() {
-			tok, err := ccSource{ctx: t.Context(), r: r}.Token()
+			tok, err := c.ClientCredentials(t.Context())
 			if err != nil {
 				errs[i] = err
 				return
@@ -136,56 +165,23 @@ func TestInteropClientCredentials(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	seen := map[string]bool{}
+	seen := map[string]bool{first.AccessToken: true}
 	for i := range n {
 		if errs[i] != nil {
-			t.Errorf("concurrent fetch %d: %v", i, errs[i])
+			t.Errorf("concurrent ClientCredentials %d: %v", i, errs[i])
 			continue
 		}
 		if seen[tokens[i]] {
-			t.Errorf("concurrent fetch %d: access token repeated", i)
+			t.Errorf("concurrent ClientCredentials %d: access token repeated", i)
 		}
 		seen[tokens[i]] = true
 	}
 }
 
-// TestInteropReplayRefused sends one assertion twice: the provider accepts
-// it once and refuses the second use as a replay. That shows the provider
-// checks jti, so that the suite-wide check (no replay refusal on any other
-// client) means something.
-func TestInteropReplayRefused(t *testing.T) {
-	needInterop(t)
-	t.Parallel()
-	key, err := staticKey(clientReplay)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := newRP(t, lenientOP, clientReplay, key, assertion.ProfileRFC10070)
-	auth, err := r.clientAuth(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	form := map[string][]string{"grant_type": {"client_credentials"}}
-	if _, err := r.postToken(t.Context(), form, auth); err != nil {
-		t.Fatalf("first use: %v", err)
-	}
-	_, err = r.postToken(t.Context(), form, auth)
-	var te *tokenError
-	if !errors.As(err, &te) || te.Status != 401 || te.Code != "invalid_client" {
-		t.Fatalf("second use: error = %v, want 401 invalid_client", err)
-	}
-	refs, err := env.refusalsFor(t.Context(), lenientOP, clientReplay)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(refs) != 1 || refs[0].Detail != replayDetail {
-		t.Errorf("provider refusals for %s = %+v, want one with detail %q", clientReplay, refs, replayDetail)
-	}
-}
-
-// TestInteropLegacyAudience sends ProfileLegacy assertions (aud = token
-// endpoint URL, typ JWT): the lenient provider accepts them, the strict one
-// refuses them for their audience.
+// TestInteropLegacyAudience uses exchange with assertion.ProfileLegacy (aud
+// = token endpoint URL, typ JWT): the lenient provider accepts it, the
+// strict one refuses it for its audience, and the library reports
+// invalid_client.
 func TestInteropLegacyAudience(t *testing.T) {
 	needInterop(t)
 	t.Parallel()
@@ -202,16 +198,16 @@ func TestInteropLegacyAudience(t *testing.T) {
 	} {
 		t.Run(tc.op, func(t *testing.T) {
 			t.Parallel()
-			r := newRP(t, tc.op, clientLegacy, key, assertion.ProfileLegacy)
-			_, err := ccSource{ctx: t.Context(), r: r}.Token()
+			c := newClient(t, tc.op, clientLegacy, key, assertion.ProfileLegacy)
+			_, err := c.ClientCredentials(t.Context())
 			if !tc.wantRefuse {
 				if err != nil {
 					t.Fatalf("legacy assertion at %s: %v", tc.op, err)
 				}
 				return
 			}
-			if err == nil {
-				t.Fatalf("legacy assertion at %s accepted, want refused", tc.op)
+			if !isInvalidClient(err) {
+				t.Fatalf("legacy assertion at %s: error = %v, want 401 invalid_client", tc.op, err)
 			}
 			refs, err := env.refusalsFor(t.Context(), tc.op, clientLegacy)
 			if err != nil {
@@ -221,5 +217,19 @@ func TestInteropLegacyAudience(t *testing.T) {
 				t.Errorf("provider refusals for %s = %+v, want one invalid_client for the audience", clientLegacy, refs)
 			}
 		})
+	}
+}
+
+// TestInteropPreflightRefusesUnadvertisedAlgorithm: oidc-provider's default
+// token_endpoint_auth_signing_alg_values_supported lacks ES384, and it
+// refuses such assertions (see TestInteropAssertionRules, "ES384 key").
+// The library finds out at discovery, before any assertion is sent.
+func TestInteropPreflightRefusesUnadvertisedAlgorithm(t *testing.T) {
+	needInterop(t)
+	t.Parallel()
+	_, err := provider.Discover(t.Context(), env.issuer(strictOP), provider.Config{ClientAuthAlgorithm: jwks.ES384})
+	var cae *provider.ClientAuthError
+	if !errors.Is(err, provider.ErrPrivateKeyJWTUnsupported) || !errors.As(err, &cae) || cae.Algorithm != jwks.ES384 {
+		t.Fatalf("Discover with ClientAuthAlgorithm ES384: error = %v, want a *provider.ClientAuthError for ES384", err)
 	}
 }

@@ -22,7 +22,7 @@ func TestInteropDiscoveryDocument(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := (&http.Client{Timeout: httpTimeout}).Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,12 +1,10 @@
 package interop_test
 
 import (
-	"errors"
 	"testing"
 
-	"golang.org/x/oauth2"
-
 	"github.com/pkjwt/pkjwt/assertion"
+	"github.com/pkjwt/pkjwt/exchange"
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
@@ -16,13 +14,13 @@ const noKeyDetail = "no applicable key found in the JSON Web Key Set"
 
 // ccOnce fetches one client-credentials token with a fresh assertion signed
 // by the key the ring yields now, and returns that key's ID.
-func ccOnce(t *testing.T, r *rp, ring *jwks.Ring) (string, error) {
+func ccOnce(t *testing.T, c *exchange.Client, ring *jwks.Ring) (string, error) {
 	t.Helper()
 	k, err := ring.SigningKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = ccSource{ctx: t.Context(), r: r}.Token()
+	_, err = c.ClientCredentials(t.Context())
 	return k.KeyID(), err
 }
 
@@ -39,13 +37,13 @@ func TestInteropRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRP(t, strictOP, clientRotation, c.ring, assertion.ProfileRFC10070)
+	cl := newClient(t, strictOP, clientRotation, c.ring, assertion.ProfileRFC10070)
 
 	// Publish the next key before the provider first fetches the set.
 	if err := c.ring.Rotate(next); err != nil {
 		t.Fatal(err)
 	}
-	kid1, err := ccOnce(t, r, c.ring)
+	kid1, err := ccOnce(t, cl, c.ring)
 	if err != nil {
 		t.Fatalf("before rotation (kid %s): %v", kid1, err)
 	}
@@ -54,7 +52,7 @@ func TestInteropRotation(t *testing.T) {
 	}
 
 	c.clock.Advance(rotationLead)
-	kid2, err := ccOnce(t, r, c.ring)
+	kid2, err := ccOnce(t, cl, c.ring)
 	if err != nil {
 		t.Fatalf("after rotation (kid %s): %v", kid2, err)
 	}
@@ -80,22 +78,21 @@ func TestInteropRotationUnpublishedKeyRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRP(t, strictOP, clientRotationLate, c.ring, assertion.ProfileRFC10070)
+	cl := newClient(t, strictOP, clientRotationLate, c.ring, assertion.ProfileRFC10070)
 
-	if kid, err := ccOnce(t, r, c.ring); err != nil {
+	if kid, err := ccOnce(t, cl, c.ring); err != nil {
 		t.Fatalf("first request (kid %s): %v", kid, err)
 	}
 	// Active at once: published from Activate-Lead, which is already past.
 	if err := c.ring.Add(jwks.Entry{Key: next, Activate: c.clock.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	kid, err := ccOnce(t, r, c.ring)
+	kid, err := ccOnce(t, cl, c.ring)
 	if kid != next.KeyID() {
 		t.Fatalf("signing kid = %s, want the new key %s", kid, next.KeyID())
 	}
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode != "invalid_client" {
-		t.Fatalf("assertion signed with an unpublished key: error = %v, want invalid_client", err)
+	if !isInvalidClient(err) {
+		t.Fatalf("assertion signed with an unpublished key: error = %v, want 401 invalid_client", err)
 	}
 	if got := c.fetches.Load(); got != 1 {
 		t.Errorf("jwks_uri fetched %d times, want 1 (the provider refetches only after its cache expires)", got)
