@@ -21,14 +21,30 @@ import (
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 )
 
-// updateGolden rewrites testdata/*.golden: go test ./jwks -run Golden -update
-var updateGolden = func() *bool {
-	if f := flag.Lookup("update"); f != nil { // another test file registered it
-		v := f.Value.(flag.Getter).Get().(bool)
-		return &v
+// The -update flag rewrites testdata/*.golden:
+//
+//	go test ./jwks -run TestGoldenJWKS -update
+//
+// It is registered only if no other test file of this binary registered it.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite testdata/*.golden files")
 	}
-	return flag.Bool("update", false, "rewrite testdata/*.golden files")
-}()
+}
+
+// updateGolden reports whether -update was given.
+func updateGolden() bool {
+	f := flag.Lookup("update")
+	if f == nil {
+		return false
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return false
+	}
+	b, _ := g.Get().(bool)
+	return b
+}
 
 // allTestKeys returns every acceptable test key, parsed.
 func allTestKeys(t testing.TB) []*Key {
@@ -316,7 +332,7 @@ func TestGoldenJWKS(t *testing.T) {
 	}
 	pretty.WriteString("\n" + set.ETag() + "\n")
 	path := filepath.Join("testdata", "jwks.golden")
-	if *updateGolden {
+	if updateGolden() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}

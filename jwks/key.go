@@ -75,10 +75,16 @@ var (
 // HSM — as a signing Key. It checks the public key and the algorithm, then
 // signs and verifies a probe (a self-test), so a misconfigured signer fails
 // here rather than at the first token. The probe goes through ctx when s is a
-// [ContextSigner].
+// [ContextSigner]; that is the only I/O NewKey may do.
 //
-// Errors wrap ErrUnsupportedKey, ErrWeakKey, ErrAlgorithmMismatch or
-// ErrInvalidKey.
+// An in-memory *rsa.PrivateKey, *ecdsa.PrivateKey or ed25519.PrivateKey is
+// copied (RSA keys are validated and precomputed once, on the copy), so the
+// caller's key is neither modified nor shared. Other signers are used as
+// they are and are not exportable ([Key.PrivatePEM]).
+//
+// Errors wrap ErrNoKey (nil signer), ErrUnsupportedKey, ErrWeakKey,
+// ErrAlgorithmMismatch or ErrInvalidKey (inconsistent components, failed
+// self-test), or ctx's error when ctx ended during the self-test.
 func NewKey(ctx context.Context, s crypto.Signer, cfg KeyConfig) (*Key, error) {
 	if s == nil {
 		return nil, fmt.Errorf("jwks: nil signer: %w", ErrNoKey)
@@ -253,7 +259,9 @@ func (k *Key) PublicJWKJSON() []byte { return append([]byte(nil), k.jwk...) }
 // algorithm's hash, signs, and for ECDSA converts the signer's ASN.1 DER
 // output to the fixed-length R||S form of RFC 7518 §3.4. RSA-PSS uses a salt
 // as long as the hash. ctx is passed to a [ContextSigner] and checked before
-// signing otherwise.
+// signing otherwise. Errors wrap ctx's error or the signer's own error (for
+// a KMS key, its client's error), or ErrInvalidKey when the signer returns a
+// malformed ECDSA signature. Sign is safe for concurrent use.
 func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("jwks: sign with key %s: %w", k.kid, err)

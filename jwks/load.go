@@ -50,6 +50,9 @@ func ParsePEM(data []byte, cfg KeyConfig) (*Key, error) {
 		found = blk
 	}
 	if found == nil {
+		if bytes.Contains(data, []byte("-----BEGIN ")) {
+			return nil, fmt.Errorf("jwks: a PEM block starts but does not decode (bad base64 or no matching END line): %w", ErrMalformedKey)
+		}
 		return nil, fmt.Errorf("jwks: no PEM block found; expected -----BEGIN PRIVATE KEY-----: %w", ErrNoKey)
 	}
 	if _, ok := found.Headers["Proc-Type"]; ok || found.Type == "ENCRYPTED PRIVATE KEY" {

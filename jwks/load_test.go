@@ -157,6 +157,8 @@ func TestParsePEMRefusals(t *testing.T) {
 		{"Ed448 PKCS#8", pemBlock("PRIVATE KEY", ed448PKCS8, nil), KeyConfig{}, ErrUnsupportedKey},
 		{"inconsistent PKCS#1", pemBlock("RSA PRIVATE KEY", tampered, nil), KeyConfig{}, ErrInvalidKey},
 		{"inconsistent PKCS#8", pemBlock("PRIVATE KEY", tamperedPKCS8, nil), KeyConfig{}, ErrInvalidKey},
+		{"PEM body not base64", []byte("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n"), KeyConfig{}, ErrMalformedKey},
+		{"PEM without END line", rsaA[:len(rsaA)-30], KeyConfig{}, ErrMalformedKey},
 		{"garbage PKCS#8", pemBlock("PRIVATE KEY", []byte("garbage"), nil), KeyConfig{}, ErrMalformedKey},
 		{"truncated PKCS#8", pemBlock("PRIVATE KEY", blk.Bytes[:len(blk.Bytes)/2], nil), KeyConfig{}, ErrMalformedKey},
 		{"garbage PKCS#1", pemBlock("RSA PRIVATE KEY", []byte("garbage"), nil), KeyConfig{}, ErrMalformedKey},

@@ -346,7 +346,8 @@ func (r *Ring) Entries() []Entry { return slices.Clone(r.sched.Load().entries) }
 // Rotate reads the local clock, so replicas that each call it get slightly
 // different schedules; give replicas the same entries ([NewRing]) instead.
 // A rotation while another is pending is allowed: the pending key then signs
-// only until k activates.
+// only until k activates. On a ring with no active key, k signs only after
+// Lead; to start signing at once, use [Ring.Add] with Activate set to now.
 //
 // Errors wrap ErrInvalidRing: k is nil, its key ID is already in the ring,
 // or a key already activates at or after k would, so k would not take over.
