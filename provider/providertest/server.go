@@ -232,9 +232,13 @@ func (s *Server) TokenEndpoint() string { return s.base + TokenPath }
 func (s *Server) UserInfoEndpoint() string { return s.base + UserInfoPath }
 
 // HTTPClient returns a client that reaches the server and, with TLS, trusts
-// its certificate. It follows redirects like any http.Client; see
+// its certificate. Each call returns a new client (sharing one transport),
+// so a caller may change it. It follows redirects like any http.Client; see
 // [Server.Authorize] for the authorization step.
-func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
+func (s *Server) HTTPClient() *http.Client {
+	c := *s.srv.Client()
+	return &c
+}
 
 // Certificate returns the TLS certificate's leaf, or nil without TLS.
 func (s *Server) Certificate() []byte {
