@@ -226,11 +226,13 @@ func (s *Server) checkClientAssertion(ctx context.Context, raw, formClientID str
 	if err := s.checkAudience(p.claims["aud"]); err != nil {
 		return nil, err
 	}
-	if t, ok := p.header["typ"]; ok {
+	if t, ok := p.header["typ"]; ok || s.cfg.RequireExplicitTyping {
+		// Media types compare without case, "application/" optional (RFC
+		// 7515 §4.1.9).
 		ts, _ := t.(string)
 		ts = strings.TrimPrefix(strings.ToLower(ts), "application/")
-		if ts != "client-authentication+jwt" && ts != "jwt" {
-			return nil, fmt.Errorf("providertest: typ %.40q is neither client-authentication+jwt nor JWT: %w", fmt.Sprint(t), ErrType)
+		if ts != "client-authentication+jwt" && (ts != "jwt" || s.cfg.RequireExplicitTyping) {
+			return nil, fmt.Errorf("providertest: typ %.40q is not accepted: %w", fmt.Sprint(t), ErrType)
 		}
 	}
 	exp, err := s.checkTimes(p.claims)

@@ -350,3 +350,40 @@ func TestLastAssertionRefused(t *testing.T) {
 		t.Errorf("LastAssertion() = %+v, %v", a, ok)
 	}
 }
+
+func TestRequireExplicitTyping(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t, providertest.Config{RequireExplicitTyping: true})
+	for _, tc := range []struct {
+		typ  any // nil: absent
+		want bool
+	}{
+		{"client-authentication+jwt", true},
+		{"application/Client-Authentication+JWT", true},
+		{"JWT", false},
+		{nil, false},
+		{42, false},
+	} {
+		h := map[string]any{"typ": tc.typ}
+		c := claims(s, t0)
+		var a string
+		if tc.typ == nil {
+			// go-jose's WithType always sets typ; build this one by hand.
+			k, _ := jwks.NewKey(t.Context(), clientKey(), jwks.KeyConfig{KeyID: clientKID})
+			hj, _ := json.Marshal(map[string]any{"alg": "RS256", "kid": clientKID})
+			pj, _ := json.Marshal(c)
+			in := b64(hj) + "." + b64(pj)
+			sig, _ := k.Sign(t.Context(), []byte(in))
+			a = in + "." + b64(sig)
+		} else {
+			a = signJWS(t, clientKey(), jose.RS256, clientKID, h, c)
+		}
+		st, _, _ := post(t, s, tokenForm(a), nil)
+		if (st == 200) != tc.want {
+			t.Errorf("typ %v: status %d, want accepted=%v", tc.typ, st, tc.want)
+		}
+		if !tc.want && !errors.Is(lastReason(t, s), providertest.ErrType) {
+			t.Errorf("typ %v: reason %v", tc.typ, lastReason(t, s))
+		}
+	}
+}

@@ -71,6 +71,10 @@ type Config struct {
 	// Audience is the policy for the aud of client assertions. Zero means
 	// [AudienceIssuer].
 	Audience AudiencePolicy
+	// RequireExplicitTyping refuses client assertions whose typ header is
+	// not client-authentication+jwt (RFC 10070 explicit typing), absent and
+	// "JWT" included. Zero accepts an absent typ, and JWT.
+	RequireExplicitTyping bool
 	// ClockSkew is the leeway allowed when comparing exp, iat and nbf of a
 	// client assertion with the server's clock. Zero allows none.
 	ClockSkew time.Duration
@@ -129,4 +133,5 @@ const (
 	maxFormBytes                = 64 << 10
 	maxClientJWKSBytes          = 1 << 20
 	maxRefusals                 = 1000
+	maxTokens                   = 10_000 // expired tokens are forgotten beyond this
 )

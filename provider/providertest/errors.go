@@ -42,7 +42,8 @@ var (
 	// ErrAudience: aud does not satisfy the audience policy.
 	ErrAudience = errors.New("providertest: aud not accepted")
 	// ErrType: the typ header is present and neither
-	// client-authentication+jwt nor JWT.
+	// client-authentication+jwt nor JWT, or (with
+	// Config.RequireExplicitTyping) not client-authentication+jwt.
 	ErrType = errors.New("providertest: typ not accepted")
 	// ErrMissingExpiry: exp is missing or not a number.
 	ErrMissingExpiry = errors.New("providertest: exp missing")

@@ -91,13 +91,23 @@ func Start(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// The issuer is known before the first request can arrive: httptest
+	// derives its URL from the listener the same way.
+	scheme := "http://"
+	if cfg.TLS {
+		scheme = "https://"
+	}
+	s.issuer = scheme + s.srv.Listener.Addr().String() + cfg.IssuerPath
+	s.base = strings.TrimSuffix(s.issuer, "/")
 	if cfg.TLS {
 		s.srv.StartTLS()
 	} else {
 		s.srv.Start()
 	}
-	s.issuer = s.srv.URL + cfg.IssuerPath
-	s.base = strings.TrimSuffix(s.issuer, "/")
+	if !strings.HasPrefix(s.issuer, s.srv.URL) {
+		s.srv.Close()
+		return nil, fmt.Errorf("providertest: server URL %s does not match the issuer %s", s.srv.URL, s.issuer)
+	}
 	return s, nil
 }
 

@@ -241,3 +241,13 @@ func TestCodeSingleUse(t *testing.T) {
 		t.Errorf("refresh after reuse: %d %v", st, body)
 	}
 }
+
+func TestExtraAudiences(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t, providertest.Config{ExtraAudiences: []string{"https://api.example"}})
+	_, c := splitJWT(t, login(t, s, t0)["id_token"].(string))
+	aud, _ := c["aud"].([]any)
+	if len(aud) != 2 || aud[0] != clientID || aud[1] != "https://api.example" || c["azp"] != clientID {
+		t.Errorf("aud %v azp %v", c["aud"], c["azp"])
+	}
+}

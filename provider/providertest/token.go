@@ -264,6 +264,14 @@ func (s *Server) issue(ctx context.Context, cs *clientState, user User, scope, f
 		t.revoked = revoked
 		s.tokens[k] = t
 	}
+	// Forget expired tokens now and then, so memory stays bounded.
+	if len(s.tokens) > maxTokens {
+		for k, t := range s.tokens {
+			if !now.Before(t.expires) {
+				delete(s.tokens, k)
+			}
+		}
+	}
 	s.mu.Unlock()
 	return resp, at, nil
 }
@@ -336,7 +344,7 @@ func (s *Server) grantCode(ctx context.Context, cs *clientState, form url.Values
 	s.mu.Unlock()
 
 	refresh := slices.Contains(cs.GrantTypes, GrantRefreshToken)
-	resp, at, err := s.issue(ctx, cs, grant.user, grant.scope, code, grant.authTime, grant.sid, refresh, nil)
+	resp, _, err := s.issue(ctx, cs, grant.user, grant.scope, code, grant.authTime, grant.sid, refresh, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -344,7 +352,6 @@ func (s *Server) grantCode(ctx context.Context, cs *clientState, form url.Values
 	if err != nil {
 		return nil, err
 	}
-	_ = at
 	resp["id_token"] = idt
 	return resp, nil
 }
