@@ -1,0 +1,97 @@
+package provider_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pkjwt/pkjwt/internal/testkeys"
+	"github.com/pkjwt/pkjwt/jwks"
+	"github.com/pkjwt/pkjwt/provider"
+)
+
+// BenchmarkVerify compares full ID token verification (every check on,
+// keys cached) with the bare signature check on the same token: "raw" is
+// SHA-256 and rsa.VerifyPKCS1v15 (or ecdsa.Verify) over the token's own
+// signing input, the limit any verifier has. "parallel" is "idtoken" under
+// b.RunParallel.
+//
+//	go test -run '^$' -bench BenchmarkVerify -benchmem -count 6 ./provider/
+func BenchmarkVerify(b *testing.B) {
+	for _, bc := range []struct {
+		alg jwks.Algorithm
+		key string
+	}{{jwks.RS256, testkeys.RSA2048A}, {jwks.ES256, testkeys.P256A}} {
+		b.Run(string(bc.alg), func(b *testing.B) {
+			key := testKey(b, bc.key, "k1")
+			f := newFakeIDP(b, key, testKey(b, testkeys.RSA2048B, "k2"))
+			p := f.discover(b, provider.Config{})
+			v, err := p.IDTokenVerifier(provider.VerifierConfig{ClientID: "client-1", Algorithms: []jwks.Algorithm{bc.alg}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := idClaims(f.issuer())
+			c["at_hash"] = atHash("access-token-1")
+			c["acr"] = "urn:mace:incommon:iap:silver"
+			c["email"] = "ada@example.com"
+			c["email_verified"] = true
+			c["name"] = "Ada Lovelace"
+			tok := signJWT(b, key, nil, c)
+			exp := provider.Expected{Nonce: "n-0S6_WzA2Mj", AccessToken: "access-token-1", MaxAge: time.Hour, ACR: []string{"urn:mace:incommon:iap:silver"}}
+			ctx := context.Background()
+			if _, err := v.Verify(ctx, tok, exp); err != nil { // warms the key cache
+				b.Fatal(err)
+			}
+			dot := strings.LastIndexByte(tok, '.')
+			input := []byte(tok[:dot])
+			sig, _ := base64.RawURLEncoding.DecodeString(tok[dot+1:])
+
+			b.Run("raw", func(b *testing.B) {
+				b.ReportAllocs()
+				switch pub := key.Public().(type) {
+				case *rsa.PublicKey:
+					for b.Loop() {
+						h := sha256.Sum256(input)
+						if rsa.VerifyPKCS1v15(pub, crypto.SHA256, h[:], sig) != nil {
+							b.Fatal("signature")
+						}
+					}
+				case *ecdsa.PublicKey:
+					r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+					for b.Loop() {
+						h := sha256.Sum256(input)
+						if !ecdsa.Verify(pub, h[:], r, s) {
+							b.Fatal("signature")
+						}
+					}
+				}
+			})
+			b.Run("idtoken", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := v.Verify(ctx, tok, exp); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("parallel", func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := v.Verify(ctx, tok, exp); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+		})
+	}
+}
