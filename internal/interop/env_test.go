@@ -43,6 +43,7 @@ const (
 	clientLegacy       = "legacy"
 	clientRotation     = "rotation"      // keys from a jwks_uri, next key published ahead
 	clientRotationLate = "rotation-late" // keys from a jwks_uri, next key published late
+	clientGuarded      = "ssrf-guarded"  // a loopback jwks_uri server.mjs does not allow
 	clientProbe        = "probe"         // hand-made assertions, see TestInteropAssertionRules
 	clientProbeES384   = "probe-es384"   // a P-384 key, outside oidc-provider's default algorithms
 )
@@ -54,6 +55,7 @@ var expectRefusals = map[string]bool{
 	clientCodeReplay:   true,
 	clientLegacy:       true,
 	clientRotationLate: true,
+	clientGuarded:      true,
 	clientProbe:        true,
 	clientProbeES384:   true,
 }
@@ -194,7 +196,7 @@ func setup() (*interopEnv, error) {
 		})
 	}
 	var origins []string
-	for _, id := range []string{clientRotation, clientRotationLate} {
+	for _, id := range []string{clientRotation, clientRotationLate, clientGuarded} {
 		first, err := loadKey(rotationKeys[0].key, rotationKeys[0].alg)
 		if err != nil {
 			e.closeJWKS()
@@ -206,7 +208,9 @@ func setup() (*interopEnv, error) {
 			return nil, fmt.Errorf("client %s: %v", id, err)
 		}
 		e.rotating[id] = c
-		origins = append(origins, c.srv.URL)
+		if id != clientGuarded {
+			origins = append(origins, c.srv.URL)
+		}
 		clients = append(clients, clientMetadata{
 			ClientID:     id,
 			RedirectURIs: []string{redirectURI},

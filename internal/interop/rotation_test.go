@@ -105,3 +105,29 @@ func TestInteropRotationUnpublishedKeyRefused(t *testing.T) {
 		t.Errorf("provider refusals for %s = %+v, want one invalid_client with detail %q", clientRotationLate, refs, noKeyDetail)
 	}
 }
+
+// TestInteropLoopbackJWKSURIGuarded checks oidc-provider's SSRF guard: a
+// client whose jwks_uri is on loopback, and not among the origins server.mjs
+// lets through, cannot authenticate, and its jwks_uri never receives a
+// request. So the suite's exception for its own jwks_uri servers is needed,
+// and narrow.
+func TestInteropLoopbackJWKSURIGuarded(t *testing.T) {
+	e := needInterop(t)
+	t.Parallel()
+	c := e.rotating[clientGuarded]
+	cl := newClient(t, strictOP, clientGuarded, c.ring, assertion.ProfileRFC10070)
+	if _, err := cl.ClientCredentials(t.Context()); !isInvalidClient(err) {
+		t.Fatalf("ClientCredentials with a guarded loopback jwks_uri: error = %v, want 401 invalid_client", err)
+	}
+	if got := c.fetches.Load(); got != 0 {
+		t.Errorf("guarded jwks_uri received %d requests, want 0", got)
+	}
+	refs, err := e.refusalsFor(t.Context(), strictOP, clientGuarded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// oidc-provider reports the failed fetch as invalid_client_metadata.
+	if len(refs) != 1 || refs[0].Error != "invalid_client" || refs[0].Detail != "invalid_client_metadata" {
+		t.Errorf("provider refusals for %s = %+v, want one invalid_client with detail invalid_client_metadata", clientGuarded, refs)
+	}
+}

@@ -57,20 +57,13 @@ type probe struct {
 	strict   outcome
 }
 
-// TestInteropAssertionRules pins down which client assertions oidc-provider
-// accepts and refuses, in both audience modes, with assertions made by hand.
-// It documents the real provider's rules (and catches a change in them when
-// the lock file moves); the note of issue 8 compares them with providertest.
-func TestInteropAssertionRules(t *testing.T) {
-	needInterop(t)
-	t.Parallel()
-	const invalidClient, invalidRequest outcome = "invalid_client", "invalid_request"
-	other, err := loadKey(testkeys.P256B, jwks.ES256) // not registered for the probe client
-	if err != nil {
-		t.Fatal(err)
-	}
+// The error codes the probes expect.
+const invalidClient, invalidRequest outcome = "invalid_client", "invalid_request"
+
+// assertionProbes returns the probes of TestInteropAssertionRules.
+func assertionProbes() []probe {
 	now := func() int64 { return time.Now().Unix() }
-	probes := []probe{
+	return []probe{
 		{name: "baseline RFC 10070", lenient: accepted, strict: accepted},
 		{name: "aud array of the issuer", edit: func(md *metadata, h, c map[string]any, _ url.Values) { c["aud"] = []string{md.Issuer} },
 			lenient: accepted, strict: invalidClient},
@@ -122,51 +115,72 @@ func TestInteropAssertionRules(t *testing.T) {
 		{name: "signed by an unregistered key", wrongKey: true, lenient: invalidClient, strict: invalidClient},
 		{name: "ES384 key", client: clientProbeES384, lenient: invalidClient, strict: invalidClient},
 	}
+}
+
+// runProbe signs p's assertion for r's provider and POSTs it with a
+// client_credentials request. other is a key not registered for any probe
+// client. It returns "ok" or the error code.
+func runProbe(t *testing.T, r *rp, p probe, other *jwks.Key) outcome {
+	t.Helper()
+	now := time.Now().Unix()
+	client := p.client
+	if client == "" {
+		client = clientProbe
+	}
+	k, err := staticKey(client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := map[string]any{"alg": string(k.Algorithm()), "kid": k.KeyID(), "typ": assertion.TypeClientAuthentication}
+	if p.wrongKey {
+		k = other
+	}
+	c := map[string]any{"iss": client, "sub": client, "aud": r.md.Issuer, "iat": now, "exp": now + 60, "jti": rand.Text()}
+	form := url.Values{"grant_type": {"client_credentials"}}
+	if p.edit != nil {
+		p.edit(r.md, h, c, form)
+	}
+	a, err := signJWT(t.Context(), k, h, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.postToken(t.Context(), form, url.Values{
+		"client_assertion_type": {assertion.ClientAssertionType},
+		"client_assertion":      {a},
+	})
+	var te *tokenError
+	switch {
+	case errors.As(err, &te):
+		return outcome(te.Code)
+	case err != nil:
+		t.Fatalf("%s: %v", p.name, err)
+	}
+	return accepted
+}
+
+// TestInteropAssertionRules pins down which client assertions oidc-provider
+// accepts and refuses, in both audience modes, with assertions made by hand.
+// It documents the real provider's rules (and catches a change in them when
+// the lock file moves); the note of issue 8 compares them with providertest.
+func TestInteropAssertionRules(t *testing.T) {
+	needInterop(t)
+	t.Parallel()
+	other, err := loadKey(testkeys.P256B, jwks.ES256) // not registered for the probe client
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, op := range []string{lenientOP, strictOP} {
 		key, err := staticKey(clientProbe)
 		if err != nil {
 			t.Fatal(err)
 		}
 		r := newRP(t, op, clientProbe, key, assertion.ProfileRFC10070)
-		for _, p := range probes {
+		for _, p := range assertionProbes() {
 			want := p.lenient
 			if op == strictOP {
 				want = p.strict
 			}
-			client := p.client
-			if client == "" {
-				client = clientProbe
-			}
-			k, err := staticKey(client)
-			if err != nil {
-				t.Fatal(err)
-			}
-			h := map[string]any{"alg": string(k.Algorithm()), "kid": k.KeyID(), "typ": assertion.TypeClientAuthentication}
-			if p.wrongKey {
-				k = other
-			}
-			c := map[string]any{"iss": client, "sub": client, "aud": r.md.Issuer, "iat": now(), "exp": now() + 60, "jti": rand.Text()}
-			form := url.Values{"grant_type": {"client_credentials"}}
-			if p.edit != nil {
-				p.edit(r.md, h, c, form)
-			}
-			a, err := signJWT(t.Context(), k, h, c)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = r.postToken(t.Context(), form, url.Values{
-				"client_assertion_type": {assertion.ClientAssertionType},
-				"client_assertion":      {a},
-			})
-			got := accepted
-			var te *tokenError
-			switch {
-			case errors.As(err, &te):
-				got = outcome(te.Code)
-			case err != nil:
-				t.Fatalf("%s at %s: %v", p.name, op, err)
-			}
-			if got != want {
+			if got := runProbe(t, r, p, other); got != want {
 				t.Errorf("%s at %s: got %s, want %s", p.name, op, got, want)
 			}
 		}
