@@ -137,8 +137,12 @@ func checkKey(pub crypto.PublicKey, alg Algorithm) error {
 	return nil
 }
 
-// Limits on RSA key sizes.
+// Limits on RSA key sizes, in bits of the modulus.
 const (
+	// MinRSABits is the smallest RSA key accepted (RFC 7518 §3.3 requires
+	// 2048 bits or more). Smaller keys are ErrWeakKey.
 	MinRSABits = 2048
+	// MaxRSABits is the largest RSA key accepted; it bounds the cost of a
+	// signature. Larger keys are ErrUnsupportedKey.
 	MaxRSABits = 8192
 )

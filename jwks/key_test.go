@@ -482,3 +482,23 @@ func asn1Marshal(r, s *big.Int) ([]byte, error) {
 }
 
 func mustDER(r, s *big.Int) []byte { b, _ := asn1Marshal(r, s); return b }
+
+// BenchmarkRSASign compares a loaded (precomputed) key with the same key
+// not precomputed, which is what loading once saves on every signature.
+func BenchmarkRSASign(b *testing.B) {
+	k := testKey(b, testkeys.RSA2048A)
+	raw := testkeys.Signer(testkeys.RSA2048A).(*rsa.PrivateKey)
+	bare := *k
+	bare.signer = &signerBox{&rsa.PrivateKey{PublicKey: raw.PublicKey, D: raw.D, Primes: raw.Primes}}
+	input := []byte("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0")
+	for name, key := range map[string]*Key{"precomputed": k, "not-precomputed": &bare} {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := key.Sign(b.Context(), input); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

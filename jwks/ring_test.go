@@ -386,3 +386,20 @@ func TestRingConcurrent(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// BenchmarkRingSigningKey measures the lock-free read path readers take on
+// every token.
+func BenchmarkRingSigningKey(b *testing.B) {
+	r, err := NewRing(RingConfig{}, Entry{Key: testKey(b, testkeys.P256A), Activate: time.Now().Add(-time.Hour)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := r.SigningKey(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
