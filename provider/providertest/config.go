@@ -42,8 +42,9 @@ type User struct {
 	// Subject is the sub claim. Zero means "248289761001".
 	Subject string
 	// Claims are added to ID tokens and to the userinfo response, such as
-	// "email" or "name". They never override registered claims (iss, sub,
-	// aud, exp, iat, auth_time, nonce, at_hash, sid, azp). Zero adds none.
+	// "email" or "name". Registered claims (iss, sub, aud, exp, iat, nbf,
+	// jti, auth_time, nonce, at_hash, c_hash, sid, azp) are ignored in ID
+	// tokens. Zero adds none.
 	Claims map[string]any
 }
 

@@ -244,3 +244,12 @@ func pemOf(t *testing.T, pub any) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 }
+
+// timeNow is the wall clock, for benchmarks against a server on real time.
+func timeNow() time.Time { return time.Now() }
+
+// drain reads and closes a response body so the connection is reused.
+func drain(resp *http.Response) {
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}

@@ -338,9 +338,11 @@ func (s *Server) LastRefusal() (Refusal, bool) {
 	return s.refusals[len(s.refusals)-1], true
 }
 
-// LastAssertion returns the client assertion the token endpoint received
-// last, decoded, whether it was accepted or not. ok is false when none
-// could be decoded yet.
+// LastAssertion returns the client assertion the token endpoint checked
+// last, decoded, whether it was accepted or not. An assertion refused before
+// its checks (beside an Authorization header or a client_secret, or with the
+// wrong client_assertion_type) is not recorded. ok is false when none could
+// be decoded yet.
 func (s *Server) LastAssertion() (a Assertion, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

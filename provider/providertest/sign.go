@@ -62,6 +62,12 @@ func tokenHash(alg jwks.Algorithm, token string) string {
 	return b64enc(sum[:len(sum)/2])
 }
 
+// registeredClaims are the ID token claims User.Claims cannot set.
+var registeredClaims = map[string]bool{
+	"iss": true, "sub": true, "aud": true, "exp": true, "iat": true, "nbf": true, "jti": true,
+	"auth_time": true, "nonce": true, "at_hash": true, "c_hash": true, "sid": true, "azp": true,
+}
+
 // idTokenParams are the facts an ID token states.
 type idTokenParams struct {
 	clientID    string
@@ -106,7 +112,9 @@ func (s *Server) idToken(ctx context.Context, p idTokenParams) (string, error) {
 	now := s.now()
 	c := map[string]any{}
 	for k, v := range p.user.Claims {
-		c[k] = v
+		if !registeredClaims[k] {
+			c[k] = v
+		}
 	}
 	c["iss"] = s.issuer
 	c["sub"] = p.user.Subject
@@ -118,15 +126,10 @@ func (s *Server) idToken(ctx context.Context, p idTokenParams) (string, error) {
 	}
 	if p.nonce != "" {
 		c["nonce"] = p.nonce
-	} else {
-		delete(c, "nonce")
 	}
 	if p.accessToken != "" {
 		c["at_hash"] = tokenHash(plan.key.Algorithm(), p.accessToken)
-	} else {
-		delete(c, "at_hash")
 	}
-	delete(c, "azp")
 	if len(s.cfg.ExtraAudiences) > 0 {
 		c["aud"] = append([]string{p.clientID}, s.cfg.ExtraAudiences...)
 		c["azp"] = p.clientID
