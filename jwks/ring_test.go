@@ -2,12 +2,15 @@ package jwks
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/pkjwt/pkjwt/internal/clock"
@@ -402,4 +405,64 @@ func BenchmarkRingSigningKey(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestRingDefaultClockInBubble runs a rotation on the default clock
+// (time.Now) inside a synctest bubble, whose fake time moves only when every
+// goroutine is blocked: time.Sleep here advances that fake clock.
+func TestRingDefaultClockInBubble(t *testing.T) {
+	t.Parallel()
+	a, b := testKey(t, testkeys.P256A), testKey(t, testkeys.P256B)
+	synctest.Test(t, func(t *testing.T) {
+		r, err := NewRing(RingConfig{Lead: time.Minute, Grace: time.Hour}, Entry{Key: a, Activate: time.Now().Add(-time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Rotate(b); err != nil {
+			t.Fatal(err)
+		}
+		check := func(step string, signs *Key, pub ...*Key) {
+			t.Helper()
+			if k, _ := r.SigningKey(); k != signs {
+				t.Errorf("%s: SigningKey() = %v, want %v", step, k, signs)
+			}
+			if got := r.PublicSet().KeyIDs(); !slices.Equal(got, kids(pub)) {
+				t.Errorf("%s: KeyIDs() = %q, want %q", step, got, kids(pub))
+			}
+		}
+		check("rotated", a, a, b)
+		time.Sleep(time.Minute - time.Nanosecond)
+		check("end of lead", a, a, b)
+		time.Sleep(time.Nanosecond)
+		check("activated", b, b, a)
+		time.Sleep(time.Hour)
+		check("grace over", b, b)
+	})
+}
+
+// TestRingRedaction formats the ring's types and checks that no private
+// material of their keys appears.
+func TestRingRedaction(t *testing.T) {
+	t.Parallel()
+	k := testKey(t, testkeys.Ed25519A)
+	r, err := NewRing(RingConfig{}, Entry{Key: k, Activate: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := r.Entries()[0]
+	set := r.PublicSet()
+	h := r.Handler(HandlerConfig{})
+	j, _ := json.Marshal(e)
+	var logs bytes.Buffer
+	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "entry", e, "ring", r, "set", set)
+	for how, out := range map[string]string{
+		"ring":    fmt.Sprintf("%v %+v %#v", r, r, r),
+		"entry":   fmt.Sprintf("%v %+v %#v", e, e, e),
+		"set":     fmt.Sprintf("%v %+v %#v", set, set, *set),
+		"handler": fmt.Sprintf("%v %+v %#v", h, h, *h),
+		"json":    string(j),
+		"slog":    logs.String(),
+	} {
+		checkNoKeyBytes(t, how, out)
+	}
 }
