@@ -1,0 +1,103 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/pkjwt/pkjwt/exchange"
+)
+
+// app is the web app of -serve: a start page with a "Log in" button, the
+// callback, a page with the verified claims, and log out.
+type app struct {
+	client   *exchange.Client
+	sessions *sessions
+	jwksURL  string
+	log      *slog.Logger
+}
+
+// routes adds the app's pages to mux, which already serves the JWK Set.
+func (a *app) routes(mux *http.ServeMux) http.Handler {
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("GET /callback", a.callback)
+	mux.HandleFunc("POST /logout", a.logout)
+	return mux
+}
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	var u *user
+	a.sessions.with(r, func(s *session) {
+		if s != nil {
+			u = s.user
+		}
+	})
+	p := page{Title: "Start", User: u, Issuer: a.client.Issuer(), JWKSURL: a.jwksURL}
+	if u != nil {
+		p.Title = "Signed in"
+	} else if r.URL.Query().Get("logged_out") == "1" {
+		p.Notice = "You are logged out."
+	}
+	render(w, http.StatusOK, p)
+}
+
+// login starts a login: a fresh transaction (state, nonce, PKCE verifier)
+// goes into the server-side session, the browser goes to the provider.
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	authURL, tx, err := a.client.AuthCodeURL()
+	if err != nil {
+		a.fail(w, http.StatusInternalServerError, "begin login", err, "Check the app's configuration (-redirect-url).")
+		return
+	}
+	a.sessions.update(w, r, func(s *session) {
+		s.pending = &tx
+		s.user = nil
+	})
+	http.Redirect(w, r, authURL, http.StatusSeeOther)
+}
+
+// callback completes the login: the transaction is taken out of the
+// session (one callback per transaction), then state, iss, the code
+// exchange and the ID token are checked by exchange.Client.Callback.
+func (a *app) callback(w http.ResponseWriter, r *http.Request) {
+	var tx *exchange.Transaction
+	a.sessions.with(r, func(s *session) {
+		if s != nil {
+			tx, s.pending = s.pending, nil
+		}
+	})
+	if tx == nil {
+		a.fail(w, http.StatusBadRequest, "callback", errNoPendingLogin, "Start again from the start page; the login must finish in the browser that started it.")
+		return
+	}
+	res, err := a.client.Callback(r.Context(), *tx, r.URL.Query())
+	if err != nil {
+		a.fail(w, http.StatusUnauthorized, "login", err, "What to do: "+hint(err)+".")
+		return
+	}
+	u, err := userOf(res.IDToken)
+	if err != nil {
+		a.fail(w, http.StatusInternalServerError, "login", err, "")
+		return
+	}
+	a.sessions.update(w, r, func(s *session) { s.user = u })
+	a.log.Info("login", "sub", u.Subject)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// logout forgets the session. A POST, so that a cross-site link cannot log
+// the user out (the SameSite=Lax cookie is not sent on a cross-site POST).
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	a.sessions.destroy(w, r)
+	http.Redirect(w, r, "/?logged_out=1", http.StatusSeeOther)
+}
+
+var errNoPendingLogin = errors.New("no login in progress for this browser")
+
+// fail logs err (whose text never carries a token, code or assertion) and
+// shows a page saying what went wrong and what to do.
+func (a *app) fail(w http.ResponseWriter, status int, what string, err error, todo string) {
+	a.log.Warn(what+" failed", "err", err)
+	render(w, status, page{Title: "Login failed", Error: err.Error(), Hint: todo})
+}

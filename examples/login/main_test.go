@@ -1,0 +1,402 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/pkjwt/pkjwt/internal/testkeys"
+	"github.com/pkjwt/pkjwt/jwks"
+	"github.com/pkjwt/pkjwt/provider/providertest"
+)
+
+// testKeyEnv puts a pre-generated key in an environment variable, so that
+// the tests do not pay for RSA key generation. It uses t.Setenv: tests
+// calling it are not parallel.
+func testKeyEnv(t *testing.T, name string) *jwks.Key {
+	t.Helper()
+	pemBytes := testkeys.PEM(testkeys.RSA2048A)
+	t.Setenv(name, base64.StdEncoding.EncodeToString(pemBytes))
+	k, err := jwks.ParsePEM(pemBytes, jwks.KeyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// TestHeadless runs the README's main command and checks the printed steps
+// and verified claims, and that nothing secret is printed.
+func TestHeadless(t *testing.T) {
+	key := testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-key-env", "PKJWT_LOGIN_TEST_KEY"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run() error = %v\nstdout:\n%s\nstderr:\n%s", err, stdout.String(), stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"1. discovered",
+		"2. authorization request sent",
+		"3. callback: state and iss (RFC 9207) checked",
+		"the provider accepted the assertion: typ client-authentication+jwt",
+		"4. ID token verified",
+		"  sub             248289761001\n",
+		"  email           jane.doe@example.com\n",
+		"  name            Jane Doe\n",
+		"kid " + key.KeyID(),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "nonce") && strings.Contains(out, "  nonce ") {
+		t.Errorf("stdout lists the nonce claim:\n%s", out)
+	}
+	noSecrets(t, out+stderr.String())
+	if stderr.Len() != 0 {
+		t.Errorf("stderr = %q, want nothing when the key is given", stderr.String())
+	}
+}
+
+// noSecrets fails when s holds anything shaped like a JWT or a private key.
+func noSecrets(t *testing.T, s string) {
+	t.Helper()
+	if strings.Contains(s, "eyJ") {
+		t.Errorf("output holds something shaped like a JWT:\n%s", s)
+	}
+	if strings.Contains(s, "PRIVATE KEY") {
+		t.Errorf("output holds a private key:\n%s", s)
+	}
+}
+
+// running is the program started in the background with -serve.
+type running struct {
+	base   string
+	stderr *syncBuffer
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// syncBuffer is a bytes.Buffer safe for the program's logger and the test.
+type syncBuffer struct {
+	ch chan struct{}
+	b  bytes.Buffer
+}
+
+func newSyncBuffer() *syncBuffer {
+	s := &syncBuffer{ch: make(chan struct{}, 1)}
+	s.ch <- struct{}{}
+	return s
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	<-s.ch
+	defer func() { s.ch <- struct{}{} }()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	<-s.ch
+	defer func() { s.ch <- struct{}{} }()
+	return s.b.String()
+}
+
+// serveApp starts the program with args (which include -serve) and returns
+// once it prints the URL to open. It is stopped by t.Cleanup.
+func serveApp(t *testing.T, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	r := &running{stderr: newSyncBuffer(), cancel: cancel, done: make(chan struct{})}
+	go func() {
+		r.err = run(ctx, args, pw, r.stderr)
+		pw.Close()
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		pr.Close()
+		<-r.done
+		if r.err != nil {
+			t.Errorf("run(%q) error = %v", args, r.err)
+		}
+		noSecrets(t, r.stderr.String())
+	})
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		noSecrets(t, sc.Text())
+		if rest, ok := strings.CutPrefix(sc.Text(), "serving the app: open "); ok {
+			r.base = strings.TrimSuffix(strings.Fields(rest)[0], "/")
+			go func() {
+				for sc.Scan() {
+				}
+			}()
+			return r
+		}
+	}
+	<-r.done
+	t.Fatalf("run(%q) ended before serving: %v\nstderr:\n%s", args, r.err, r.stderr.String())
+	return nil
+}
+
+// browser is a cookie-keeping HTTP client that follows redirects.
+func browser(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar}
+}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestServe drives -serve with a plain HTTP client: the start page, the
+// login through the embedded provider, the claims page, the cookie's
+// attributes, a replayed callback, and log out.
+func TestServe(t *testing.T) {
+	testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
+	app := serveApp(t, "-serve", "-addr", "127.0.0.1:0", "-key-env", "PKJWT_LOGIN_TEST_KEY")
+	b := browser(t)
+
+	resp, err := b.Get(app.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, `id="login"`) || !strings.Contains(body, "Log in") {
+		t.Fatalf("start page lacks the Log in button:\n%s", body)
+	}
+
+	// The app's JWK Set is public and carries no private member.
+	resp, err = b.Get(app.base + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, `"kty":"RSA"`) || strings.Contains(body, `"d"`) {
+		t.Errorf("GET /.well-known/jwks.json = %d %s", resp.StatusCode, body)
+	}
+
+	// Log in: the POST redirects to the provider, which redirects to the
+	// callback, which redirects to the claims page. Record the callback URL.
+	var callbackURL *url.URL
+	b.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/callback" {
+			callbackURL = req.URL
+		}
+		return nil
+	}
+	resp, err = b.PostForm(app.base+"/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, resp)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<span id="subject">248289761001</span>`) {
+		t.Fatalf("after login: %d, want the claims page with the subject:\n%s", resp.StatusCode, body)
+	}
+	if !strings.Contains(body, "jane.doe@example.com") {
+		t.Errorf("claims page lacks the email:\n%s", body)
+	}
+	if strings.Contains(body, "eyJ") {
+		t.Errorf("claims page shows a token:\n%s", body)
+	}
+	if callbackURL == nil || callbackURL.Query().Get("iss") == "" || callbackURL.Query().Get("state") == "" {
+		t.Fatalf("callback URL %v lacks state or iss", callbackURL)
+	}
+
+	// The session cookie is HttpOnly and SameSite=Lax.
+	c := b.Jar.Cookies(mustParse(t, app.base))
+	if len(c) != 1 || c[0].Name != sessionCookie {
+		t.Fatalf("cookies = %v, want one %s", c, sessionCookie)
+	}
+	req, _ := http.NewRequest(http.MethodPost, app.base+"/login", nil)
+	raw := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = raw.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	setCookie := resp.Header.Get("Set-Cookie")
+	if !strings.Contains(setCookie, "HttpOnly") || !strings.Contains(setCookie, "SameSite=Lax") || !strings.Contains(setCookie, "Path=/") {
+		t.Errorf("Set-Cookie = %q, want HttpOnly; SameSite=Lax; Path=/", setCookie)
+	}
+
+	// A replayed callback finds no login in progress.
+	b.CheckRedirect = nil
+	resp, err = b.Get(callbackURL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no login in progress") {
+		t.Errorf("replayed callback = %d, want 400 no login in progress:\n%s", resp.StatusCode, body)
+	}
+	// Log out.
+	resp, err = b.PostForm(app.base+"/logout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, "You are logged out.") || strings.Contains(body, "248289761001") {
+		t.Errorf("after logout:\n%s", body)
+	}
+	// A GET cannot log out (it is not a route).
+	resp, err = b.Get(app.base + "/logout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("GET /logout = %d, want 405", resp.StatusCode)
+	}
+}
+
+// TestForgedState sends a callback whose state is not the session's: the
+// app refuses it and the user stays logged out.
+func TestForgedState(t *testing.T) {
+	testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
+	app := serveApp(t, "-serve", "-addr", "127.0.0.1:0", "-key-env", "PKJWT_LOGIN_TEST_KEY")
+	b := browser(t)
+	var callbackURL *url.URL
+	b.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Path == "/callback" {
+			callbackURL = req.URL
+			return http.ErrUseLastResponse // stop before the app sees it
+		}
+		return nil
+	}
+	resp, err := b.PostForm(app.base+"/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if callbackURL == nil {
+		t.Fatal("the provider did not redirect to the callback")
+	}
+	q := callbackURL.Query()
+	q.Set("state", "forged-"+q.Get("state"))
+	callbackURL.RawQuery = q.Encode()
+	b.CheckRedirect = nil
+	resp, err = b.Get(callbackURL.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readBody(t, resp)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "state does not match") {
+		t.Errorf("forged state: %d, want 401 with the state error:\n%s", resp.StatusCode, body)
+	}
+	resp, err = b.Get(app.base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, `id="login"`) {
+		t.Errorf("after a forged callback the user is not logged out:\n%s", body)
+	}
+}
+
+// TestRealProviderFlags runs the app with -issuer, -client-id and -key-env
+// against a provider it did not start (a providertest server standing in for
+// Criipto Verify), the way a user runs it against a real one.
+func TestRealProviderFlags(t *testing.T) {
+	key := testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
+	port := freePort(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(port)
+	op := providertest.New(t, providertest.Config{User: providertest.User{Subject: "real-user-7"}})
+	if err := op.RegisterClient(providertest.Client{
+		ID:           "urn:my:app",
+		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		RedirectURIs: []string{base + "/callback"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	app := serveApp(t, "-issuer", op.Issuer(), "-client-id", "urn:my:app", "-key-env", "PKJWT_LOGIN_TEST_KEY", "-addr", "127.0.0.1:"+strconv.Itoa(port))
+	if app.base != base {
+		t.Fatalf("app serves at %s, want %s", app.base, base)
+	}
+	resp, err := browser(t).PostForm(app.base+"/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, `<span id="subject">real-user-7</span>`) {
+		t.Fatalf("after login: %d, want the claims page of real-user-7:\n%s", resp.StatusCode, body)
+	}
+	if a, ok := op.LastAssertion(); !ok || !a.Accepted || a.ClientID != "urn:my:app" {
+		t.Errorf("last assertion at the provider: ok %v accepted %v client %q", ok, a.Accepted, a.ClientID)
+	}
+}
+
+func mustParse(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// TestPageEscapes renders claims chosen by the provider: html/template
+// escapes them.
+func TestPageEscapes(t *testing.T) {
+	t.Parallel()
+	w := httptest.NewRecorder()
+	render(w, http.StatusOK, page{User: &user{
+		Subject: `<script>alert(1)</script>`,
+		Claims:  []claim{{Name: `"><img src=x>`, Value: `<b>bold</b>`}},
+	}})
+	body := w.Body.String()
+	for _, bad := range []string{"<script>alert", "<img src=x>", "<b>bold"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("page holds unescaped %q", bad)
+		}
+	}
+	if !strings.Contains(body, "&lt;script&gt;") {
+		t.Errorf("page lacks the escaped subject:\n%s", body)
+	}
+	if csp := w.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy = %q", csp)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-h"}, &stdout, &stderr); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("run(-h) error = %v, want flag.ErrHelp", err)
+	}
+	if !strings.Contains(stderr.String(), "-issuer") {
+		t.Errorf("-h output lacks the flags: %q", stderr.String())
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-issuer", "https://op.example"}, "-client-id"},
+		{[]string{"-issuer", "https://op.example", "-client-id", "x"}, "-key-env"},
+		{[]string{"-key-env", "A", "-key-file", "b"}, "not both"},
+		{[]string{"extra"}, "unexpected argument"},
+		{[]string{"-key-file", "/nonexistent/key.pem"}, "keygen"},
+	} {
+		err := run(t.Context(), tc.args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) error = %v, want one mentioning %q", tc.args, err, tc.want)
+		}
+	}
+}
