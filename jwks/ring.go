@@ -387,6 +387,10 @@ func (r *Ring) Rotate(k *Key) error {
 // Add schedules one more entry, as given to [NewRing]: unlike [Ring.Rotate],
 // it changes no other entry. Keys whose publication ended before now are
 // dropped from the schedule. Errors wrap ErrInvalidRing.
+//
+// An entry that activates less than Lead from now while another key is
+// signing takes over before verifiers that cache the set have seen it; Add
+// allows it (to replace a compromised key at once, say) and logs a warning.
 func (r *Ring) Add(e Entry) error {
 	e = normalize(e)
 	if errs := validateEntries([]Entry{e}); len(errs) > 0 {
@@ -401,9 +405,18 @@ func (r *Ring) Add(e Entry) error {
 		return errors.Join(errs...)
 	}
 	sortEntries(es)
+	if e.Activate.Before(now.Add(r.lead)) {
+		if cur := r.evaluate(old.entries, now, nil).signing; cur != nil {
+			r.log.Warn("jwks: key activates less than the lead time after it is published; verifiers with a cached set may reject its signatures until they refetch",
+				"kid", e.Key.kid, "activate", e.Activate, "lead", r.lead, "current_kid", cur.kid)
+		}
+	}
 	r.store(old, es)
-	r.log.Info("jwks: key scheduled", "kid", e.Key.kid, "alg", string(e.Key.alg),
-		"publish", r.publishFrom(e), "activate", e.Activate, "retire", e.Retire)
+	attrs := []any{"kid", e.Key.kid, "alg", string(e.Key.alg), "publish", r.publishFrom(e), "activate", e.Activate}
+	if !e.Retire.IsZero() {
+		attrs = append(attrs, "retire", e.Retire)
+	}
+	r.log.Info("jwks: key scheduled", attrs...)
 	return nil
 }
 

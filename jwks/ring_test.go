@@ -305,12 +305,16 @@ func TestRingAdd(t *testing.T) {
 	t.Parallel()
 	a, b := testKey(t, testkeys.Ed25519A), testKey(t, testkeys.Ed25519B)
 	clk := clock.NewManual(t0)
-	r, err := NewRing(RingConfig{Now: clk.Now, Lead: time.Hour})
+	var logs bytes.Buffer
+	r, err := NewRing(RingConfig{Now: clk.Now, Lead: time.Hour, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := r.Add(Entry{Key: a, Activate: t0}); err != nil {
 		t.Fatalf("Add(a) error = %v", err)
+	}
+	if strings.Contains(logs.String(), "WARN") {
+		t.Errorf("Add(first key) logged a warning:\n%s", logs.String())
 	}
 	if k, err := r.SigningKey(); k != a || err != nil {
 		t.Errorf("SigningKey() = %v, %v, want a", k, err)
@@ -331,14 +335,24 @@ func TestRingAdd(t *testing.T) {
 	if err := r.Add(Entry{Key: b, Activate: t0.Add(2 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
+	if strings.Contains(logs.String(), "WARN") {
+		t.Errorf("Add(b, two hours ahead) logged a warning:\n%s", logs.String())
+	}
+	c := testKey(t, testkeys.P256A)
+	if err := r.Add(Entry{Key: c, Activate: t0.Add(30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN"`) || !strings.Contains(logs.String(), c.KeyID()) {
+		t.Errorf("Add(c, half an hour short of the lead) logged no warning:\n%s", logs.String())
+	}
 	// Add changes no other entry: a keeps signing until b activates, and is
 	// not retired, so it stays published.
 	clk.Advance(3 * time.Hour)
 	if k, _ := r.SigningKey(); k != b {
 		t.Errorf("SigningKey() after b activated = %v, want b", k)
 	}
-	if got := r.PublicSet().KeyIDs(); !slices.Equal(got, kids([]*Key{b, a})) {
-		t.Errorf("KeyIDs() = %q, want b then a", got)
+	if got := r.PublicSet().KeyIDs(); !slices.Equal(got, kids([]*Key{b, c, a})) {
+		t.Errorf("KeyIDs() = %q, want b, c, a", got)
 	}
 }
 
