@@ -49,7 +49,8 @@ type Client struct {
 	JWKSJSON []byte
 	// JWKSURL is the client's jwks_uri. The server fetches it when it first
 	// needs a key, caches it for Config.ClientJWKSMaxAge, and fetches it
-	// again on an unknown kid at most once per Config.ClientJWKSMinRefresh.
+	// again on an unknown kid at most once per Config.ClientJWKSMinRefresh;
+	// a failed fetch is not retried within that interval either.
 	JWKSURL string
 	// Algorithms are the assertion algorithms allowed
 	// (token_endpoint_auth_signing_alg). None and HMAC are refused at
@@ -71,10 +72,12 @@ type clientState struct {
 
 	// sem allows one fetch of JWKSURL in flight.
 	sem chan struct{}
-	// guards keys, fetched
+	// guards keys, fetched, failed, lastErr
 	mu      sync.Mutex
 	keys    []jose.JSONWebKey
-	fetched time.Time
+	fetched time.Time // last successful fetch
+	failed  time.Time // last failed fetch, if after fetched
+	lastErr error
 }
 
 // RegisterClient registers c, replacing any client with the same ID (and
@@ -212,12 +215,18 @@ func (s *Server) clientKeys(ctx context.Context, cs *clientState, kid string) ([
 	}
 	now := s.now()
 	cs.mu.Lock()
-	keys, fetched := cs.keys, cs.fetched
+	keys, fetched, failed, lastErr := cs.keys, cs.fetched, cs.failed, cs.lastErr
 	cs.mu.Unlock()
-	if !fetched.IsZero() && now.Sub(fetched) < s.cfg.ClientJWKSMaxAge {
-		if kid == "" || hasKID(keys, kid) || now.Sub(fetched) < s.cfg.ClientJWKSMinRefresh {
+	fresh := !fetched.IsZero() && now.Sub(fetched) < s.cfg.ClientJWKSMaxAge
+	if fresh && (kid == "" || hasKID(keys, kid) || now.Sub(fetched) < s.cfg.ClientJWKSMinRefresh) {
+		return keys, nil
+	}
+	// A failed fetch is not retried before the minimum refresh interval.
+	if !failed.IsZero() && now.Sub(failed) < s.cfg.ClientJWKSMinRefresh {
+		if fresh {
 			return keys, nil
 		}
+		return nil, lastErr
 	}
 	// Fetch, one at a time.
 	select {
@@ -226,21 +235,29 @@ func (s *Server) clientKeys(ctx context.Context, cs *clientState, kid string) ([
 		return nil, fmt.Errorf("providertest: fetch client JWKS: %w", ctx.Err())
 	}
 	defer func() { <-cs.sem }()
-	// Another request may have fetched while this one waited.
+	// Another request may have fetched (or failed) while this one waited.
 	cs.mu.Lock()
 	if cs.fetched.After(fetched) {
 		keys := cs.keys
 		cs.mu.Unlock()
 		return keys, nil
 	}
-	cs.mu.Unlock()
-	keys, err := s.fetchClientJWKS(ctx, cs.JWKSURL, !fetched.IsZero())
-	if err != nil {
+	if cs.failed.After(failed) {
+		err := cs.lastErr
+		cs.mu.Unlock()
 		return nil, err
 	}
-	cs.mu.Lock()
-	cs.keys, cs.fetched = keys, s.now()
 	cs.mu.Unlock()
+	keys, err := s.fetchClientJWKS(ctx, cs.JWKSURL, !fetched.IsZero())
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if err != nil {
+		if ctx.Err() == nil { // the caller giving up is not the client's failure
+			cs.failed, cs.lastErr = s.now(), err
+		}
+		return nil, err
+	}
+	cs.keys, cs.fetched, cs.failed, cs.lastErr = keys, s.now(), time.Time{}, nil
 	return keys, nil
 }
 

@@ -152,6 +152,17 @@ func TestClientJWKSURL(t *testing.T) {
 	if st, err := send("B", "k2"); st != 401 || !errors.Is(err, providertest.ErrClientJWKS) || fetches() != n+1 {
 		t.Errorf("expired cache with a failing jwks_uri: %d %v, %d fetches", st, err, fetches())
 	}
+	// The failure is not retried within the minimum interval, then is.
+	host.mu.Lock()
+	host.status = 0
+	host.mu.Unlock()
+	if st, err := send("B", "k2"); st != 401 || !errors.Is(err, providertest.ErrClientJWKS) || fetches() != n+1 {
+		t.Errorf("retry within the interval: %d %v, %d fetches", st, err, fetches())
+	}
+	clk.Advance(time.Minute)
+	if st, err := send("B", "k2"); st != 200 || fetches() != n+2 {
+		t.Errorf("retry after the interval: %d %v, %d fetches", st, err, fetches())
+	}
 }
 
 // TestConcurrentTokenRequests sends 1,000 token requests in parallel: 900

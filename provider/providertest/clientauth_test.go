@@ -240,7 +240,8 @@ func TestClientAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range tests {
-		st, body, hdr := post(t, s, tc.form(), tc.hdr)
+		form := tc.form()
+		st, body, hdr := post(t, s, form, tc.hdr)
 		if tc.want == nil {
 			if st != 200 {
 				r, _ := s.LastRefusal()
@@ -258,6 +259,11 @@ func TestClientAuthentication(t *testing.T) {
 		r, ok := s.LastRefusal()
 		if !ok || !errors.Is(r.Reason, tc.want) || r.Code != "invalid_client" || r.Endpoint != providertest.EndpointToken {
 			t.Errorf("%s: refusal %+v, want reason %v", tc.name, r, tc.want)
+		}
+		// Neither the answer nor the recorded reason repeats the assertion.
+		a := form.Get("client_assertion")
+		if sig := a[strings.LastIndex(a, ".")+1:]; len(sig) > 8 && (strings.Contains(r.Reason.Error(), sig) || strings.Contains(toJSON(body), sig)) {
+			t.Errorf("%s: the refusal repeats the assertion's signature", tc.name)
 		}
 	}
 }
