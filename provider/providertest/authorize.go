@@ -19,11 +19,20 @@ var ErrNotRedirected = errors.New("providertest: authorization endpoint did not 
 // serveAuthorize is the authorization endpoint (RFC 6749 §4.1.1, OIDC Core
 // §3.1.2, RFC 7636, RFC 9207). It approves the configured user at once.
 func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		s.authorizePage(w, "", fmt.Errorf("providertest: method %s, want GET: %w", r.Method, ErrInvalidRequest))
+	var q url.Values
+	switch r.Method {
+	case http.MethodGet:
+		q = r.URL.Query()
+	case http.MethodPost: // OIDC Core §3.1.2.1: GET and POST
+		var err error
+		if q, err = readForm(r); err != nil {
+			s.authorizePage(w, "", err)
+			return
+		}
+	default:
+		s.authorizePage(w, "", fmt.Errorf("providertest: method %s, want GET or POST: %w", r.Method, ErrInvalidRequest))
 		return
 	}
-	q := r.URL.Query()
 	for k, v := range q {
 		if len(v) > 1 {
 			s.authorizePage(w, q.Get("client_id"), fmt.Errorf("providertest: parameter %.40q repeated: %w", k, ErrInvalidRequest))

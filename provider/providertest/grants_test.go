@@ -2,6 +2,7 @@ package providertest_test
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
 	"testing"
 	"time"
@@ -275,5 +276,23 @@ func TestUserInfoRefusals(t *testing.T) {
 	clk.Advance(time.Minute)
 	if got := userinfoStatus(t, s, tok["access_token"].(string)); got != 401 {
 		t.Errorf("expired token: status %d, want 401", got)
+	}
+}
+
+func TestAuthorizePost(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t, providertest.Config{})
+	_, challenge := pkce()
+	u, _ := url.Parse(authURL(s, challenge, "st", "n"))
+	hc := s.HTTPClient()
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := hc.PostForm(s.AuthorizationEndpoint(), u.Query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if resp.StatusCode != http.StatusFound || err != nil || loc.Query().Get("code") == "" {
+		t.Errorf("POST authorize: %d %v %v", resp.StatusCode, loc, err)
 	}
 }
