@@ -18,8 +18,10 @@ func asn1Unmarshal(der []byte, v any) ([]byte, error) { return asn1.Unmarshal(de
 
 // VerifySignature checks a JWS signature (ECDSA in R||S form) over
 // signingInput with pub under alg. alg must be supported and fit pub;
-// otherwise it returns an error wrapping ErrAlgorithmMismatch. A signature
-// that does not verify is ErrSignature. It does no I/O.
+// otherwise it returns an error wrapping ErrAlgorithmMismatch. The key must be
+// one this package accepts: an RSA key below MinRSABits wraps ErrWeakKey,
+// above MaxRSABits or on another curve ErrUnsupportedKey. A signature that
+// does not verify is ErrSignature. It does no I/O.
 func VerifySignature(pub crypto.PublicKey, alg Algorithm, signingInput, sig []byte) error {
 	info, ok := algs[alg]
 	if !ok {
@@ -38,6 +40,11 @@ func VerifySignature(pub crypto.PublicKey, alg Algorithm, signingInput, sig []by
 	case *rsa.PublicKey:
 		if info.kty != "RSA" {
 			return fmt.Errorf("jwks: algorithm %s with an RSA key: %w", alg, ErrAlgorithmMismatch)
+		}
+		if bits := p.N.BitLen(); bits < MinRSABits {
+			return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, MinRSABits, ErrWeakKey)
+		} else if bits > MaxRSABits {
+			return fmt.Errorf("jwks: RSA key of %d bits; at most %d bits are accepted: %w", bits, MaxRSABits, ErrUnsupportedKey)
 		}
 		var err error
 		if info.pss {

@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
+	"math/big"
 	"testing"
 
 	"github.com/go-jose/go-jose/v4"
@@ -35,6 +36,19 @@ func TestVerifySignature(t *testing.T) {
 	// PS256 with a salt of the maximum length instead of the hash length.
 	pssMax, _ := rsa.SignPSS(rand.Reader, testkeys.Signer(testkeys.RSA2048A).(*rsa.PrivateKey), crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
 
+	// A valid RS256 signature by a 1024-bit key: refused for the key's size.
+	var rsa1024Sig struct {
+		pub crypto.PublicKey
+		sig []byte
+	}
+	{
+		k := testkeys.Signer(testkeys.RSA1024).(*rsa.PrivateKey)
+		rsa1024Sig.pub = &k.PublicKey
+		rsa1024Sig.sig, _ = rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, digest[:])
+		if rsa.VerifyPKCS1v15(&k.PublicKey, crypto.SHA256, digest[:], rsa1024Sig.sig) != nil {
+			t.Fatal("RSA 1024 control signature does not verify")
+		}
+	}
 	tests := []struct {
 		name    string
 		pub     crypto.PublicKey
@@ -69,6 +83,8 @@ func TestVerifySignature(t *testing.T) {
 		{"typed nil RSA key", (*rsa.PublicKey)(nil), RS256, rsaSig, ErrInvalidKey},
 		{"typed nil EC key", (*ecdsa.PublicKey)(nil), ES256, ecSig, ErrInvalidKey},
 		{"P-224 key", &p224Key(t).PublicKey, ES256, ecSig, ErrUnsupportedKey},
+		{"RSA 1024 key", rsa1024Sig.pub, RS256, rsa1024Sig.sig, ErrWeakKey},
+		{"RSA key above the maximum", &rsa.PublicKey{N: new(big.Int).Lsh(big.NewInt(1), MaxRSABits+1), E: 65537}, RS256, rsaSig, ErrUnsupportedKey},
 	}
 	for _, tc := range tests {
 		err := VerifySignature(tc.pub, tc.alg, input, tc.sig)
