@@ -142,13 +142,16 @@ func decodeObject(b []byte) (map[string]any, error) {
 // error wrapping one of the Err… sentinels.
 func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form url.Values) (*clientState, string, error) {
 	claimed := form.Get("client_id")
+	var second error
 	if r.Header.Get("Authorization") != "" {
-		return nil, claimed, fmt.Errorf("providertest: Authorization header sent: %w", ErrMultipleAuthMethods)
-	}
-	if _, ok := form["client_secret"]; ok {
-		return nil, claimed, fmt.Errorf("providertest: client_secret sent: %w", ErrMultipleAuthMethods)
+		second = fmt.Errorf("providertest: Authorization header sent: %w", ErrMultipleAuthMethods)
+	} else if _, ok := form["client_secret"]; ok {
+		second = fmt.Errorf("providertest: client_secret sent: %w", ErrMultipleAuthMethods)
 	}
 	typ, raw := form.Get("client_assertion_type"), form.Get("client_assertion")
+	if second != nil && (typ != ClientAssertionType || raw == "") {
+		return nil, claimed, second
+	}
 	if typ == "" && raw == "" {
 		return nil, claimed, fmt.Errorf("providertest: no client_assertion: %w", ErrNoClientAuthentication)
 	}
@@ -158,8 +161,15 @@ func (s *Server) authenticateClient(ctx context.Context, r *http.Request, form u
 	if raw == "" {
 		return nil, claimed, fmt.Errorf("providertest: client_assertion empty: %w", ErrNoClientAuthentication)
 	}
+	// With a second method the assertion is still checked, so that its jti
+	// is spent: a client that retries the same request with another
+	// method (x/oauth2's AuthStyleAutoDetect does) then fails with
+	// ErrReplay, as it would at a strict server.
 	rec := &Assertion{}
 	cs, err := s.checkClientAssertion(ctx, raw, claimed, rec)
+	if second != nil {
+		cs, err = nil, second
+	}
 	if rec.headerJSON != nil {
 		rec.Accepted, rec.Err = err == nil, err
 		s.mu.Lock()

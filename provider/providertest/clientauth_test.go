@@ -393,3 +393,22 @@ func TestRequireExplicitTyping(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondMethodSpendsJTI: an assertion sent beside an Authorization
+// header is refused, and resending it alone is a replay — what a client
+// using x/oauth2's AuthStyleAutoDetect would do.
+func TestSecondMethodSpendsJTI(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t, providertest.Config{})
+	a := assertion(t, s, t0)
+	hdr := http.Header{"Authorization": {"Basic " + b64([]byte(clientID+":"))}}
+	if st, _, _ := post(t, s, tokenForm(a), hdr); st != 401 || !errors.Is(lastReason(t, s), providertest.ErrMultipleAuthMethods) {
+		t.Fatalf("with a header: %d %v", st, lastReason(t, s))
+	}
+	if la, ok := s.LastAssertion(); !ok || la.Accepted || !errors.Is(la.Err, providertest.ErrMultipleAuthMethods) {
+		t.Errorf("LastAssertion() = %+v", la)
+	}
+	if st, _, _ := post(t, s, tokenForm(a), nil); st != 401 || !errors.Is(lastReason(t, s), providertest.ErrReplay) {
+		t.Errorf("resent alone: %d %v, want ErrReplay", st, lastReason(t, s))
+	}
+}

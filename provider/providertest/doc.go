@@ -44,7 +44,8 @@
 // checking mistake; go-jose verifies the signature only:
 //
 //   - exactly one authentication method: an Authorization header or a
-//     client_secret beside the assertion is refused;
+//     client_secret beside the assertion is refused (and the assertion's
+//     jti is spent all the same, so a retry with the same assertion fails);
 //   - client_assertion_type exactly
 //     urn:ietf:params:oauth:client-assertion-type:jwt-bearer;
 //   - a compact JWS (three base64url parts, JSON objects, no crit, no

@@ -339,10 +339,9 @@ func (s *Server) LastRefusal() (Refusal, bool) {
 }
 
 // LastAssertion returns the client assertion the token endpoint checked
-// last, decoded, whether it was accepted or not. An assertion refused before
-// its checks (beside an Authorization header or a client_secret, or with the
-// wrong client_assertion_type) is not recorded. ok is false when none could
-// be decoded yet.
+// last, decoded, whether it was accepted or not. An assertion with a wrong
+// client_assertion_type is not checked, so not recorded. ok is false when
+// none could be decoded yet.
 func (s *Server) LastAssertion() (a Assertion, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
