@@ -33,7 +33,8 @@ type HandlerConfig struct {
 // max-age=N" and a strong ETag; 304 Not Modified when If-None-Match matches
 // (RFC 9110 §13.1.2); and 405 with an Allow header to every other method.
 //
-// A Handler is safe for concurrent use.
+// A Handler is safe for concurrent use. The zero Handler is not usable:
+// create one with [NewHandler].
 type Handler struct {
 	src          SetSource
 	cacheControl string

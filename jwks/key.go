@@ -21,7 +21,9 @@ import (
 // part never leaves it: formatting, logging and JSON marshalling show only the
 // key ID and algorithm.
 //
-// A Key is immutable and safe for concurrent use.
+// A Key is immutable and safe for concurrent use. The zero Key is not
+// usable: obtain Keys from [NewKey], the Parse and Load functions or
+// [Generate].
 type Key struct {
 	// signer is behind a pointer so that formatting a Key value (not a
 	// pointer, which has no Format method) prints an address, never key

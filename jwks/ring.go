@@ -75,7 +75,8 @@ type RingConfig struct {
 //
 // A Ring is safe for concurrent use. Readers ([Ring.SigningKey],
 // [Ring.PublicSet]) take no lock: they read an immutable snapshot behind an
-// atomic pointer, which [Ring.Rotate] and [Ring.Add] replace.
+// atomic pointer, which [Ring.Rotate] and [Ring.Add] replace. The zero Ring
+// is not usable: create one with [NewRing].
 type Ring struct {
 	lead, grace time.Duration
 	now         func() time.Time

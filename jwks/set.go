@@ -31,7 +31,7 @@ var _ SetSource = (*Set)(nil)
 
 // NewSet returns the public set of keys, in the order given. Keys sharing a
 // key ID are published once (the first wins); nil keys are skipped. A nil
-// *Set behaves as the empty set {"keys":[]}.
+// *Set and the zero Set behave as the empty set {"keys":[]}.
 func NewSet(keys ...*Key) *Set {
 	s := &Set{}
 	seen := map[string]bool{}
@@ -62,7 +62,7 @@ func (s *Set) PublicSet() *Set { return s }
 func (s *Set) JSON() []byte { return append([]byte(nil), s.orEmpty().json...) }
 
 func (s *Set) orEmpty() *Set {
-	if s == nil {
+	if s == nil || s.json == nil {
 		return emptySet
 	}
 	return s

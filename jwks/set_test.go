@@ -39,6 +39,9 @@ func TestSet(t *testing.T) {
 	if len(jw.Keys) != 2 || !jw.Keys[0].IsPublic() || !jw.Keys[1].IsPublic() || jw.Keys[0].KeyID != a.KeyID() {
 		t.Errorf("JSONWebKeySet() = %+v", jw)
 	}
+	if z := (&Set{}); string(z.JSON()) != `{"keys":[]}` || z.ETag() != NewSet().ETag() {
+		t.Errorf("the zero Set does not behave as the empty set")
+	}
 	var empty *Set
 	if string(empty.JSON()) != `{"keys":[]}` || empty.Len() != 0 || len(empty.KeyIDs()) != 0 || empty.ETag() != NewSet().ETag() || len(empty.JSONWebKeySet().Keys) != 0 {
 		t.Errorf("a nil *Set does not behave as the empty set")
