@@ -1,6 +1,7 @@
 package assertion_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -359,5 +360,22 @@ func TestNewTokenMinterCopiesAudience(t *testing.T) {
 	}
 	if v := verifyToken(t, tok, key); mustJSON(t, v.claims["aud"]) != `["x","y"]` {
 		t.Errorf("aud = %v after the caller changed the option's slice", v.claims["aud"])
+	}
+}
+
+func TestMintContextAndKeySourceErrors(t *testing.T) {
+	t.Parallel()
+	errNotYet := errors.New("jwks: no active key")
+	m, err := assertion.NewTokenMinter(&swapSource{err: errNotYet}, assertion.TokenConfig{Issuer: "i", Audience: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Mint(t.Context(), nil); !errors.Is(err, errNotYet) {
+		t.Errorf("Mint() error = %v, want %v", err, errNotYet)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := m.Mint(ctx, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Mint(canceled) error = %v, want %v", err, context.Canceled)
 	}
 }
