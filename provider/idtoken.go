@@ -86,18 +86,11 @@ func (t *IDToken) Claims(v any) error { return decodeClaims(t.payload, v) }
 
 // idClaims is the struct the claims are decoded into, once.
 type idClaims struct {
-	Iss      string   `json:"iss"`
-	Sub      string   `json:"sub"`
-	Aud      audience `json:"aud"`
-	Exp      *float64 `json:"exp"`
-	Iat      *float64 `json:"iat"`
-	Nbf      *float64 `json:"nbf"`
-	AuthTime *float64 `json:"auth_time"`
-	Nonce    *string  `json:"nonce"`
-	Azp      string   `json:"azp"`
-	Sid      string   `json:"sid"`
-	AtHash   *string  `json:"at_hash"`
-	Acr      *string  `json:"acr"`
+	Iss, Sub, Azp, Sid string
+	Aud                []string
+	Exp, Iat, Nbf      optNumber
+	AuthTime           optNumber
+	Nonce, AtHash, Acr optString
 }
 
 // IDTokenVerifier verifies the ID tokens of one provider for one client. It
@@ -188,7 +181,7 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 		return nil, err
 	}
 	var c idClaims
-	if err := decodeClaims(payload, &c); err != nil {
+	if err := decodeIDClaims(payload, &c); err != nil {
 		return nil, err
 	}
 	if c.Iss != v.issuer {
@@ -211,24 +204,22 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 	if t.Expiry, t.IssuedAt, err = checkTimes(now, v.leeway, c.Exp, c.Iat, c.Nbf, "id token"); err != nil {
 		return nil, err
 	}
-	if c.Nonce != nil {
-		t.Nonce = *c.Nonce
-	}
+	t.Nonce = c.Nonce.v
 	switch {
-	case exp.Nonce == "" && c.Nonce != nil:
+	case exp.Nonce == "" && c.Nonce.ok:
 		return nil, fmt.Errorf("provider: id token carries a nonce that was not asked for: %w", ErrNonceMismatch)
-	case exp.Nonce != "" && c.Nonce == nil:
+	case exp.Nonce != "" && !c.Nonce.ok:
 		return nil, fmt.Errorf("provider: id token has no nonce, one was sent: %w", ErrNonceMismatch)
-	case exp.Nonce != "" && subtle.ConstantTimeCompare([]byte(*c.Nonce), []byte(exp.Nonce)) != 1:
+	case exp.Nonce != "" && subtle.ConstantTimeCompare([]byte(c.Nonce.v), []byte(exp.Nonce)) != 1:
 		return nil, fmt.Errorf("provider: id token nonce differs from the one sent: %w", ErrNonceMismatch)
 	}
-	if exp.AccessToken != "" && c.AtHash != nil {
-		if !atHashMatches(alg, exp.AccessToken, *c.AtHash) {
+	if exp.AccessToken != "" && c.AtHash.ok {
+		if !atHashMatches(alg, exp.AccessToken, c.AtHash.v) {
 			return nil, fmt.Errorf("provider: id token at_hash does not match the access token: %w", ErrAccessTokenHashMismatch)
 		}
 	}
-	if c.AuthTime != nil {
-		at, ok := numericDate(c.AuthTime)
+	if c.AuthTime.ok {
+		at, ok := c.AuthTime.time()
 		if !ok {
 			return nil, fmt.Errorf("provider: id token auth_time is out of range: %w", ErrAuthTimeInvalid)
 		}
@@ -236,7 +227,7 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 	}
 	if exp.MaxAge > 0 {
 		switch {
-		case c.AuthTime == nil:
+		case !c.AuthTime.ok:
 			return nil, fmt.Errorf("provider: max_age was requested and the id token has no auth_time: %w", ErrAuthTimeInvalid)
 		case t.AuthTime.After(now.Add(v.leeway)):
 			return nil, fmt.Errorf("provider: id token auth_time %s is in the future: %w", t.AuthTime.Format(time.RFC3339), ErrAuthTimeInvalid)
@@ -244,10 +235,8 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 			return nil, fmt.Errorf("provider: id token auth_time %s is older than max_age %v: %w", t.AuthTime.Format(time.RFC3339), exp.MaxAge, ErrAuthTimeInvalid)
 		}
 	}
-	if c.Acr != nil {
-		t.ACR = *c.Acr
-	}
-	if len(exp.ACR) > 0 && (c.Acr == nil || !contains(exp.ACR, *c.Acr)) {
+	t.ACR = c.Acr.v
+	if len(exp.ACR) > 0 && (!c.Acr.ok || !contains(exp.ACR, c.Acr.v)) {
 		return nil, fmt.Errorf("provider: id token acr %q is not one of %q: %w", short(t.ACR), shortList(exp.ACR), ErrACRNotSatisfied)
 	}
 	return t, nil
@@ -255,23 +244,23 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 
 // checkTimes checks exp (required), iat (required, not in the future) and
 // nbf (when present) against now with leeway.
-func checkTimes(now time.Time, leeway time.Duration, exp, iat, nbf *float64, what string) (time.Time, time.Time, error) {
-	e, ok := numericDate(exp)
+func checkTimes(now time.Time, leeway time.Duration, exp, iat, nbf optNumber, what string) (time.Time, time.Time, error) {
+	e, ok := exp.time()
 	if !ok {
 		return time.Time{}, time.Time{}, fmt.Errorf("provider: %s exp is missing or out of range: %w", what, ErrTokenExpired)
 	}
 	if !now.Before(e.Add(leeway)) {
 		return time.Time{}, time.Time{}, fmt.Errorf("provider: %s expired at %s (now %s, leeway %v): %w", what, e.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway, ErrTokenExpired)
 	}
-	i, ok := numericDate(iat)
+	i, ok := iat.time()
 	if !ok {
 		return time.Time{}, time.Time{}, fmt.Errorf("provider: %s iat is missing or out of range: %w", what, ErrInvalidIssuedAt)
 	}
 	if i.After(now.Add(leeway)) {
 		return time.Time{}, time.Time{}, fmt.Errorf("provider: %s issued in the future at %s (now %s, leeway %v): %w", what, i.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway, ErrInvalidIssuedAt)
 	}
-	if nbf != nil {
-		n, ok := numericDate(nbf)
+	if nbf.ok {
+		n, ok := nbf.time()
 		if !ok || n.After(now.Add(leeway)) {
 			return time.Time{}, time.Time{}, fmt.Errorf("provider: %s not valid before %s: %w", what, n.Format(time.RFC3339), ErrTokenNotYetValid)
 		}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -41,10 +40,8 @@ var b64 = base64.RawURLEncoding.Strict()
 // jwsHeader is the tiny struct the protected header is decoded into. jku,
 // x5u, jwk and x5c are never read: keys come from the issuer's set only.
 type jwsHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Typ  string          `json:"typ"`
-	Crit json.RawMessage `json:"crit"`
+	Alg, Kid, Typ string
+	Crit          bool // "crit" is present
 }
 
 // jwsCore is the verification path shared by the ID-token and JWT
@@ -91,10 +88,10 @@ func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, jwks.Algorith
 		return nil, "", fmt.Errorf("provider: token header is not base64url: %w", ErrMalformedToken)
 	}
 	var h jwsHeader
-	if err := json.Unmarshal(hbuf[:hn], &h); err != nil {
-		return nil, "", fmt.Errorf("provider: token header is not a JSON object: %w", ErrMalformedToken)
+	if err := decodeHeader(hbuf[:hn], &h); err != nil {
+		return nil, "", err
 	}
-	if h.Crit != nil {
+	if h.Crit {
 		return nil, "", fmt.Errorf("provider: token header has crit, which is never accepted: %w", ErrUnsupportedHeader)
 	}
 	alg, err := c.allowed(h.Alg)
@@ -202,43 +199,6 @@ func containsAlg(l []jwks.Algorithm, a jwks.Algorithm) bool {
 		}
 	}
 	return false
-}
-
-// audience is the aud claim: a string or an array of strings.
-type audience []string
-
-func (a *audience) UnmarshalJSON(b []byte) error {
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*a = audience{s}
-		return nil
-	}
-	var l []string
-	if err := json.Unmarshal(b, &l); err != nil {
-		return err
-	}
-	if l == nil {
-		return errors.New("aud is null")
-	}
-	*a = l
-	return nil
-}
-
-// numericDate converts a NumericDate claim (RFC 7519 §2), seconds that may
-// carry a fraction, to a time. ok is false for a value out of range.
-func numericDate(f *float64) (time.Time, bool) {
-	if f == nil {
-		return time.Time{}, false
-	}
-	v := *f
-	if v < 0 || v > 1<<40 || math.IsNaN(v) {
-		return time.Time{}, false
-	}
-	sec, frac := math.Modf(v)
-	return time.Unix(int64(sec), int64(frac*1e9)).UTC(), true
 }
 
 // decodeClaims decodes payload into v, refusing anything but one JSON

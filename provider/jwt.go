@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -72,13 +71,9 @@ type JWT struct {
 func (t *JWT) Claims(v any) error { return decodeClaims(t.payload, v) }
 
 type jwtClaims struct {
-	Iss string   `json:"iss"`
-	Sub string   `json:"sub"`
-	Aud audience `json:"aud"`
-	Exp *float64 `json:"exp"`
-	Iat *float64 `json:"iat"`
-	Nbf *float64 `json:"nbf"`
-	Jti string   `json:"jti"`
+	Iss, Sub, Jti string
+	Aud           []string
+	Exp, Iat, Nbf optNumber
 }
 
 // JWTVerifier verifies JWTs of one issuer for one audience. It is immutable
@@ -159,7 +154,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, raw string) (*JWT, error) {
 		return nil, err
 	}
 	var c jwtClaims
-	if err := decodeClaims(payload, &c); err != nil {
+	if err := decodeJWTClaims(payload, &c); err != nil {
 		return nil, err
 	}
 	if c.Iss != v.issuer {
@@ -172,21 +167,28 @@ func (v *JWTVerifier) Verify(ctx context.Context, raw string) (*JWT, error) {
 	if t.Expiry, t.IssuedAt, err = checkTimes(v.now(), v.leeway, c.Exp, c.Iat, c.Nbf, "token"); err != nil {
 		return nil, err
 	}
-	if c.Nbf != nil {
-		t.NotBefore, _ = numericDate(c.Nbf)
-	}
+	t.NotBefore, _ = c.Nbf.time()
 	if life := t.Expiry.Sub(t.IssuedAt); life > v.maxLifetime {
 		return nil, fmt.Errorf("provider: token lifetime %v exceeds %v: %w", life, v.maxLifetime, ErrTokenLifetime)
 	}
 	if len(v.required) > 0 {
-		var all map[string]json.RawMessage
-		if err := decodeClaims(payload, &all); err != nil {
+		got := make([]optString, len(v.required))
+		err := walkObject(payload, "claims", func(name, val []byte) error {
+			for i, rc := range v.required {
+				if string(name) == rc[0] {
+					got[i] = optString{}
+					if s, err := jsonString(name, val); err == nil {
+						got[i] = optString{s, true}
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return nil, err
 		}
-		for _, rc := range v.required {
-			var got string
-			m, ok := all[rc[0]]
-			if !ok || json.Unmarshal(m, &got) != nil || got != rc[1] {
+		for i, rc := range v.required {
+			if !got[i].ok || got[i].v != rc[1] {
 				return nil, fmt.Errorf("provider: token claim %q is missing or not %q: %w", rc[0], rc[1], ErrClaimMismatch)
 			}
 		}
