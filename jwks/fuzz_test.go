@@ -3,6 +3,7 @@ package jwks
 import (
 	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/pkjwt/pkjwt/internal/testkeys"
@@ -98,5 +99,24 @@ func FuzzParseJWK(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k, err := ParseJWK(data, KeyConfig{})
 		checkLoaded(t, k, err)
+	})
+}
+
+// FuzzETagMatch feeds If-None-Match values (untrusted request headers) to the
+// handler's parser: no panic, an exact or weak copy of the tag always
+// matches, and a match needs the tag or "*" in the header.
+func FuzzETagMatch(f *testing.F) {
+	const etag = `"0123456789abcdef0123456789abcdef"`
+	for _, s := range []string{"", "*", etag, "W/" + etag, `"a", ` + etag, `"a,` + etag, `W/"`, `"`, ",,,", "w/" + etag} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		got := etagMatch([]string{v}, etag)
+		if got && !strings.Contains(v, etag) && !strings.Contains(v, "*") {
+			t.Fatalf("etagMatch(%q) = true without the tag or *", v)
+		}
+		if !etagMatch([]string{v, etag}, etag) || !etagMatch([]string{v, "W/" + etag}, etag) {
+			t.Fatalf("etagMatch(%q plus the tag on another line) = false", v)
+		}
 	})
 }
