@@ -53,7 +53,7 @@ type Config struct {
 	// Scopes are requested at login besides "openid", which is always
 	// requested. Zero requests "openid" only.
 	Scopes []string
-	// HTTPClient carries token requests and is the base of
+	// HTTPClient carries token requests and is the default base of
 	// [TokenSource.Client]. Zero means a client with [DefaultTimeout],
 	// never [http.DefaultClient]. For token requests a copy is used that
 	// never follows redirects, and that gets [DefaultTimeout] when its
@@ -88,8 +88,9 @@ type Config struct {
 // client assertion on every request: login (authorization code with PKCE),
 // refresh, client credentials, JWT bearer and token exchange.
 //
-// A Client holds no secret itself (its key stays in the key source) and is
-// safe for concurrent use.
+// Make one with [New]; the zero Client is not usable. A Client holds no
+// secret itself (its key stays in the key source) and is safe for
+// concurrent use.
 type Client struct {
 	clientID    string
 	issuer      string

@@ -2,8 +2,10 @@ package exchange
 
 import (
 	"errors"
+	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParseTokenResponse: no input panics, every failure is one of the
@@ -58,6 +60,55 @@ func FuzzParseTokenResponse(f *testing.F) {
 		}
 		if r.token.ExpiresIn < 0 || (!r.token.Expiry.IsZero() && r.token.Expiry.Before(t0)) {
 			t.Fatalf("negative lifetime: %+v", r.token)
+		}
+	})
+}
+
+// FuzzCallbackQuery: no callback query panics; every failure is documented;
+// a success requires the transaction's exact state and a non-empty code;
+// no error text carries markup or control characters.
+func FuzzCallbackQuery(f *testing.F) {
+	tx := Transaction{
+		State: "s0000000000000000000000000000000000000000000", Nonce: "n0000000000000000000000000000000000000000000",
+		Verifier: "v000000000000000000000000000000000000000000", Issuer: "https://op.example",
+		RedirectURL: "https://rp.example/cb", Created: t0,
+	}
+	c := &Client{issuer: "https://op.example", now: func() time.Time { return t0 }, txMaxAge: DefaultTransactionMaxAge, issRequired: true}
+	for _, s := range []string{
+		"code=abc&state=" + tx.State + "&iss=https%3A%2F%2Fop.example",
+		"code=abc&state=" + tx.State,
+		"error=access_denied&error_description=%3Cb%3E&state=" + tx.State + "&iss=https%3A%2F%2Fop.example",
+		"code=a&code=b&state=" + tx.State,
+		"state=%00&iss=%ff",
+		"%zz",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		code, err := c.callbackCode(tx, q)
+		if err == nil {
+			if q.Get("state") != tx.State || code == "" || q.Get("iss") != tx.Issuer {
+				t.Fatalf("accepted %q", raw)
+			}
+			return
+		}
+		var ae *AuthorizationError
+		switch {
+		case errors.Is(err, ErrStateMismatch), errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrIssuerMissing),
+			errors.Is(err, ErrMalformedCallback), errors.As(err, &ae):
+		default:
+			t.Fatalf("undocumented error %v", err)
+		}
+		if ae != nil && (len(ae.Description) > maxDescriptionLen || len(ae.Code) > maxCodeLen || len(ae.URI) > maxURILen) {
+			t.Fatalf("unbounded %+v", ae)
+		}
+		if strings.ContainsAny(err.Error(), "<>\n\x00\x1b") {
+			t.Fatalf("error %q carries markup or control characters", err.Error())
 		}
 	})
 }

@@ -479,3 +479,34 @@ func TestNewClientConfigErrors(t *testing.T) {
 		t.Errorf("newClient(valid) error = %v", err)
 	}
 }
+
+type countingTransport struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestTokenSourceClientBase: Client(nil) builds on Config.HTTPClient, and
+// token requests go through it too.
+func TestTokenSourceClientBase(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	ct := &countingTransport{}
+	c, _ := fakeClient(t, op, Config{HTTPClient: &http.Client{Transport: ct}})
+	api := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(api.Close)
+	resp, err := c.ClientCredentialsTokenSource().Client(nil).Get(api.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if ct.n != 2 {
+		t.Errorf("configured transport carried %d requests, want 2 (token and API)", ct.n)
+	}
+}

@@ -144,13 +144,19 @@ func (s *TokenSource) valid(t *oauth2.Token) bool {
 	return s.now().Before(t.Expiry.Add(-s.delta))
 }
 
-// Client returns an [http.Client] that sends each request with
-// "Authorization: Bearer <token>", the token taken from s under the
-// request's context. base supplies the transport, timeout, redirect policy
-// and cookie jar; nil means a client with [DefaultTimeout] and the default
-// transport, never [http.DefaultClient] itself. The returned client does not
-// use the token endpoint client of the [Client] that made s.
+// Client returns an [http.Client] for calling APIs: it sends each request
+// with "Authorization: Bearer <token>", the token taken from s under the
+// request's context (a failed fetch fails the request before it is sent).
+// base supplies the transport, timeout, redirect policy and cookie jar; nil
+// means Config.HTTPClient of the [Client] that made s, or, when that is nil
+// too, a client with [DefaultTimeout] and the default transport — never
+// [http.DefaultClient] itself. Unlike token requests, API requests follow
+// redirects as base does (net/http drops the Authorization header on a
+// redirect to another host).
 func (s *TokenSource) Client(base *http.Client) *http.Client {
+	if base == nil {
+		base = s.hc
+	}
 	var c http.Client
 	if base != nil {
 		c = *base
