@@ -2,9 +2,9 @@ package assertion
 
 import "errors"
 
-// Configuration errors. [NewMinter] and [NewTokenMinter] report every problem
-// at once with [errors.Join]; each part wraps one of these, so callers can use
-// [errors.Is]. No error ever carries an assertion, a token or key material.
+// Errors of configuration and minting. [NewMinter] and [NewTokenMinter]
+// report every problem at once with [errors.Join]; each part wraps one of
+// these, so callers can use [errors.Is]. No error ever carries an assertion, a token or key material.
 var (
 	// ErrNoKeySource: the key source is nil.
 	ErrNoKeySource = errors.New("assertion: no key source")

@@ -29,9 +29,18 @@ type header struct {
 // [jwks.KeySource] such as a ring hands out one key at a time and changes it
 // rarely, so one entry suffices; a miss costs one small JSON encoding.
 type headerCache struct {
-	typ  string
-	cert *x509.Certificate // adds x5t#S256 when non-nil
-	last atomic.Pointer[header]
+	typ     string
+	x5t     string           // x5t#S256 value; empty for none
+	certPub crypto.PublicKey // the certificate's public key, when x5t is set
+	last    atomic.Pointer[header]
+}
+
+// setCertificate records cert's SHA-256 thumbprint and public key, so that
+// later changes to the caller's certificate have no effect.
+func (c *headerCache) setCertificate(cert *x509.Certificate) {
+	sum := sha256.Sum256(cert.Raw)
+	c.x5t = b64.EncodeToString(sum[:])
+	c.certPub = cert.PublicKey
 }
 
 // get returns the header for key.
@@ -67,14 +76,12 @@ func (c *headerCache) build(key *jwks.Key) (*header, error) {
 	}
 	js = append(js, `,"typ":`...)
 	js = appendJSONString(js, c.typ)
-	if c.cert != nil {
-		if err := certificateMatches(c.cert, key); err != nil {
+	if c.x5t != "" {
+		if err := certificateMatches(c.certPub, key); err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(c.cert.Raw)
-		js = append(js, `,"x5t#S256":"`...)
-		js = b64.AppendEncode(js, sum[:])
-		js = append(js, '"')
+		js = append(js, `,"x5t#S256":`...)
+		js = appendJSONString(js, c.x5t)
 	}
 	js = append(js, '}')
 	return &header{key: key, seg: b64.AppendEncode(nil, js), sigLen: b64.EncodedLen(size)}, nil
@@ -95,8 +102,8 @@ func signatureSize(pub crypto.PublicKey) (int, error) {
 
 // certificateMatches checks that cert holds the public key of key, so that an
 // x5t#S256 header never points at another key's certificate.
-func certificateMatches(cert *x509.Certificate, key *jwks.Key) error {
-	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+func certificateMatches(certPub crypto.PublicKey, key *jwks.Key) error {
+	pub, ok := certPub.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(key.Public()) {
 		return fmt.Errorf("assertion: the certificate does not hold the public key of signing key %q; give the certificate of that key: %w", shorten(key.KeyID()), ErrCertificate)
 	}

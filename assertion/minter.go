@@ -57,7 +57,8 @@ type Config struct {
 	// header, as Microsoft Entra ID expects. Zero (nil) sends no
 	// thumbprint. A certificate with ProfileRFC10070, or one that does not
 	// hold the public key of the signing key, is ErrCertificate (the second
-	// is checked again at every key change).
+	// is checked again at every key change). NewMinter keeps the thumbprint
+	// and public key, not the certificate.
 	Certificate *x509.Certificate
 	// Now is the clock; zero (nil) means time.Now. Tests fix it.
 	Now func() time.Time
@@ -141,7 +142,7 @@ func NewMinter(keys jwks.KeySource, cfg Config) (*Minter, error) {
 			errs = append(errs, fmt.Errorf("assertion: Config.Certificate has no DER bytes; parse it with x509.ParseCertificate: %w", ErrCertificate))
 		case keys != nil:
 			if key, err := keys.SigningKey(); err == nil && key != nil {
-				if err := certificateMatches(cfg.Certificate, key); err != nil {
+				if err := certificateMatches(cfg.Certificate.PublicKey, key); err != nil {
 					errs = append(errs, err)
 				}
 			}
@@ -162,7 +163,9 @@ func NewMinter(keys jwks.KeySource, cfg Config) (*Minter, error) {
 	m.hdr.typ = TypeClientAuthentication
 	if cfg.Profile == ProfileLegacy {
 		m.hdr.typ = TypeJWT
-		m.hdr.cert = cfg.Certificate
+		if cfg.Certificate != nil {
+			m.hdr.setCertificate(cfg.Certificate)
+		}
 	}
 	p := make([]byte, 0, 32+2*len(cfg.ClientID)+len(cfg.Audience))
 	p = append(p, `{"iss":`...)

@@ -3,6 +3,8 @@ package assertion_test
 import (
 	"bytes"
 	"context"
+	"crypto"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -564,3 +566,61 @@ func TestProfileString(t *testing.T) {
 }
 
 var _ assertion.Source = (*assertion.Minter)(nil)
+
+// TestNewMinterKeepsNoCertificateReference: changing the caller's
+// certificate after NewMinter must not change the thumbprint sent.
+func TestNewMinterKeepsNoCertificateReference(t *testing.T) {
+	t.Parallel()
+	key := newKey(t, testkeys.Ed25519A, jwks.EdDSA)
+	cert := selfSigned(t, testkeys.Ed25519A)
+	sum := sha256.Sum256(cert.Raw)
+	want := base64.RawURLEncoding.EncodeToString(sum[:])
+	m, err := assertion.NewMinter(key, assertion.Config{ClientID: testClientID, Audience: testTokenURL, Profile: assertion.ProfileLegacy, Certificate: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := selfSigned(t, testkeys.Ed25519B)
+	cert.Raw, cert.PublicKey = other.Raw, other.PublicKey
+	tok, err := m.Assertion(t.Context())
+	if err != nil {
+		t.Fatalf("Assertion() after the caller changed its certificate error = %v", err)
+	}
+	if got := verifyToken(t, tok, key).headerString(t, "x5t#S256"); got != want {
+		t.Errorf("x5t#S256 = %q, want the thumbprint at construction %q", got, want)
+	}
+}
+
+// kmsSigner is a jwks.ContextSigner whose remote call can time out on its
+// own deadline.
+type kmsSigner struct {
+	failingSigner
+}
+
+func (k *kmsSigner) SignContext(ctx context.Context, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	if k.fail.Load() {
+		return nil, fmt.Errorf("kms: %w", context.DeadlineExceeded)
+	}
+	return k.Signer.Sign(rand.Reader, digest, opts)
+}
+
+func TestAssertionContextSignerTimeout(t *testing.T) {
+	t.Parallel()
+	ks := &kmsSigner{failingSigner{Signer: testkeys.Signer(testkeys.P384)}}
+	key, err := jwks.NewKey(t.Context(), ks, jwks.KeyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := assertion.NewMinter(key, assertion.Config{ClientID: testClientID, Audience: testIssuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := m.Assertion(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifyToken(t, tok, key)
+	ks.fail.Store(true)
+	if _, err := m.Assertion(t.Context()); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Assertion() with a timed-out KMS error = %v, want %v", err, context.DeadlineExceeded)
+	}
+}
