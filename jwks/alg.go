@@ -121,11 +121,12 @@ func checkKey(pub crypto.PublicKey, alg Algorithm) error {
 			return fmt.Errorf("jwks: algorithm %s does not fit an RSA key; use RS256 or PS256: %w", alg, ErrAlgorithmMismatch)
 		}
 	case *ecdsa.PublicKey:
+		want, _ := defaultAlgorithm(p)
 		if info.kty != "EC" {
-			return fmt.Errorf("jwks: algorithm %s does not fit an EC key on %s: %w", alg, p.Curve.Params().Name, ErrAlgorithmMismatch)
+			return fmt.Errorf("jwks: algorithm %s does not fit an EC key on %s; use %s: %w", alg, p.Curve.Params().Name, want, ErrAlgorithmMismatch)
 		}
 		if info.curve != p.Curve {
-			return fmt.Errorf("jwks: algorithm %s needs curve %s, the key is on %s: %w", alg, info.curve.Params().Name, p.Curve.Params().Name, ErrAlgorithmMismatch)
+			return fmt.Errorf("jwks: algorithm %s needs curve %s, the key is on %s; use %s: %w", alg, info.curve.Params().Name, p.Curve.Params().Name, want, ErrAlgorithmMismatch)
 		}
 	case ed25519.PublicKey:
 		if info.kty != "OKP" {

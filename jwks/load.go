@@ -95,8 +95,8 @@ func parseDER(label string, der []byte) (crypto.Signer, error) {
 	case "EC PRIVATE KEY":
 		k, err := x509.ParseECPrivateKey(der)
 		if err != nil {
-			if unsupportedSEC1(der) {
-				return nil, fmt.Errorf("jwks: SEC1 EC key on a curve other than P-256, P-384 or P-521: %w", ErrUnsupportedKey)
+			if curve := unsupportedSEC1(der); curve != "" {
+				return nil, fmt.Errorf("jwks: SEC1 EC key on curve %s; use P-256, P-384 or P-521: %w", curve, ErrUnsupportedKey)
 			}
 			return nil, fmt.Errorf("jwks: SEC1 EC private key does not parse: %w", ErrMalformedKey)
 		}

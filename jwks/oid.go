@@ -15,7 +15,16 @@ var (
 	oidPublicKeyRSA     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 	oidPublicKeyECDSA   = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 	oidPublicKeyEd25519 = asn1.ObjectIdentifier{1, 3, 101, 112}
-	oidCurves           = map[string]bool{
+	// curveNames names curves seen in the wild, for error messages.
+	curveNames = map[string]string{
+		"1.3.132.0.10":          "secp256k1",
+		"1.3.132.0.33":          "P-224",
+		"1.2.840.10045.3.1.1":   "P-192",
+		"1.3.36.3.3.2.8.1.1.7":  "brainpoolP256r1",
+		"1.3.36.3.3.2.8.1.1.11": "brainpoolP384r1",
+		"1.3.36.3.3.2.8.1.1.13": "brainpoolP512r1",
+	}
+	oidCurves = map[string]bool{
 		"1.2.840.10045.3.1.7": true, // P-256
 		"1.3.132.0.34":        true, // P-384
 		"1.3.132.0.35":        true, // P-521
@@ -37,7 +46,7 @@ func unsupportedPKCS8(der []byte) string {
 	case p8.Algo.Algorithm.Equal(oidPublicKeyECDSA):
 		var curve asn1.ObjectIdentifier
 		if _, err := asn1.Unmarshal(p8.Algo.Parameters.FullBytes, &curve); err == nil && !oidCurves[curve.String()] {
-			return "an EC key on curve " + curve.String()
+			return "an EC key on curve " + curveName(curve)
 		}
 		return ""
 	case p8.Algo.Algorithm.Equal(oidPublicKeyRSA), p8.Algo.Algorithm.Equal(oidPublicKeyEd25519):
@@ -46,19 +55,26 @@ func unsupportedPKCS8(der []byte) string {
 	return "a key of algorithm " + p8.Algo.Algorithm.String()
 }
 
-// unsupportedSEC1 reports whether der is a well-formed SEC1 EC key on a
-// curve we do not use.
-func unsupportedSEC1(der []byte) bool {
+func curveName(oid asn1.ObjectIdentifier) string {
+	if n, ok := curveNames[oid.String()]; ok {
+		return n + " (" + oid.String() + ")"
+	}
+	return oid.String()
+}
+
+// unsupportedSEC1 describes the curve when der is a well-formed SEC1 EC key
+// on a curve we do not use, and returns "" otherwise.
+func unsupportedSEC1(der []byte) string {
 	var k struct {
 		Version       int
 		PrivateKey    []byte
 		NamedCurveOID asn1.ObjectIdentifier `asn1:"optional,explicit,tag:0"`
 		PublicKey     asn1.BitString        `asn1:"optional,explicit,tag:1"`
 	}
-	if _, err := asn1.Unmarshal(der, &k); err != nil {
-		return false
+	if _, err := asn1.Unmarshal(der, &k); err != nil || len(k.NamedCurveOID) == 0 || oidCurves[k.NamedCurveOID.String()] {
+		return ""
 	}
-	return len(k.NamedCurveOID) > 0 && !oidCurves[k.NamedCurveOID.String()]
+	return curveName(k.NamedCurveOID)
 }
 
 // pkcs8RSA returns the PKCS#1 key inside a PKCS#8 structure for RSA, or nil.
