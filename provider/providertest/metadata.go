@@ -191,7 +191,12 @@ func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	if !ok {
 		s.record(Refusal{Endpoint: EndpointUserInfo, Status: http.StatusUnauthorized, Code: "invalid_token", Reason: ErrInvalidToken})
-		w.Header().Set("WWW-Authenticate", `Bearer realm="providertest", error="invalid_token"`)
+		// RFC 6750 §3.1: no error code when no token was sent at all.
+		if tok == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="providertest"`)
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="providertest", error="invalid_token"`)
+		}
 		http.Error(w, "invalid token", http.StatusUnauthorized)
 		return
 	}
