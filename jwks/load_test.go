@@ -560,3 +560,48 @@ func TestParseJWKRefusals(t *testing.T) {
 		checkNoKeyBytes(t, "ParseJWK("+tc.name+") error", err.Error())
 	}
 }
+
+// TestRefusalMessages checks that refusals say what was found and what is
+// expected.
+func TestRefusalMessages(t *testing.T) {
+	t.Parallel()
+	sec1k1, pkcs8k1 := secp256k1DER(t)
+	tests := []struct {
+		name string
+		err  func() error
+		want []string
+	}{
+		{"encrypted", func() error {
+			_, err := ParsePEM(pemBlock("ENCRYPTED PRIVATE KEY", []byte{1}, nil), KeyConfig{})
+			return err
+		}, []string{"encrypted", "decrypt it first"}},
+		{"two keys", func() error {
+			_, err := ParsePEM(append(testkeys.PEM(testkeys.P256A), testkeys.PEM(testkeys.P256B)...), KeyConfig{})
+			return err
+		}, []string{"second PEM block", "exactly one"}},
+		{"certificate", func() error {
+			_, err := ParsePEM(pemBlock("CERTIFICATE", []byte{1}, nil), KeyConfig{})
+			return err
+		}, []string{`"CERTIFICATE"`, "private key is needed"}},
+		{"RSA 1024", func() error { _, err := ParsePEM(testkeys.PEM(testkeys.RSA1024), KeyConfig{}); return err }, []string{"1024 bits", "2048"}},
+		{"secp256k1 SEC1", func() error { _, err := ParsePEM(pemBlock("EC PRIVATE KEY", sec1k1, nil), KeyConfig{}); return err }, []string{"secp256k1", "P-256"}},
+		{"secp256k1 PKCS#8", func() error { _, err := ParsePEM(pemBlock("PRIVATE KEY", pkcs8k1, nil), KeyConfig{}); return err }, []string{"secp256k1", "P-256"}},
+		{"ES384 with P-256", func() error {
+			_, err := ParsePEM(testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: ES384})
+			return err
+		}, []string{"ES384", "P-384", "P-256", "use ES256"}},
+		{"HS256", func() error {
+			_, err := ParsePEM(testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: "HS256"})
+			return err
+		}, []string{"HS256", "asymmetric"}},
+		{"env unset", func() error { _, err := LoadPEMEnv("PKJWT_SURELY_UNSET_VARIABLE", KeyConfig{}); return err }, []string{"PKJWT_SURELY_UNSET_VARIABLE", "base64"}},
+	}
+	for _, tc := range tests {
+		msg := tc.err().Error()
+		for _, w := range tc.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%s: error %q does not mention %q", tc.name, msg, w)
+			}
+		}
+	}
+}
