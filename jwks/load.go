@@ -121,7 +121,8 @@ func shortLabel(s string) string {
 // at 64 columns) or `base64 < key.pem` (one line). Line breaks (LF or CRLF),
 // surrounding white space and a trailing newline are tolerated; standard and
 // URL-safe alphabets, padded or not, are accepted. A plain PEM is accepted
-// too. Errors are those of [ParsePEM].
+// too, including one whose line breaks are written as the two characters
+// \n on a single line. Errors are those of [ParsePEM].
 func ParseBase64PEM(s string, cfg KeyConfig) (*Key, error) {
 	if len(s) > maxKeyInput*2 {
 		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(s), maxKeyInput*2, ErrMalformedKey)
@@ -131,6 +132,12 @@ func ParseBase64PEM(s string, cfg KeyConfig) (*Key, error) {
 		return nil, fmt.Errorf("jwks: empty base64 PEM: %w", ErrNoKey)
 	}
 	if strings.HasPrefix(trimmed, "-----BEGIN") {
+		// A PEM pasted into a one-line variable with its line breaks
+		// written as the two characters \n (as JSON-escaped service
+		// account keys are).
+		if !strings.Contains(trimmed, "\n") && strings.Contains(trimmed, `\n`) {
+			trimmed = strings.NewReplacer(`\r\n`, "\n", `\n`, "\n").Replace(trimmed)
+		}
 		return ParsePEM([]byte(trimmed), cfg)
 	}
 	compact := strings.Map(func(r rune) rune {

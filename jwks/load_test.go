@@ -339,6 +339,8 @@ func base64Forms(pemBytes []byte) map[string]string {
 		"URL-safe alphabet, no padding":                 base64.RawURLEncoding.EncodeToString(pemBytes),
 		"plain PEM":                                     string(pemBytes),
 		"plain PEM with CRLF":                           strings.ReplaceAll(string(pemBytes), "\n", "\r\n"),
+		"plain PEM with escaped newlines":               strings.ReplaceAll(string(pemBytes), "\n", `\n`),
+		"plain PEM with escaped CRLF":                   strings.ReplaceAll(string(pemBytes), "\n", `\r\n`),
 	}
 }
 
