@@ -50,10 +50,14 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, http.StatusInternalServerError, "begin login", err, "Check the app's configuration (-redirect-url).")
 		return
 	}
-	a.sessions.update(w, r, func(s *session) {
+	err = a.sessions.update(w, r, func(s *session) {
 		s.pending = &tx
 		s.user = nil
 	})
+	if err != nil {
+		a.fail(w, http.StatusServiceUnavailable, "begin login", err, "Try again in a few minutes.")
+		return
+	}
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
 }
 
@@ -81,7 +85,10 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, http.StatusInternalServerError, "login", err, "")
 		return
 	}
-	a.sessions.update(w, r, func(s *session) { s.user = u })
+	if err := a.sessions.update(w, r, func(s *session) { s.user = u }); err != nil {
+		a.fail(w, http.StatusServiceUnavailable, "login", err, "Try again in a few minutes.")
+		return
+	}
 	a.log.Info("login", "sub", u.Subject)
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/rand"
+	"errors"
 
 	"github.com/pkjwt/pkjwt/exchange"
 	"net/http"
@@ -68,14 +69,27 @@ func (s *sessions) get(r *http.Request) (string, *session) {
 	return c.Value, ss
 }
 
+// maxSessions bounds the store: anyone can start a login, and each start
+// costs a session until it expires.
+const maxSessions = 10_000
+
+// errTooManySessions is returned by update when the store is full.
+var errTooManySessions = errors.New("too many sessions in progress")
+
 // update runs f on the request's session under the store's lock, creating a
-// new session (and setting its cookie) when there is none.
-func (s *sessions) update(w http.ResponseWriter, r *http.Request, f func(*session)) {
+// new session (and setting its cookie) when there is none. It fails only
+// when the store is full.
+func (s *sessions) update(w http.ResponseWriter, r *http.Request, f func(*session)) error {
 	id, ss := s.get(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ss == nil {
-		s.gcLocked()
+		if len(s.m) >= maxSessions {
+			s.gcLocked()
+		}
+		if len(s.m) >= maxSessions {
+			return errTooManySessions
+		}
 		id = rand.Text()
 		ss = &session{expires: s.now().Add(s.ttl)}
 		s.m[id] = ss
@@ -90,6 +104,7 @@ func (s *sessions) update(w http.ResponseWriter, r *http.Request, f func(*sessio
 		})
 	}
 	f(ss)
+	return nil
 }
 
 // with runs f on the request's session under the store's lock; f

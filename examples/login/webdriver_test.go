@@ -92,14 +92,27 @@ func startWebDriver(t *testing.T, chromium, driver string) *webDriver {
 		cancel()
 		t.Fatalf("start %s: %v", driver, err)
 	}
+	waited := make(chan struct{})
 	t.Cleanup(func() {
+		// Ask chromedriver to quit, which also ends any browser it still
+		// runs; kill it only if it does not.
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil}}
+		if resp, err := hc.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/shutdown"); err == nil {
+			resp.Body.Close()
+		}
+		select {
+		case <-waited:
+		case <-time.After(10 * time.Second):
+			cancel()
+			<-waited
+		}
 		cancel()
-		_ = cmd.Wait()
 	})
 	// chromedriver prints "ChromeDriver was started successfully on port N."
 	// once it listens; wait for that line instead of polling.
 	ready := make(chan error, 1)
 	go func() {
+		defer close(waited)
 		sc := bufio.NewScanner(stdout)
 		var seen []string
 		for sc.Scan() {
@@ -107,11 +120,13 @@ func startWebDriver(t *testing.T, chromium, driver string) *webDriver {
 			if strings.Contains(line, "started successfully") {
 				ready <- nil
 				_, _ = io.Copy(io.Discard, stdout)
+				_ = cmd.Wait()
 				return
 			}
 			seen = append(seen, line)
 		}
-		ready <- fmt.Errorf("chromedriver exited before it was ready: %s %s", strings.Join(seen, " | "), stderr.String())
+		werr := cmd.Wait() // after Wait, stderr is complete and safe to read
+		ready <- fmt.Errorf("chromedriver exited before it was ready (%v): %s %s", werr, strings.Join(seen, " | "), stderr.String())
 	}()
 	select {
 	case err := <-ready:
