@@ -94,8 +94,24 @@
 //     before rendering them: they are the server's words.
 //   - Store tokens as secrets.
 //
+// # Transport retries
+//
+// net/http's Transport re-sends a POST on a fresh connection only when the
+// first attempt wrote nothing to the wire, so the server never saw that
+// assertion; no other layer here retries.
+//
 // # Performance
 //
-// See BenchmarkExchange in exchange_bench_test.go: a full code exchange
-// against the in-process providertest.
+// BenchmarkExchange times [Client.Callback] end to end against the
+// in-process providertest: callback checks, assertion minted and signed,
+// token request over loopback HTTP, ID token verified. On a 2-vCPU VM
+// (go test -run '^$' -bench Exchange -count 6 ./exchange, medians) it
+// takes about 1.4 ms with an ES256 client key and 2.5 ms with an RSA-2048
+// (RS256) key. A CPU profile of the ES256 case puts about 7% of the CPU
+// in this library and its dependencies on the client side (assertion
+// signing 1%, ID token verification 3%, the rest checks, form and JSON),
+// about 74% in the mock provider (its RS256 ID token signature and its
+// assertion verification), and the rest in net/http and the runtime shared
+// by both. With an RSA-2048 client key the assertion's signature raises
+// the library's share to about 36%.
 package exchange

@@ -377,10 +377,8 @@ func TestTokenSourceSingleFlight(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if n := len(op.requests()); n > 2 {
-		// Late callers may find the token cached; at most one more fetch
-		// can start if a caller arrived before the leader started.
-		t.Errorf("%d fetches for 20 concurrent callers", n)
+	if n := len(op.requests()); n != 1 {
+		t.Errorf("%d fetches for 20 concurrent callers, want 1", n)
 	}
 }
 
