@@ -224,9 +224,9 @@ func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool
 	sig, err := k.Sign(ctx, probe)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("jwks: self-test signature for key %s: %w", k.kid, ctxErr)
+			return nil, fmt.Errorf("jwks: self-test signature for key %q: %w", shortLabel(k.kid), ctxErr)
 		}
-		return nil, fmt.Errorf("jwks: self-test signature for key %s failed (%v): %w", k.kid, err, ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: self-test signature for key %q failed (%v): %w", shortLabel(k.kid), err, ErrInvalidKey)
 	}
 	if err := VerifySignature(pub, alg, probe, sig); err != nil {
 		return nil, fmt.Errorf("jwks: self-test signature does not verify with the public key: %w", ErrInvalidKey)
@@ -266,7 +266,7 @@ func (k *Key) PublicJWKJSON() []byte { return append([]byte(nil), k.jwk...) }
 // malformed ECDSA signature. Sign is safe for concurrent use.
 func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("jwks: sign with key %s: %w", k.kid, err)
+		return nil, fmt.Errorf("jwks: sign with key %q: %w", shortLabel(k.kid), err)
 	}
 	msg := signingInput
 	if h := k.opts.HashFunc(); h != 0 {
@@ -284,7 +284,7 @@ func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	if err != nil {
 		// The signer's own error (a KMS error, a context error) is wrapped
 		// so that callers can inspect it; it carries no key material.
-		return nil, fmt.Errorf("jwks: sign with key %s: %w", k.kid, err)
+		return nil, fmt.Errorf("jwks: sign with key %q: %w", shortLabel(k.kid), err)
 	}
 	if k.ecSize > 0 {
 		return derToRS(sig, k.ecSize)
@@ -314,11 +314,11 @@ func derToRS(der []byte, size int) ([]byte, error) {
 // result is secret: never log it.
 func (k *Key) PrivatePEM() ([]byte, error) {
 	if !k.exportable {
-		return nil, fmt.Errorf("jwks: key %s is held by an external signer: %w", k.kid, ErrNotExportable)
+		return nil, fmt.Errorf("jwks: key %q is held by an external signer: %w", shortLabel(k.kid), ErrNotExportable)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.signer.s)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: key %s: %v: %w", k.kid, err, ErrNotExportable)
+		return nil, fmt.Errorf("jwks: key %q: %v: %w", shortLabel(k.kid), err, ErrNotExportable)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }

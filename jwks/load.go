@@ -109,9 +109,11 @@ func parseDER(label string, der []byte) (crypto.Signer, error) {
 	return nil, fmt.Errorf("jwks: found a %q PEM block; expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY: %w", shortLabel(label), ErrNoKey)
 }
 
+// shortLabel shortens an untrusted or long string (a PEM label, a key ID)
+// for an error message; callers quote it with %q.
 func shortLabel(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "…"
+	if len(s) > 64 {
+		return s[:64] + "…"
 	}
 	return s
 }

@@ -168,7 +168,7 @@ func entryName(i int, e Entry) string {
 	if e.Key == nil {
 		return fmt.Sprintf("entry %d", i)
 	}
-	return fmt.Sprintf("entry %d (kid %q)", i, e.Key.kid)
+	return fmt.Sprintf("entry %d (kid %q)", i, shortLabel(e.Key.kid))
 }
 
 // validateEntries returns every problem in es, each wrapping ErrInvalidRing.
@@ -188,7 +188,7 @@ func validateEntries(es []Entry) []error {
 		for j := range i {
 			o := es[j]
 			if e.Key != nil && o.Key != nil && e.Key.kid == o.Key.kid {
-				errs = append(errs, fmt.Errorf("jwks: entries %d and %d share kid %q; every key needs its own key ID: %w", j, i, e.Key.kid, ErrInvalidRing))
+				errs = append(errs, fmt.Errorf("jwks: entries %d and %d share kid %q; every key needs its own key ID: %w", j, i, shortLabel(e.Key.kid), ErrInvalidRing))
 			}
 			if !e.Activate.IsZero() && e.Activate.Equal(o.Activate) {
 				errs = append(errs, fmt.Errorf("jwks: %s and %s both activate at %s, so the signing key would be ambiguous: %w",
@@ -363,11 +363,11 @@ func (r *Ring) Rotate(k *Key) error {
 	old := r.sched.Load()
 	for _, e := range old.entries {
 		if e.Key.kid == k.kid {
-			return fmt.Errorf("jwks: rotate: kid %q is already in the ring: %w", k.kid, ErrInvalidRing)
+			return fmt.Errorf("jwks: rotate: kid %q is already in the ring: %w", shortLabel(k.kid), ErrInvalidRing)
 		}
 		if !e.Activate.Before(act) {
 			return fmt.Errorf("jwks: rotate: key %q activates at %s, at or after the new key would (%s): %w",
-				e.Key.kid, fmtTime(e.Activate), fmtTime(act), ErrInvalidRing)
+				shortLabel(e.Key.kid), fmtTime(e.Activate), fmtTime(act), ErrInvalidRing)
 		}
 	}
 	es := r.live(old.entries, now)
