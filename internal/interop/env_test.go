@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/pkjwt/pkjwt/internal/clock"
@@ -133,32 +134,59 @@ type clientMetadata struct {
 // manual clock so that a test moves it through a rotation at once. The
 // provider's own clock is real: it caches the fetched set for at least a
 // minute (or the handler's max-age, five minutes, when longer).
+//
+// Each test run starts a new ring with reset (go test -count=N runs a test
+// N times against the same provider); the handler serves the current one.
 type rotatingClient struct {
-	clock   *clock.Manual
-	ring    *jwks.Ring
+	current atomic.Pointer[rotation]
 	srv     *httptest.Server
 	fetches atomic.Int64
+}
+
+// rotation is one run's ring and its clock.
+type rotation struct {
+	clock *clock.Manual
+	ring  *jwks.Ring
 }
 
 // rotationLead is the ring's publication lead. The manual clock makes its
 // size irrelevant to the suite's run time.
 const rotationLead = 10 * time.Minute
 
-func newRotatingClient(first *jwks.Key) (*rotatingClient, error) {
-	c := &rotatingClient{clock: clock.NewManual(time.Now())}
-	ring, err := jwks.NewRing(jwks.RingConfig{Lead: rotationLead, Now: c.clock.Now},
-		jwks.Entry{Key: first, Activate: c.clock.Now().Add(-time.Hour)})
-	if err != nil {
+func newRotatingClient() (*rotatingClient, error) {
+	c := &rotatingClient{}
+	if _, err := c.reset(); err != nil {
 		return nil, err
 	}
-	c.ring = ring
-	h := jwks.NewHandler(ring, jwks.HandlerConfig{})
+	h := jwks.NewHandler(c, jwks.HandlerConfig{})
 	c.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.fetches.Add(1)
 		h.ServeHTTP(w, r)
 	}))
 	return c, nil
 }
+
+// reset starts a new ring on a new manual clock, with the first rotation key
+// active since an hour ago, and serves it from now on.
+func (c *rotatingClient) reset() (*rotation, error) {
+	first, err := loadKey(rotationKeys[0].key, rotationKeys[0].alg)
+	if err != nil {
+		return nil, err
+	}
+	clk := clock.NewManual(time.Now())
+	ring, err := jwks.NewRing(jwks.RingConfig{Lead: rotationLead, Now: clk.Now},
+		jwks.Entry{Key: first, Activate: clk.Now().Add(-time.Hour)})
+	if err != nil {
+		return nil, err
+	}
+	r := &rotation{clock: clk, ring: ring}
+	c.current.Store(r)
+	return r, nil
+}
+
+// PublicSet serves the current ring's set: rotatingClient is the handler's
+// jwks.SetSource.
+func (c *rotatingClient) PublicSet() *jwks.Set { return c.current.Load().ring.PublicSet() }
 
 // URL is the client's jwks_uri.
 func (c *rotatingClient) URL() string { return c.srv.URL + "/.well-known/jwks.json" }
@@ -197,12 +225,7 @@ func setup() (*interopEnv, error) {
 	}
 	var origins []string
 	for _, id := range []string{clientRotation, clientRotationLate, clientGuarded} {
-		first, err := loadKey(rotationKeys[0].key, rotationKeys[0].alg)
-		if err != nil {
-			e.closeJWKS()
-			return nil, err
-		}
-		c, err := newRotatingClient(first)
+		c, err := newRotatingClient()
 		if err != nil {
 			e.closeJWKS()
 			return nil, fmt.Errorf("client %s: %v", id, err)
@@ -289,6 +312,31 @@ func (e *interopEnv) refusalsFor(ctx context.Context, name, clientID string) ([]
 		return nil, err
 	}
 	return slices.DeleteFunc(all, func(r refusal) bool { return r.ClientID != clientID }), nil
+}
+
+// refusalMark returns how many refusals the named provider has logged for
+// clientID so far, for refusalsSince.
+func (e *interopEnv) refusalMark(t *testing.T, name, clientID string) int {
+	t.Helper()
+	refs, err := e.refusalsFor(t.Context(), name, clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(refs)
+}
+
+// refusalsSince returns the refusals the named provider logged for clientID
+// after mark, so that a test stays right when go test -count runs it again.
+func (e *interopEnv) refusalsSince(t *testing.T, name, clientID string, mark int) []refusal {
+	t.Helper()
+	refs, err := e.refusalsFor(t.Context(), name, clientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mark > len(refs) {
+		t.Fatalf("refusal log of %s shrank from %d to %d", clientID, mark, len(refs))
+	}
+	return refs[mark:]
 }
 
 // checkRefusals fails when a provider refused a request that no test meant to

@@ -59,6 +59,7 @@ func TestInteropLoginReplayedCallbackRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newClient(t, lenientOP, clientCodeReplay, key, assertion.ProfileRFC10070)
+	mark := env.refusalMark(t, lenientOP, clientCodeReplay)
 	authURL, tx, err := c.AuthCodeURL()
 	if err != nil {
 		t.Fatal(err)
@@ -73,10 +74,7 @@ func TestInteropLoginReplayedCallbackRefused(t *testing.T) {
 	if _, err := c.Callback(t.Context(), tx, cb.Query()); !errors.Is(err, exchange.ErrInvalidGrant) {
 		t.Fatalf("second callback: error = %v, want invalid_grant", err)
 	}
-	refs, err := env.refusalsFor(t.Context(), lenientOP, clientCodeReplay)
-	if err != nil {
-		t.Fatal(err)
-	}
+	refs := env.refusalsSince(t, lenientOP, clientCodeReplay, mark)
 	if len(refs) != 1 || refs[0].Error != "invalid_grant" || refs[0].GrantType != "authorization_code" {
 		t.Errorf("provider refusals for %s = %+v, want one invalid_grant", clientCodeReplay, refs)
 	}
@@ -199,6 +197,7 @@ func TestInteropLegacyAudience(t *testing.T) {
 		t.Run(tc.op, func(t *testing.T) {
 			t.Parallel()
 			c := newClient(t, tc.op, clientLegacy, key, assertion.ProfileLegacy)
+			mark := env.refusalMark(t, tc.op, clientLegacy)
 			_, err := c.ClientCredentials(t.Context())
 			if !tc.wantRefuse {
 				if err != nil {
@@ -209,10 +208,7 @@ func TestInteropLegacyAudience(t *testing.T) {
 			if !isInvalidClient(err) {
 				t.Fatalf("legacy assertion at %s: error = %v, want 401 invalid_client", tc.op, err)
 			}
-			refs, err := env.refusalsFor(t.Context(), tc.op, clientLegacy)
-			if err != nil {
-				t.Fatal(err)
-			}
+			refs := env.refusalsSince(t, tc.op, clientLegacy, mark)
 			if len(refs) != 1 || refs[0].Error != "invalid_client" || !strings.Contains(refs[0].Detail, "audience") {
 				t.Errorf("provider refusals for %s = %+v, want one invalid_client for the audience", clientLegacy, refs)
 			}

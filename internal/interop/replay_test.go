@@ -22,6 +22,7 @@ func TestInteropReplayRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := newRP(t, lenientOP, clientReplay, key, assertion.ProfileRFC10070)
+	mark := e.refusalMark(t, lenientOP, clientReplay)
 	auth, err := r.clientAuth(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -35,10 +36,7 @@ func TestInteropReplayRefused(t *testing.T) {
 	if !errors.As(err, &te) || te.Status != 401 || te.Code != "invalid_client" {
 		t.Fatalf("second use: error = %v, want 401 invalid_client", err)
 	}
-	refs, err := e.refusalsFor(t.Context(), lenientOP, clientReplay)
-	if err != nil {
-		t.Fatal(err)
-	}
+	refs := e.refusalsSince(t, lenientOP, clientReplay, mark)
 	if len(refs) != 1 || refs[0].Detail != replayDetail {
 		t.Errorf("provider refusals for %s = %+v, want one with detail %q", clientReplay, refs, replayDetail)
 	}
