@@ -30,7 +30,8 @@ type Result struct {
 // Callback completes a login started by [Client.AuthCodeURL]: tx is the
 // transaction kept in the session, query the query of the request to the
 // redirect URI (r.URL.Query()). It checks, in order, that tx belongs to
-// this client's issuer and is at most Config.TransactionMaxAge old, that no
+// this client's issuer and is at most Config.TransactionMaxAge old (and not
+// made more than a minute in the future), that no
 // parameter is repeated, that state matches (constant time), that iss
 // matches the issuer (RFC 9207; required when the provider advertises
 // authorization_response_iss_parameter_supported); then returns an error

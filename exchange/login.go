@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // AuthCodeURL starts a login (OIDC Core §3.1.2.1, RFC 7636): it returns the
@@ -69,6 +70,10 @@ func (c *Client) AuthCodeURL(opts ...Option) (string, Transaction, error) {
 	return u.String(), tx, nil
 }
 
+// maxFutureSkew is how far in the future a transaction's creation time may
+// be (servers of one application whose clocks differ slightly).
+const maxFutureSkew = time.Minute
+
 // scopeString joins "openid" and scopes, without duplicates.
 func scopeString(scopes []string) string {
 	out := []string{"openid"}
@@ -89,8 +94,11 @@ func (c *Client) callbackCode(tx Transaction, query url.Values) (string, error) 
 	if err := tx.check(c.issuer); err != nil {
 		return "", err
 	}
-	if age := c.now().Sub(tx.Created); age > c.txMaxAge {
-		return "", fmt.Errorf("exchange: the transaction is %v old, more than %v: %w", age.Round(1e9), c.txMaxAge, ErrTransactionExpired)
+	switch age := c.now().Sub(tx.Created); {
+	case age > c.txMaxAge:
+		return "", fmt.Errorf("exchange: the transaction is %v old, more than %v: %w", age.Round(time.Second), c.txMaxAge, ErrTransactionExpired)
+	case age < -maxFutureSkew:
+		return "", fmt.Errorf("exchange: the transaction was created %v in the future: %w", (-age).Round(time.Second), ErrInvalidTransaction)
 	}
 	for k, v := range query {
 		if len(v) > 1 {

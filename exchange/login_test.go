@@ -104,6 +104,8 @@ func TestCallbackCode(t *testing.T) {
 		{name: "repeated code", query: q("code", "a", "code", "b", "state", tx.State), wantErr: ErrMalformedCallback},
 		{name: "repeated state", query: q("code", "a", "state", tx.State, "state", tx.State), wantErr: ErrMalformedCallback},
 		{name: "repeated iss", query: q("code", "a", "state", tx.State, "iss", iss, "iss", iss), wantErr: ErrMalformedCallback},
+		{name: "transaction from the future", query: q("code", "c1", "state", tx.State), age: -2 * time.Minute, wantErr: ErrInvalidTransaction},
+		{name: "transaction slightly ahead", query: q("code", "c1", "state", tx.State), age: -30 * time.Second},
 		{name: "expired transaction", query: q("code", "c1", "state", tx.State), age: DefaultTransactionMaxAge + time.Second, wantErr: ErrTransactionExpired},
 		{name: "transaction of another issuer", query: q("code", "c1", "state", tx.State), mutate: func(x *Transaction) { x.Issuer = "https://other.example" }, wantErr: ErrInvalidTransaction},
 		{name: "empty transaction", query: q("code", "c1", "state", ""), mutate: func(x *Transaction) { *x = Transaction{} }, wantErr: ErrInvalidTransaction},
