@@ -314,12 +314,57 @@ func TestForgedState(t *testing.T) {
 
 // TestRealProviderFlags runs the app with -issuer, -client-id and -key-env
 // against a provider it did not start (a providertest server standing in for
-// Criipto Verify), the way a user runs it against a real one.
+// Criipto Verify), the way a user runs it against a real one: once with the
+// RFC 10070 audience, once with -legacy-aud for a provider that still wants
+// the token endpoint URL.
 func TestRealProviderFlags(t *testing.T) {
+	key := testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
+	for _, tc := range []struct {
+		name   string
+		policy providertest.AudiencePolicy
+		flags  []string
+	}{
+		{name: "issuer audience", policy: providertest.AudienceIssuer},
+		{name: "legacy audience", policy: providertest.AudienceTokenEndpoint, flags: []string{"-legacy-aud"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			port := freePort(t)
+			base := "http://127.0.0.1:" + strconv.Itoa(port)
+			op := providertest.New(t, providertest.Config{User: providertest.User{Subject: "real-user-7"}, Audience: tc.policy})
+			if err := op.RegisterClient(providertest.Client{
+				ID:           "urn:my:app",
+				JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+				RedirectURIs: []string{base + "/callback"},
+			}); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"-issuer", op.Issuer(), "-client-id", "urn:my:app", "-key-env", "PKJWT_LOGIN_TEST_KEY", "-addr", "127.0.0.1:" + strconv.Itoa(port)}, tc.flags...)
+			app := serveApp(t, args...)
+			if app.base != base {
+				t.Fatalf("app serves at %s, want %s", app.base, base)
+			}
+			resp, err := browser(t).PostForm(app.base+"/login", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if body := readBody(t, resp); !strings.Contains(body, `<span id="subject">real-user-7</span>`) {
+				t.Fatalf("after login: %d, want the claims page of real-user-7:\n%s", resp.StatusCode, body)
+			}
+			if a, ok := op.LastAssertion(); !ok || !a.Accepted || a.ClientID != "urn:my:app" {
+				t.Errorf("last assertion at the provider: ok %v accepted %v client %q", ok, a.Accepted, a.ClientID)
+			}
+		})
+	}
+}
+
+// TestWrongAudienceHint shows what a user sees when the provider wants the
+// legacy audience and -legacy-aud is missing: the login fails with a page
+// that says what to try.
+func TestWrongAudienceHint(t *testing.T) {
 	key := testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
 	port := freePort(t)
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
-	op := providertest.New(t, providertest.Config{User: providertest.User{Subject: "real-user-7"}})
+	op := providertest.New(t, providertest.Config{Audience: providertest.AudienceTokenEndpoint})
 	if err := op.RegisterClient(providertest.Client{
 		ID:           "urn:my:app",
 		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
@@ -328,18 +373,16 @@ func TestRealProviderFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := serveApp(t, "-issuer", op.Issuer(), "-client-id", "urn:my:app", "-key-env", "PKJWT_LOGIN_TEST_KEY", "-addr", "127.0.0.1:"+strconv.Itoa(port))
-	if app.base != base {
-		t.Fatalf("app serves at %s, want %s", app.base, base)
-	}
 	resp, err := browser(t).PostForm(app.base+"/login", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body := readBody(t, resp); !strings.Contains(body, `<span id="subject">real-user-7</span>`) {
-		t.Fatalf("after login: %d, want the claims page of real-user-7:\n%s", resp.StatusCode, body)
+	body := readBody(t, resp)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "-legacy-aud") {
+		t.Errorf("login with the wrong audience: %d, want 401 and a page suggesting -legacy-aud:\n%s", resp.StatusCode, body)
 	}
-	if a, ok := op.LastAssertion(); !ok || !a.Accepted || a.ClientID != "urn:my:app" {
-		t.Errorf("last assertion at the provider: ok %v accepted %v client %q", ok, a.Accepted, a.ClientID)
+	if strings.Contains(body, "eyJ") {
+		t.Errorf("error page shows a token:\n%s", body)
 	}
 }
 
