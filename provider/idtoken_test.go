@@ -101,6 +101,7 @@ func TestIDTokenVerify(t *testing.T) {
 		{name: "empty signature", token: parts[0] + "." + parts[1] + ".", wantErr: []error{provider.ErrMalformedToken}},
 		{name: "empty", token: "", wantErr: []error{provider.ErrMalformedToken}},
 		{name: "oversize", token: parts[0] + "." + strings.Repeat("A", 40<<10) + "." + parts[2], wantErr: []error{provider.ErrMalformedToken}},
+		{name: "oversize header", token: b64([]byte(`{"alg":"RS256","kid":"rs","x":"`+strings.Repeat("x", 4<<10)+`"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrMalformedToken}},
 		{name: "header not JSON", token: b64([]byte("RS256")) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrMalformedToken}},
 		{name: "claims an array", token: signJWT(t, rs, nil, []byte(`["iss"]`)), wantErr: []error{provider.ErrMalformedToken}},
 		{name: "exp a string", token: signJWT(t, rs, nil, with("exp", "tomorrow")), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrMalformedToken}},
