@@ -18,12 +18,11 @@ type app struct {
 }
 
 // routes adds the app's pages to mux, which already serves the JWK Set.
-func (a *app) routes(mux *http.ServeMux) http.Handler {
+func (a *app) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", a.home)
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("GET /callback", a.callback)
 	mux.HandleFunc("POST /logout", a.logout)
-	return mux
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {

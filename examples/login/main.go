@@ -163,14 +163,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /.well-known/jwks.json", ring.Handler(jwks.HandlerConfig{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	defer func() {
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-	}()
 
 	issuer := c.issuer
 	var op *providertest.Server
@@ -213,17 +205,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	if c.serve {
+		a := &app{
+			client:   client,
+			sessions: newSessions(time.Now, 8*time.Hour, strings.HasPrefix(redirectURL, "https:")),
+			jwksURL:  jwksURL,
+			log:      slog.New(slog.NewTextHandler(stderr, nil)),
+		}
+		a.routes(mux)
+	}
+	// Serving starts now: nothing fetched the JWKS before the first token
+	// request.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	defer func() {
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
 	if !c.serve {
 		return headless(ctx, op, p, client, stdout)
 	}
-
-	a := &app{
-		client:   client,
-		sessions: newSessions(time.Now, 8*time.Hour, strings.HasPrefix(redirectURL, "https:")),
-		jwksURL:  jwksURL,
-		log:      slog.New(slog.NewTextHandler(stderr, nil)),
-	}
-	srv.Handler = a.routes(mux)
 	fmt.Fprintf(stdout, "serving the app: open %s/ in a browser (Ctrl-C to stop)\n", base)
 	select {
 	case err := <-errc:

@@ -121,18 +121,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clock := &simClock{t: start}
 
 	// M1 publishes its keys; its issuer is its own URL.
-	m1, err := listen(http.NotFoundHandler())
-	if err != nil {
-		return err
-	}
-	defer m1.close()
 	ring, err := jwks.NewRing(jwks.RingConfig{Now: clock.Now}, jwks.Entry{Key: key, Activate: start})
 	if err != nil {
 		return err
 	}
 	m1Mux := http.NewServeMux()
 	m1Mux.Handle("GET /.well-known/jwks.json", ring.Handler(jwks.HandlerConfig{}))
-	m1.srv.Handler = m1Mux
+	m1, err := listen(m1Mux)
+	if err != nil {
+		return err
+	}
+	defer m1.close()
 
 	// M2 trusts M1's issuer, fetches M1's set, and demands the claim.
 	m1Keys, err := jwks.NewRemote(m1.url+"/.well-known/jwks.json", jwks.RemoteConfig{Now: clock.Now})
