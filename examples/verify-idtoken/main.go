@@ -59,6 +59,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return runWithStdin(ctx, args, os.Stdin, stdout, stderr)
 }
 
+// prompter is a stdin that is a terminal, where a prompt helps.
+type prompter interface{ Stat() (os.FileInfo, error) }
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(prompter)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	c := &config{}
 	var algs string
@@ -113,6 +125,9 @@ func runWithStdin(ctx context.Context, args []string, stdin io.Reader, stdout, s
 	}
 	raw := c.token
 	if raw == "" {
+		if isTerminal(stdin) {
+			fmt.Fprintln(stderr, "verify-idtoken: paste the ID token and press Enter")
+		}
 		if raw, err = readToken(stdin); err != nil {
 			return err
 		}
