@@ -325,8 +325,10 @@ func keyFits(key any, alg jwks.Algorithm) bool {
 	return false
 }
 
-// checkAudience applies Config.Audience: the sole value, as a string or an
-// array of one string.
+// checkAudience applies Config.Audience: the sole value. Under
+// AudienceIssuer it must be a JSON string, as RFC 10070 and oidc-provider's
+// strict (FAPI 2.0) mode require; the legacy policies also take an array of
+// one string, as RFC 7523 §3 allows.
 func (s *Server) checkAudience(v any) error {
 	var aud string
 	switch a := v.(type) {
@@ -335,6 +337,9 @@ func (s *Server) checkAudience(v any) error {
 	case []any:
 		if len(a) != 1 {
 			return fmt.Errorf("providertest: aud has %d values, want one: %w", len(a), ErrAudience)
+		}
+		if s.cfg.Audience == AudienceIssuer {
+			return fmt.Errorf("providertest: aud is an array; RFC 10070 wants the issuer as a single string: %w", ErrAudience)
 		}
 		aud, _ = a[0].(string)
 	case nil:

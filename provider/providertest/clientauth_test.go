@@ -170,7 +170,7 @@ func TestClientAuthentication(t *testing.T) {
 		}, want: providertest.ErrAudience},
 		{name: "aud array of the issuer alone", form: func() url.Values {
 			return tokenForm(sign(func(c map[string]any) { c["aud"] = []string{s.Issuer()} }))
-		}},
+		}, want: providertest.ErrAudience},
 		{name: "aud issuer with a trailing slash", form: func() url.Values {
 			return tokenForm(sign(func(c map[string]any) { c["aud"] = s.Issuer() + "/" }))
 		}, want: providertest.ErrAudience},

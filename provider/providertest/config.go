@@ -13,7 +13,8 @@ type AudiencePolicy int
 const (
 	// AudienceIssuer (the zero value) requires the server's issuer
 	// identifier, exactly as Server.Issuer returns it, as the sole
-	// audience: a string, or an array of one string (RFC 10070).
+	// audience, as a JSON string (RFC 10070); an array, even of one
+	// string, is refused, as oidc-provider's strict mode does.
 	AudienceIssuer AudiencePolicy = iota
 	// AudienceTokenEndpoint requires the token endpoint URL as the sole
 	// audience: the legacy practice of RFC 7523 §3 some servers keep.
