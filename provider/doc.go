@@ -22,10 +22,11 @@
 //
 // # Security model
 //
-// Discovery accepts only https URLs (plain http only on loopback hosts), an
-// issuer in the document equal to the configured issuer byte for byte, the
-// required members with their JSON types, a bounded body, and redirects
-// within the issuer's origin. With Config.ClientAuthAlgorithm it refuses a
+// Discovery accepts only https URLs (plain http only for an issuer on a
+// loopback host, and then for its endpoints too; an https issuer never
+// leads to plain http), an issuer in the document equal to the configured
+// issuer byte for byte, the required members with their JSON types, a
+// bounded body, and redirects within the issuer's origin. With Config.ClientAuthAlgorithm it refuses a
 // provider that does not advertise private_key_jwt with that algorithm.
 //
 // Token verification follows a fixed order and stops at the first failure:
