@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,6 +46,11 @@ type Config struct {
 	// AssertionLifetime is the lifetime of minted assertions. Zero means
 	// [assertion.DefaultLifetime] (5 minutes); longer is refused.
 	AssertionLifetime time.Duration
+	// Certificate is the X.509 certificate of the signing key, for
+	// [assertion.ProfileLegacy] only: its SHA-256 thumbprint goes into the
+	// assertion's "x5t#S256" header, as Microsoft Entra ID expects. Zero
+	// sends none. See assertion.Config.Certificate.
+	Certificate *x509.Certificate
 	// RedirectURL is the redirect_uri of the login flow, registered at the
 	// provider. Required for [Client.AuthCodeURL] (unless given per call
 	// with [WithRedirectURL]); zero is fine for a client that only uses
@@ -181,8 +187,8 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 		bad("neither Config.Key nor Config.Assertions is set; set one")
 	case cfg.Key != nil && cfg.Assertions != nil:
 		bad("both Config.Key and Config.Assertions are set; set one")
-	case cfg.Assertions != nil && (cfg.Profile != assertion.ProfileRFC10070 || cfg.AssertionLifetime != 0):
-		bad("Config.Profile and Config.AssertionLifetime apply to minted assertions only; leave them zero with Config.Assertions")
+	case cfg.Assertions != nil && (cfg.Profile != assertion.ProfileRFC10070 || cfg.AssertionLifetime != 0 || cfg.Certificate != nil):
+		bad("Config.Profile, Config.AssertionLifetime and Config.Certificate apply to minted assertions only; leave them zero with Config.Assertions")
 	}
 	if cfg.RedirectURL != "" {
 		if err := checkRedirectURL(cfg.RedirectURL); err != nil {
@@ -210,11 +216,12 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 			aud = md.tokenURL
 		}
 		m, err := assertion.NewMinter(cfg.Key, assertion.Config{
-			ClientID: cfg.ClientID,
-			Audience: aud,
-			Profile:  cfg.Profile,
-			Lifetime: cfg.AssertionLifetime,
-			Now:      cfg.Now,
+			ClientID:    cfg.ClientID,
+			Audience:    aud,
+			Profile:     cfg.Profile,
+			Lifetime:    cfg.AssertionLifetime,
+			Certificate: cfg.Certificate,
+			Now:         cfg.Now,
 		})
 		if err != nil {
 			errs = append(errs, err)
@@ -232,7 +239,7 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 		redirectURL: cfg.RedirectURL,
 		scopes:      slices.Clone(cfg.Scopes),
 		assertions:  src,
-		apiClient:   cfg.HTTPClient,
+		apiClient:   copyClient(cfg.HTTPClient),
 		logger:      cfg.Logger,
 		now:         clock.Or(cfg.Now),
 		txMaxAge:    cfg.TransactionMaxAge,
@@ -253,6 +260,16 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 	}
 	c.ep = endpoint{url: md.tokenURL, hc: tokenHTTPClient(cfg.HTTPClient), maxBytes: maxBytes, now: c.now, logger: c.logger}
 	return c, nil
+}
+
+// copyClient returns a shallow copy of hc, or nil, so that later changes to
+// the caller's client have no effect.
+func copyClient(hc *http.Client) *http.Client {
+	if hc == nil {
+		return nil
+	}
+	c := *hc
+	return &c
 }
 
 // checkRedirectURL checks a redirect URI: absolute, no fragment (RFC 6749

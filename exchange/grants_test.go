@@ -2,9 +2,15 @@ package exchange
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -506,5 +512,40 @@ func TestTokenSourceClientBase(t *testing.T) {
 	resp.Body.Close()
 	if ct.n != 2 {
 		t.Errorf("configured transport carried %d requests, want 2 (token and API)", ct.n)
+	}
+}
+
+// TestLegacyCertificateThumbprint: with the legacy profile and a
+// certificate, the assertion's header carries x5t#S256 (Entra ID).
+func TestLegacyCertificateThumbprint(t *testing.T) {
+	t.Parallel()
+	signer := testkeys.Signer(testkeys.P256A)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, signer.Public(), signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := newFakeOP(t)
+	c, _ := fakeClient(t, op, Config{Profile: assertion.ProfileLegacy, Certificate: cert})
+	if _, err := c.ClientCredentials(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	a := op.requests()[0].form.Get("client_assertion")
+	hb, _ := base64.RawURLEncoding.DecodeString(strings.Split(a, ".")[0])
+	sum := sha256.Sum256(der)
+	if want := `"x5t#S256":"` + base64.RawURLEncoding.EncodeToString(sum[:]) + `"`; !strings.Contains(string(hb), want) {
+		t.Errorf("header %s lacks %s", hb, want)
+	}
+	if _, err := newClient(op.metadata(), Config{ClientID: "c", Key: testKey(t, testkeys.P256A), Certificate: cert}); !errors.Is(err, assertion.ErrCertificate) {
+		t.Errorf("certificate with the RFC 10070 profile error = %v, want %v", err, assertion.ErrCertificate)
+	}
+	src := assertion.SourceFunc(func(context.Context) (string, error) { return "", nil })
+	if _, err := newClient(op.metadata(), Config{ClientID: "c", Assertions: src, Certificate: cert}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("certificate with Config.Assertions error = %v, want %v", err, ErrInvalidConfig)
 	}
 }

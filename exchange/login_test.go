@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -192,5 +193,27 @@ func TestExchangeCodeNoIDToken(t *testing.T) {
 		if _, err := c.exchangeCode(t.Context(), tx, "code"); !errors.Is(err, ErrNoIDToken) {
 			t.Errorf("exchangeCode(%s) error = %v, want %v", name, err, ErrNoIDToken)
 		}
+	}
+}
+
+// TestConfigCopied: changing the caller's config after New has no effect.
+func TestConfigCopied(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	scopes := []string{"email"}
+	hc := &http.Client{Timeout: time.Second}
+	c, _ := fakeClient(t, op, Config{RedirectURL: "https://rp.example/cb", Scopes: scopes, HTTPClient: hc})
+	scopes[0] = "admin"
+	hc.Timeout = time.Hour
+	raw, _, err := c.AuthCodeURL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(raw)
+	if got := u.Query().Get("scope"); got != "openid email" {
+		t.Errorf("scope = %q after the caller changed its slice", got)
+	}
+	if c.apiClient.Timeout != time.Second || c.ep.hc.Timeout != time.Second {
+		t.Errorf("HTTP client timeouts %v %v follow the caller's later change", c.apiClient.Timeout, c.ep.hc.Timeout)
 	}
 }
