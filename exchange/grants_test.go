@@ -549,3 +549,52 @@ func TestLegacyCertificateThumbprint(t *testing.T) {
 		t.Errorf("certificate with Config.Assertions error = %v, want %v", err, ErrInvalidConfig)
 	}
 }
+
+// TestTokenSourceLeaderCanceled: when the caller running the fetch gives
+// up, another caller still gets a token, from a new fetch with a new
+// assertion.
+func TestTokenSourceLeaderCanceled(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
+	var mu sync.Mutex
+	calls := 0
+	op.setRespond(func(url.Values) (int, string) {
+		mu.Lock()
+		calls++
+		first := calls == 1
+		mu.Unlock()
+		if first {
+			entered <- struct{}{}
+			<-release
+		}
+		return 200, `{"access_token":"at","token_type":"Bearer","expires_in":3600}`
+	})
+	defer close(release)
+	c, _ := fakeClient(t, op, Config{})
+	ts := c.ClientCredentialsTokenSource()
+	ctx, cancel := context.WithCancel(t.Context())
+	leaderDone := make(chan error, 1)
+	go func() {
+		_, err := ts.TokenContext(ctx)
+		leaderDone <- err
+	}()
+	<-entered
+	waiterDone := make(chan error, 1)
+	go func() {
+		_, err := ts.TokenContext(t.Context())
+		waiterDone <- err
+	}()
+	cancel()
+	if err := <-leaderDone; !errors.Is(err, context.Canceled) {
+		t.Errorf("leader error = %v, want %v", err, context.Canceled)
+	}
+	if err := <-waiterDone; err != nil {
+		t.Errorf("waiter error = %v", err)
+	}
+	reqs := op.requests()
+	if len(reqs) != 2 || reqs[0].claims["jti"] == reqs[1].claims["jti"] {
+		t.Errorf("%d requests; want 2 with distinct jtis", len(reqs))
+	}
+}

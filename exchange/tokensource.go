@@ -2,7 +2,7 @@ package exchange
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -52,6 +52,9 @@ type flight struct {
 	done chan struct{}
 	res  *fetched
 	err  error
+	// leaderCanceled reports that the fetch failed because the context of
+	// the caller that ran it ended.
+	leaderCanceled bool
 }
 
 var _ oauth2.TokenSource = (*TokenSource)(nil)
@@ -87,12 +90,14 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 			select {
 			case <-f.done:
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, fmt.Errorf("exchange: waiting for a token fetch in flight: %w", ctx.Err())
 			}
 			if f.err != nil {
-				// The leader's context ended, not ours: fetch again,
-				// which mints a new assertion.
-				if (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+				// The leader's own context ended, not ours: fetch again,
+				// which mints a new assertion. Any other failure (a
+				// client timeout included) is shared, so that waiters do
+				// not each repeat it in turn.
+				if f.leaderCanceled && ctx.Err() == nil {
 					continue
 				}
 				return nil, f.err
@@ -105,6 +110,7 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 		s.mu.Unlock()
 
 		f.res, f.err = s.fetch(ctx, cur)
+		f.leaderCanceled = f.err != nil && ctx.Err() != nil
 		s.mu.Lock()
 		s.flight = nil
 		if f.err == nil {
