@@ -37,6 +37,9 @@ func (c *Client) authenticate(ctx context.Context, form url.Values, secrets []st
 	if err != nil {
 		return nil, fmt.Errorf("exchange: client assertion: %w", err)
 	}
+	if a == "" {
+		return nil, fmt.Errorf("exchange: the assertion source returned an empty assertion: %w", ErrInvalidConfig)
+	}
 	form.Set("client_id", c.clientID)
 	form.Set("client_assertion_type", assertion.ClientAssertionType)
 	form.Set("client_assertion", a)

@@ -598,3 +598,19 @@ func TestTokenSourceLeaderCanceled(t *testing.T) {
 		t.Errorf("%d requests; want 2 with distinct jtis", len(reqs))
 	}
 }
+
+type emptySource struct{}
+
+func (emptySource) Assertion(context.Context) (string, error) { return "", nil }
+
+func TestEmptyAssertionNotSent(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	c, _ := fakeClient(t, op, Config{Assertions: emptySource{}})
+	if _, err := c.ClientCredentials(t.Context()); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("error = %v, want %v", err, ErrInvalidConfig)
+	}
+	if n := len(op.requests()); n != 0 {
+		t.Errorf("%d requests with an empty assertion", n)
+	}
+}
