@@ -97,8 +97,9 @@ type RemoteConfig struct {
 	// RefreshAfter is how long a set counts as fresh when the response has
 	// no Cache-Control max-age. A response's max-age is honoured instead,
 	// clamped to [MinInterval, MaxAge]. Between freshness and MaxAge the set
-	// is refreshed on its next use and, if that fails, still served (and the
-	// failure logged). Zero means 15 minutes (DefaultRefreshAfter).
+	// is still served while its next use refreshes it in the background;
+	// a failed refresh is logged and retried after MinInterval. Zero means
+	// 15 minutes (DefaultRefreshAfter).
 	RefreshAfter time.Duration
 	// MaxBodyBytes bounds the response body; a larger body is ErrFetch and
 	// ErrBodyTooLarge, never a truncation. Zero means 512 KiB.
@@ -146,7 +147,9 @@ func (k PublicKey) Fits(alg Algorithm) bool {
 //
 //   - never uses a set older than MaxAge (one hour at most);
 //   - honours the response's Cache-Control max-age within
-//     [MinInterval, MaxAge];
+//     [MinInterval, MaxAge]; past that freshness, a caller whose key is in
+//     the set gets it at once while the set is refreshed in the background
+//     (stale while revalidate, never beyond MaxAge);
 //   - refetches when a key ID is unknown, with Cache-Control: no-cache, at
 //     most once per MinInterval; a flood of tokens with random key IDs never
 //     becomes a flood of fetches;
@@ -349,9 +352,16 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 			r.mu.Unlock()
 			return ks, nil
 		}
+		// A set past its freshness but younger than MaxAge that has the key
+		// is served at once while it is refreshed in the background (stale
+		// while revalidate): a slow provider never stalls verifications.
+		usable := s != nil && len(ks) > 0 && now.Sub(s.fetched) < r.maxAge
 		if !waited {
 			if f := r.flight; f != nil {
 				r.mu.Unlock()
+				if usable {
+					return ks, nil
+				}
 				if err := r.wait(ctx, f); err != nil {
 					return nil, err
 				}
@@ -367,6 +377,9 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 				lastGood := s
 				r.mu.Unlock()
 				go r.run(ctx, f, noCache, lastGood)
+				if usable {
+					return ks, nil
+				}
 				if err := r.wait(ctx, f); err != nil {
 					return nil, err
 				}

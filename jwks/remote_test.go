@@ -300,7 +300,18 @@ func TestRemoteExpiry(t *testing.T) {
 					t.Fatalf("fetches = %d before the set expired, want 1", n)
 				}
 				time.Sleep(time.Second)
+				// Past freshness but within MaxAge the old set is served while
+				// the refresh runs; at MaxAge the caller waits for the refresh.
+				maxAge := tc.cfg.MaxAge
+				if maxAge == 0 {
+					maxAge = jwks.MaxRemoteAge
+				}
 				_, err := r.Keys(t.Context(), "a")
+				if tc.fresh < maxAge && err != nil {
+					t.Fatalf("Keys(a) while refreshing error = %v, want the stale set", err)
+				}
+				synctest.Wait()
+				_, err = r.Keys(t.Context(), "a")
 				if !errors.Is(err, jwks.ErrUnknownKey) {
 					t.Fatalf("Keys(a) after refresh error = %v, want %v (the refresh replaces the set)", err, jwks.ErrUnknownKey)
 				}
@@ -332,6 +343,10 @@ func TestRemoteStale(t *testing.T) {
 		if _, err := r.Keys(t.Context(), "a"); err != nil {
 			t.Fatalf("Keys(a) after a failed refresh within MaxAge: %v, want the last good set", err)
 		}
+		synctest.Wait() // the background refresh has failed
+		if _, err := r.Keys(t.Context(), "a"); err != nil {
+			t.Fatalf("Keys(a) after a failed refresh within MaxAge: %v, want the last good set", err)
+		}
 		if n := rt.fetches.Load(); n != 2 {
 			t.Fatalf("fetches = %d, want 2", n)
 		}
@@ -351,6 +366,7 @@ func TestRemoteStale(t *testing.T) {
 		if _, err := r.Keys(t.Context(), "a"); err != nil {
 			t.Fatalf("Keys(a) just before MaxAge: %v", err)
 		}
+		synctest.Wait()
 		time.Sleep(time.Second)
 		_, err := r.Keys(t.Context(), "a")
 		if !errors.Is(err, jwks.ErrStale) || !errors.Is(err, jwks.ErrFetch) {
@@ -598,4 +614,41 @@ func TestRemoteDefaultClient(t *testing.T) {
 		}
 		r.Close()
 	}
+}
+
+// TestRemoteStaleWhileRevalidate checks that a hanging provider does not
+// stall callers whose key is in a set past its freshness but within MaxAge.
+func TestRemoteStaleWhileRevalidate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := rtKey(t, testkeys.RSA2048A, "a", jwks.RS256)
+		rt := &rtTransport{}
+		rt.set(rtSetJSON(a), 200, "max-age=300")
+		r := rtRemote(t, rt, jwks.RemoteConfig{})
+		if _, err := r.Keys(t.Context(), "a"); err != nil {
+			t.Fatal(err)
+		}
+		gate := make(chan struct{})
+		rt.mu.Lock()
+		rt.gate = gate
+		rt.mu.Unlock()
+		time.Sleep(5 * time.Minute)
+		start := time.Now()
+		for range 100 {
+			if _, err := r.Keys(t.Context(), "a"); err != nil {
+				t.Fatalf("Keys(a) during a hanging refresh: %v", err)
+			}
+		}
+		if d := time.Since(start); d != 0 {
+			t.Fatalf("Keys waited %v for the refresh", d)
+		}
+		synctest.Wait() // the refresh is blocked at the provider
+		if n := rt.fetches.Load(); n != 2 {
+			t.Fatalf("fetches = %d, want 2 (one refresh in flight)", n)
+		}
+		close(gate)
+		synctest.Wait()
+		if n := rt.fetches.Load(); n != 2 {
+			t.Fatalf("fetches = %d after the refresh, want 2", n)
+		}
+	})
 }
