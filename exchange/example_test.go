@@ -17,6 +17,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pkjwt/pkjwt/exchange"
+	"github.com/pkjwt/pkjwt/internal/clock"
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
 	"github.com/pkjwt/pkjwt/provider/providertest"
@@ -205,4 +206,69 @@ func Example_tokenExchange() {
 	}
 	fmt.Println(tok.Type(), tok.Extra("issued_token_type"))
 	// Output: Bearer urn:ietf:params:oauth:token-type:access_token
+}
+
+// ExampleClient_RefreshTokenSource keeps a user's tokens fresh after the
+// login: the source refreshes with a new assertion when the access token
+// expires, and checks that a new ID token is still about the same user.
+func ExampleClient_RefreshTokenSource() {
+	clk := clock.NewManual(fixedNow()) // the provider and the app share it here
+	key, err := jwks.Generate(jwks.ES256)
+	if err != nil {
+		log.Fatal(err)
+	}
+	op, err := providertest.Start(providertest.Config{Now: clk.Now})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer op.Close()
+	err = op.RegisterClient(providertest.Client{
+		ID:           "s6BhdRkqt3",
+		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		RedirectURIs: []string{"https://rp.example/callback"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	p, err := provider.Discover(ctx, op.Issuer(), provider.Config{HTTPClient: op.HTTPClient(), Now: clk.Now})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := exchange.New(p, exchange.Config{
+		ClientID: "s6BhdRkqt3", Key: key, RedirectURL: "https://rp.example/callback",
+		HTTPClient: op.HTTPClient(), Now: clk.Now,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The login, without the HTTP handlers of Example_login.
+	authURL, tx, err := client.AuthCodeURL()
+	if err != nil {
+		log.Fatal(err)
+	}
+	callback, err := op.Authorize(ctx, authURL) // the user agent at the provider
+	if err != nil {
+		log.Fatal(err)
+	}
+	res, err := client.Callback(ctx, tx, callback.Query())
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	ts := client.RefreshTokenSource(res.Token, res.IDToken)
+	first, _ := ts.TokenContext(ctx) // still valid: no request
+	clk.Advance(2 * time.Hour)       // the access token has expired
+	second, err := ts.TokenContext(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("refreshed:", first.AccessToken != second.AccessToken)
+	fmt.Println("same user:", ts.IDToken().Subject == res.IDToken.Subject)
+	fmt.Println("token requests:", op.Count(providertest.EndpointToken))
+	// Output:
+	// refreshed: true
+	// same user: true
+	// token requests: 2
 }
