@@ -75,6 +75,7 @@ type limitTransport struct {
 	limit int64
 }
 
+// RoundTrip sends req with the base transport and bounds the response body.
 func (t *limitTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	if err != nil || resp.Body == nil {
@@ -90,6 +91,7 @@ type limitBody struct {
 	left int64
 }
 
+// Read reads up to the limit, then fails with ErrBodyTooLarge.
 func (b *limitBody) Read(p []byte) (int, error) {
 	if b.left < 0 {
 		return 0, ErrBodyTooLarge
@@ -105,6 +107,7 @@ func (b *limitBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the underlying body.
 func (b *limitBody) Close() error { return b.rc.Close() }
 
 // checkURL reports whether raw is an absolute https URL, or (when

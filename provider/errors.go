@@ -51,6 +51,7 @@ type ClientAuthError struct {
 	Algorithms []string
 }
 
+// Error says what the provider lists and what to change.
 func (e *ClientAuthError) Error() string {
 	if e.Algorithm == "" || !contains(e.Methods, "private_key_jwt") {
 		methods := "absent (which means client_secret_basic only)"
