@@ -17,7 +17,8 @@
 // [Transaction] in the user's server-side session and redirects; the other
 // takes the transaction out of the session and calls [Client.Callback] with
 // the callback's query. The result carries the tokens and the verified ID
-// token. See Example_login. Services without a user call
+// token. See Example_login; [Client.RefreshTokenSource] keeps the tokens
+// fresh afterwards (ExampleClient_RefreshTokenSource). Services without a user call
 // [Client.ClientCredentialsTokenSource] (Example_clientCredentials); a
 // service acting for a user exchanges that user's token with
 // [Client.TokenExchange] (Example_tokenExchange).
