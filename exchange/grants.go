@@ -18,15 +18,20 @@ const (
 	// GrantTypeTokenExchange is the token exchange grant of RFC 8693 §2.1.
 	GrantTypeTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
 
-	// TokenTypeAccessToken, TokenTypeRefreshToken, TokenTypeIDToken,
-	// TokenTypeJWT, TokenTypeSAML1 and TokenTypeSAML2 are the token type
-	// identifiers of RFC 8693 §3.
-	TokenTypeAccessToken  = "urn:ietf:params:oauth:token-type:access_token"
+	// TokenTypeAccessToken is the RFC 8693 §3 identifier of an OAuth 2.0
+	// access token.
+	TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
+	// TokenTypeRefreshToken is the RFC 8693 §3 identifier of a refresh token.
 	TokenTypeRefreshToken = "urn:ietf:params:oauth:token-type:refresh_token"
-	TokenTypeIDToken      = "urn:ietf:params:oauth:token-type:id_token"
-	TokenTypeJWT          = "urn:ietf:params:oauth:token-type:jwt"
-	TokenTypeSAML1        = "urn:ietf:params:oauth:token-type:saml1"
-	TokenTypeSAML2        = "urn:ietf:params:oauth:token-type:saml2"
+	// TokenTypeIDToken is the RFC 8693 §3 identifier of an OpenID Connect
+	// ID token.
+	TokenTypeIDToken = "urn:ietf:params:oauth:token-type:id_token"
+	// TokenTypeJWT is the RFC 8693 §3 identifier of a JWT of any other kind.
+	TokenTypeJWT = "urn:ietf:params:oauth:token-type:jwt"
+	// TokenTypeSAML1 is the RFC 8693 §3 identifier of a SAML 1.1 assertion.
+	TokenTypeSAML1 = "urn:ietf:params:oauth:token-type:saml1"
+	// TokenTypeSAML2 is the RFC 8693 §3 identifier of a SAML 2.0 assertion.
+	TokenTypeSAML2 = "urn:ietf:params:oauth:token-type:saml2"
 )
 
 // authenticate adds a freshly minted client assertion to form and posts it
