@@ -276,12 +276,13 @@ func atHashMatches(alg jwks.Algorithm, accessToken, atHash string) bool {
 	if alg == jwks.EdDSA {
 		h = crypto.SHA512
 	}
-	if h == 0 || !h.Available() {
+	var buf [64]byte
+	sum := digest(h, []byte(accessToken), &buf)
+	if sum == nil {
 		return false
 	}
-	hh := h.New()
-	hh.Write([]byte(accessToken))
-	sum := hh.Sum(nil)
-	want := base64.RawURLEncoding.EncodeToString(sum[:len(sum)/2])
-	return subtle.ConstantTimeCompare([]byte(want), []byte(atHash)) == 1
+	var enc [43]byte // base64url of at most 32 bytes
+	want := enc[:base64.RawURLEncoding.EncodedLen(len(sum)/2)]
+	base64.RawURLEncoding.Encode(want, sum[:len(sum)/2])
+	return subtle.ConstantTimeCompare(want, []byte(atHash)) == 1
 }

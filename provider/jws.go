@@ -82,13 +82,12 @@ func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, jwks.Algorith
 	if d1 > maxHeaderBytes {
 		return nil, "", fmt.Errorf("provider: token header exceeds %d bytes: %w", maxHeaderBytes, ErrMalformedToken)
 	}
-	var hbuf [maxHeaderBytes * 3 / 4]byte
-	hn, err := b64.Decode(hbuf[:], []byte(raw[:d1]))
+	hb, err := b64.DecodeString(raw[:d1])
 	if err != nil {
 		return nil, "", fmt.Errorf("provider: token header is not base64url: %w", ErrMalformedToken)
 	}
 	var h jwsHeader
-	if err := decodeHeader(hbuf[:hn], &h); err != nil {
+	if err := decodeHeader(hb, &h); err != nil {
 		return nil, "", err
 	}
 	if h.Crit {
@@ -126,7 +125,7 @@ func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, jwks.Algorith
 		if tried++; tried > maxKeysTried {
 			break
 		}
-		if jwks.VerifySignature(k.Key, alg, input, sig) == nil {
+		if verifySignature(k.Key, alg, input, sig) {
 			return payload, alg, nil
 		}
 	}
