@@ -20,7 +20,7 @@ import (
 // walkObject calls fn with the name and raw value of each top-level member
 // of data. data must be a JSON object; anything else is ErrMalformedToken.
 func walkObject(data []byte, what string, fn func(name, val []byte) error) error {
-	data = bytes.TrimSpace(data)
+	data = trimJSONSpace(data)
 	if len(data) < 2 || data[0] != '{' || !json.Valid(data) {
 		return fmt.Errorf("provider: token %s is not a JSON object: %w", what, ErrMalformedToken)
 	}
@@ -51,6 +51,13 @@ func walkObject(data []byte, what string, fn func(name, val []byte) error) error
 		}
 		i = skipSpace(data, i+1) // ','
 	}
+}
+
+// trimJSONSpace removes the white space JSON allows (RFC 8259 §2: space,
+// tab, line feed, carriage return) from both ends; bytes.TrimSpace would
+// also remove form feeds and Unicode spaces that encoding/json refuses.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\n\r")
 }
 
 func skipSpace(data []byte, i int) int {

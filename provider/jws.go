@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -203,7 +202,7 @@ func containsAlg(l []jwks.Algorithm, a jwks.Algorithm) bool {
 // decodeClaims decodes payload into v, refusing anything but one JSON
 // object.
 func decodeClaims(payload []byte, v any) error {
-	p := bytes.TrimSpace(payload)
+	p := trimJSONSpace(payload)
 	if len(p) == 0 || p[0] != '{' {
 		return fmt.Errorf("provider: token claims are not a JSON object: %w", ErrMalformedToken)
 	}
