@@ -21,8 +21,8 @@ import (
 // of data. data must be a JSON object; anything else is ErrMalformedToken.
 func walkObject(data []byte, what string, fn func(name, val []byte) error) error {
 	data = trimJSONSpace(data)
-	if len(data) < 2 || data[0] != '{' || !json.Valid(data) {
-		return fmt.Errorf("provider: token %s is not a JSON object: %w", what, ErrMalformedToken)
+	if len(data) < 2 || data[0] != '{' || !shallow(data) || !json.Valid(data) {
+		return fmt.Errorf("provider: token %s is not a JSON object of at most %d levels: %w", what, maxDepth, ErrMalformedToken)
 	}
 	i := skipSpace(data, 1)
 	if data[i] == '}' {
@@ -51,6 +51,34 @@ func walkObject(data []byte, what string, fn func(name, val []byte) error) error
 		}
 		i = skipSpace(data, i+1) // ','
 	}
+}
+
+// maxDepth bounds the nesting of objects and arrays in a header or claims
+// set. Real tokens nest a few levels; the bound keeps json.Valid's stack
+// (8 bytes a level) small.
+const maxDepth = 64
+
+// shallow reports whether data nests objects and arrays at most maxDepth
+// levels deep (strings are skipped; validity is json.Valid's to check).
+func shallow(data []byte) bool {
+	depth := 0
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+		case '{', '[':
+			if depth++; depth > maxDepth {
+				return false
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
 }
 
 // trimJSONSpace removes the white space JSON allows (RFC 8259 §2: space,

@@ -3,6 +3,7 @@ package provider
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -35,6 +36,9 @@ func TestDecodeIDClaims(t *testing.T) {
 		{name: "invalid escape", in: `{"iss":"\x"}`, wantErr: ErrMalformedToken},
 		{name: "raw control character", in: "{\"iss\":\"a\x01\"}", wantErr: ErrMalformedToken},
 		{name: "empty object", in: `{}`},
+		{name: "64 levels", in: `{"x":` + strings.Repeat("[", 63) + strings.Repeat("]", 63) + `,"iss":"a"}`, iss: "a"},
+		{name: "65 levels", in: `{"x":` + strings.Repeat("[", 64) + strings.Repeat("]", 64) + `}`, wantErr: ErrMalformedToken},
+		{name: "brackets in strings do not count", in: `{"x":"` + strings.Repeat("[", 100) + `\"","iss":"a"}`, iss: "a"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,10 +3,12 @@ package provider_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -116,4 +118,55 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("Verify accepted %q", tok)
 		}
 	})
+}
+
+// TestVerifyAllocationBounded checks the "bounded allocation" invariant of
+// FuzzVerify deterministically: an oversize token is refused before any
+// decoding, and a token at the size limit costs at most a small multiple of
+// its size, whatever its content.
+func TestVerifyAllocationBounded(t *testing.T) {
+	key := testKey(t, testkeys.RSA2048A, "k")
+	p, err := provider.Discover(context.Background(), fuzzIssuer, provider.Config{
+		HTTPClient: &http.Client{Transport: memIDP{discovery: fuzzMetadata(), set: jwks.NewSet(key).JSON()}},
+		Now:        func() time.Time { return testNow },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	v, err := p.IDTokenVerifier(provider.VerifierConfig{ClientID: "client-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := signJWT(t, key, nil, idClaims(fuzzIssuer))
+	v.Verify(t.Context(), good, provider.Expected{Nonce: "n-0S6_WzA2Mj"}) // warm the key cache
+	parts := strings.Split(good, ".")
+	b64 := base64.RawURLEncoding.EncodeToString
+	nested := b64([]byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000)))[:provider.DefaultMaxTokenBytes-len(parts[0])-len(parts[2])-2]
+	tests := []struct {
+		name  string
+		token string
+		max   float64 // bytes per call
+	}{
+		{"1 MiB", strings.Repeat("a", 1<<20), 1 << 10},
+		{"oversize header", b64([]byte(strings.Repeat(" ", 8<<10))) + ".e30." + parts[2], 1 << 10},
+		{"limit-size nested payload", parts[0] + "." + nested + "." + parts[2], 4 * provider.DefaultMaxTokenBytes},
+		{"signed, nested 9000 deep", signJWT(t, key, nil, []byte(`{"x":`+strings.Repeat("[", 9000)+strings.Repeat("]", 9000)+`}`)), 4 * provider.DefaultMaxTokenBytes},
+		{"signed, strings of brackets", signJWT(t, key, nil, []byte(`{"x":"`+strings.Repeat("[", 9000)+`"}`)), 4 * provider.DefaultMaxTokenBytes},
+		{"signed, nested 10001 deep", signJWT(t, key, nil, []byte(`{"x":`+strings.Repeat("[", 10001)+strings.Repeat("]", 10001)+`}`)), 4 * provider.DefaultMaxTokenBytes},
+	}
+	for _, tc := range tests {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		const n = 20
+		for range n {
+			if _, err := v.Verify(t.Context(), tc.token, provider.Expected{}); err == nil {
+				t.Fatalf("Verify(%s) accepted", tc.name)
+			}
+		}
+		runtime.ReadMemStats(&after)
+		if per := float64(after.TotalAlloc-before.TotalAlloc) / n; per > tc.max {
+			t.Errorf("Verify(%s) allocates %.0f bytes per call, want at most %.0f", tc.name, per, tc.max)
+		}
+	}
 }
