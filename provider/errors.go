@@ -120,8 +120,6 @@ var (
 	// ErrClaimMismatch: a claim the verifier requires is missing or has
 	// another value.
 	ErrClaimMismatch = errors.New("provider: required token claim missing or different")
-	// ErrNoToken: a request reached the middleware without a Bearer token.
-	ErrNoToken = errors.New("provider: no bearer token")
 )
 
 func contains(list []string, s string) bool {
