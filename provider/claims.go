@@ -176,6 +176,36 @@ func jsonString(name, val []byte) (string, error) {
 	return s, nil
 }
 
+// jsonBytes is jsonString without the allocation when the string needs no
+// decoding: the result then aliases val.
+func jsonBytes(name, val []byte) ([]byte, error) {
+	if len(val) < 2 || val[0] != '"' {
+		return nil, claimError(name, "string")
+	}
+	if inner := val[1 : len(val)-1]; plainASCII(inner) {
+		return inner, nil
+	}
+	s, err := jsonString(name, val)
+	return []byte(s), err
+}
+
+// optBytes is a string claim that may be absent, read without allocating
+// (it aliases the decoded payload).
+type optBytes struct {
+	v  []byte
+	ok bool
+}
+
+func (o *optBytes) set(name, val []byte) error {
+	if isNull(val) {
+		*o = optBytes{}
+		return nil
+	}
+	b, err := jsonBytes(name, val)
+	*o = optBytes{b, err == nil}
+	return err
+}
+
 // optString is a string claim that may be absent.
 type optString struct {
 	v  string
@@ -255,11 +285,11 @@ func decodeHeader(data []byte, h *jwsHeader) error {
 		var err error
 		switch string(name) {
 		case "alg":
-			h.Alg, err = jsonString(name, val)
+			h.Alg, err = jsonBytes(name, val)
 		case "kid":
 			h.Kid, err = jsonString(name, val)
 		case "typ":
-			h.Typ, err = jsonString(name, val)
+			h.Typ, err = jsonBytes(name, val)
 		case "crit":
 			h.Crit = true
 		}
@@ -274,8 +304,7 @@ func decodeIDClaims(data []byte, c *idClaims) error {
 		var o optString
 		switch string(name) {
 		case "iss":
-			err = o.set(name, val)
-			c.Iss = o.v
+			err = c.Iss.set(name, val)
 		case "sub":
 			err = o.set(name, val)
 			c.Sub = o.v

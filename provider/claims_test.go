@@ -51,7 +51,7 @@ func TestDecodeIDClaims(t *testing.T) {
 			if err != nil {
 				return
 			}
-			if c.Iss != tc.iss || c.Nonce != tc.nonce || c.Exp != tc.exp || len(c.Aud) != len(tc.aud) {
+			if string(c.Iss.v) != tc.iss || c.Nonce != tc.nonce || c.Exp != tc.exp || len(c.Aud) != len(tc.aud) {
 				t.Fatalf("decodeIDClaims(%q) = %+v", tc.in, c)
 			}
 			for i := range tc.aud {
@@ -88,7 +88,7 @@ func FuzzDecodeClaims(f *testing.F) {
 		if err != nil {
 			return // a claim of the wrong type
 		}
-		for name, got := range map[string]string{"iss": c.Iss, "sub": c.Sub, "azp": c.Azp, "sid": c.Sid, "nonce": c.Nonce.v} {
+		for name, got := range map[string]string{"iss": string(c.Iss.v), "sub": c.Sub, "azp": c.Azp, "sid": c.Sid, "nonce": c.Nonce.v} {
 			want, _ := m[name].(string)
 			if got != want {
 				t.Fatalf("%s: walker %q, encoding/json %q in %q", name, got, want, data)

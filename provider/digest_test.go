@@ -65,13 +65,13 @@ func TestVerifySignatureAgrees(t *testing.T) {
 // Appendix A.4.
 func TestATHash(t *testing.T) {
 	t.Parallel()
-	if !atHashMatches(jwks.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "77QmUPtjPfzWtF2AnpK9RQ") {
+	if !atHashMatches(jwks.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", []byte("77QmUPtjPfzWtF2AnpK9RQ")) {
 		t.Fatal("at_hash of the OIDC Core example does not match")
 	}
-	if atHashMatches(jwks.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Z", "77QmUPtjPfzWtF2AnpK9RQ") {
+	if atHashMatches(jwks.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Z", []byte("77QmUPtjPfzWtF2AnpK9RQ")) {
 		t.Fatal("at_hash matched another access token")
 	}
-	if atHashMatches(jwks.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", "77QmUPtjPfzWtF2AnpK9RQA") {
+	if atHashMatches(jwks.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", []byte("77QmUPtjPfzWtF2AnpK9RQA")) {
 		t.Fatal("at_hash matched with a trailing character")
 	}
 }

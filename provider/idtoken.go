@@ -86,11 +86,13 @@ func (t *IDToken) Claims(v any) error { return decodeClaims(t.payload, v) }
 
 // idClaims is the struct the claims are decoded into, once.
 type idClaims struct {
-	Iss, Sub, Azp, Sid string
-	Aud                []string
-	Exp, Iat, Nbf      optNumber
-	AuthTime           optNumber
-	Nonce, AtHash, Acr optString
+	Iss           optBytes
+	Sub, Azp, Sid string
+	Aud           []string
+	Exp, Iat, Nbf optNumber
+	AuthTime      optNumber
+	Nonce, Acr    optString
+	AtHash        optBytes
 }
 
 // IDTokenVerifier verifies the ID tokens of one provider for one client. It
@@ -184,8 +186,8 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 	if err := decodeIDClaims(payload, &c); err != nil {
 		return nil, err
 	}
-	if c.Iss != v.issuer {
-		return nil, fmt.Errorf("provider: id token iss %q, expected %q: %w", short(c.Iss), v.issuer, ErrInvalidIssuer)
+	if !c.Iss.ok || string(c.Iss.v) != v.issuer {
+		return nil, fmt.Errorf("provider: id token iss %q, expected %q: %w", short(string(c.Iss.v)), v.issuer, ErrInvalidIssuer)
 	}
 	if c.Sub == "" {
 		return nil, fmt.Errorf("provider: id token has no sub: %w", ErrMissingSubject)
@@ -200,7 +202,7 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 		return nil, fmt.Errorf("provider: id token has %d audiences and no azp: %w", len(c.Aud), ErrInvalidAuthorizedParty)
 	}
 	now := v.now()
-	t := &IDToken{Issuer: c.Iss, Subject: c.Sub, Audience: c.Aud, AuthorizedParty: c.Azp, SessionID: c.Sid, payload: payload}
+	t := &IDToken{Issuer: v.issuer, Subject: c.Sub, Audience: c.Aud, AuthorizedParty: c.Azp, SessionID: c.Sid, payload: payload}
 	if t.Expiry, t.IssuedAt, err = checkTimes(now, v.leeway, c.Exp, c.Iat, c.Nbf, "id token"); err != nil {
 		return nil, err
 	}
@@ -271,7 +273,7 @@ func checkTimes(now time.Time, leeway time.Duration, exp, iat, nbf optNumber, wh
 // atHashMatches checks at_hash (OIDC Core §3.1.3.6): the base64url of the
 // left half of the hash of the access token, with the hash of the ID token's
 // alg (SHA-512 for EdDSA with Ed25519).
-func atHashMatches(alg jwks.Algorithm, accessToken, atHash string) bool {
+func atHashMatches(alg jwks.Algorithm, accessToken string, atHash []byte) bool {
 	h := alg.Hash()
 	if alg == jwks.EdDSA {
 		h = crypto.SHA512
@@ -284,5 +286,5 @@ func atHashMatches(alg jwks.Algorithm, accessToken, atHash string) bool {
 	var enc [43]byte // base64url of at most 32 bytes
 	want := enc[:base64.RawURLEncoding.EncodedLen(len(sum)/2)]
 	base64.RawURLEncoding.Encode(want, sum[:len(sum)/2])
-	return subtle.ConstantTimeCompare(want, []byte(atHash)) == 1
+	return subtle.ConstantTimeCompare(want, atHash) == 1
 }

@@ -39,8 +39,9 @@ var b64 = base64.RawURLEncoding.Strict()
 // jwsHeader is the tiny struct the protected header is decoded into. jku,
 // x5u, jwk and x5c are never read: keys come from the issuer's set only.
 type jwsHeader struct {
-	Alg, Kid, Typ string
-	Crit          bool // "crit" is present
+	Alg, Typ []byte // alias the decoded header
+	Kid      string
+	Crit     bool // "crit" is present
 }
 
 // jwsCore is the verification path shared by the ID-token and JWT
@@ -97,7 +98,7 @@ func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, jwks.Algorith
 		return nil, "", err
 	}
 	if c.checkTyp && !typEqual(h.Typ, c.typ) {
-		return nil, "", fmt.Errorf("provider: token typ %q, expected %q: %w", short(h.Typ), c.typ, ErrUnsupportedHeader)
+		return nil, "", fmt.Errorf("provider: token typ %q, expected %q: %w", short(string(h.Typ)), c.typ, ErrUnsupportedHeader)
 	}
 	sigEnc := raw[d2+1:]
 	if n := b64.DecodedLen(len(sigEnc)); n > 1024 || n < 64 {
@@ -135,30 +136,36 @@ func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, jwks.Algorith
 }
 
 // allowed maps the header's alg to an allowed algorithm.
-func (c *jwsCore) allowed(name string) (jwks.Algorithm, error) {
-	if jwks.IsSymmetricOrNone(name) {
-		return "", fmt.Errorf("provider: token algorithm %q is none or HMAC, never accepted: %w", short(name), ErrUnsupportedAlgorithm)
-	}
+func (c *jwsCore) allowed(name []byte) (jwks.Algorithm, error) {
 	for _, a := range c.algs {
-		if string(a) == name {
+		if string(a) == string(name) {
+			// The allow-list holds only supported asymmetric algorithms
+			// (filterAlgs), compared exactly.
 			return a, nil
 		}
 	}
-	return "", fmt.Errorf("provider: token algorithm %q is not in the allow-list %v: %w", short(name), c.algs, ErrUnsupportedAlgorithm)
+	if jwks.IsSymmetricOrNone(string(name)) {
+		return "", fmt.Errorf("provider: token algorithm %q is none or HMAC, never accepted: %w", short(string(name)), ErrUnsupportedAlgorithm)
+	}
+	return "", fmt.Errorf("provider: token algorithm %q is not in the allow-list %v: %w", short(string(name)), c.algs, ErrUnsupportedAlgorithm)
 }
 
 // typEqual compares typ values as RFC 7515 §4.1.9 media types: case
 // insensitive, with an optional "application/" prefix. An empty expected
 // value accepts an absent typ or "JWT".
-func typEqual(got, want string) bool {
-	norm := func(s string) string {
-		s = strings.ToLower(s)
-		return strings.TrimPrefix(s, "application/")
+func typEqual(got []byte, want string) bool {
+	g := string(got) // compared, never kept: no allocation
+	const app = "application/"
+	if len(g) >= len(app) && strings.EqualFold(g[:len(app)], app) {
+		g = g[len(app):]
+	}
+	if len(want) >= len(app) && strings.EqualFold(want[:len(app)], app) {
+		want = want[len(app):]
 	}
 	if want == "" {
-		return got == "" || norm(got) == "jwt"
+		return len(got) == 0 || strings.EqualFold(g, "jwt")
 	}
-	return norm(got) == norm(want)
+	return strings.EqualFold(g, want)
 }
 
 // filterAlgs returns the allow-list: want (RS256 when empty) ∩ listed (all
