@@ -71,16 +71,16 @@
 //	go test -run '^$' -bench BenchmarkVerify -benchmem -count 6 ./provider/
 //
 //	                     wall ns/op   CPU ns/op   B/op  allocs
-//	RS256/raw                 31285       31762   1376       9
-//	RS256/raw-parallel        16960       33682   1376       9
-//	RS256/idtoken             33472       34398   2992      27
-//	RS256/parallel            18214       35991   2992      27
-//	ES256/raw                 58048       58753   1088      19
-//	ES256/raw-parallel        30712       60946   1216      21
-//	ES256/idtoken             70316       71448   2640      39
-//	ES256/parallel            36040       71435   2640      39
+//	RS256/raw                 28684       29160   1376       9
+//	RS256/raw-parallel        14714       29248   1376       9
+//	RS256/idtoken             33438       34458   2928      23
+//	RS256/parallel            18028       35694   2928      23
+//	ES256/raw                 58330       58802   1088      19
+//	ES256/raw-parallel        30798       61202   1216      21
+//	ES256/idtoken             63233       64196   2576      35
+//	ES256/parallel            32454       64304   2576      35
 //
-// idtoken/raw: 1.07 (RS256) and 1.21 (ES256); parallel throughput on two
-// cores: 1.84x and 1.95x serial (the bare signature check itself: 1.84x and
-// 1.89x). Runs on the shared machine vary by about ten per cent.
+// idtoken/raw: 1.17 (RS256) and 1.08 (ES256); parallel throughput on two
+// cores: 1.85x and 1.95x serial (the bare signature check itself: 1.95x and
+// 1.89x). Runs on the shared machine vary by up to about ten per cent.
 package provider
