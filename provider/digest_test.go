@@ -2,6 +2,9 @@ package provider
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
 	"testing"
 
 	"github.com/pkjwt/pkjwt/internal/testkeys"
@@ -73,5 +76,27 @@ func TestATHash(t *testing.T) {
 	}
 	if atHashMatches(jwks.RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y", []byte("77QmUPtjPfzWtF2AnpK9RQA")) {
 		t.Fatal("at_hash matched with a trailing character")
+	}
+}
+
+// TestVerifySignatureCurveMismatch: a P-384 key's valid signature over a
+// SHA-256 digest is refused under ES256, which names P-256.
+func TestVerifySignatureCurveMismatch(t *testing.T) {
+	t.Parallel()
+	priv := testkeys.Signer(testkeys.P384).(*ecdsa.PrivateKey)
+	input := []byte("eyJhbGciOiJFUzI1NiJ9.e30")
+	sum := sha256.Sum256(input)
+	r, s, err := ecdsa.Sign(rand.Reader, priv, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 96)
+	r.FillBytes(sig[:48])
+	s.FillBytes(sig[48:])
+	if !ecdsa.Verify(&priv.PublicKey, sum[:], r, s) {
+		t.Fatal("probe signature does not verify")
+	}
+	if verifySignature(&priv.PublicKey, jwks.ES256, input, sig) {
+		t.Fatal("ES256 accepted with a P-384 key")
 	}
 }
