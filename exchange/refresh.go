@@ -2,7 +2,6 @@ package exchange
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -83,10 +82,11 @@ func (c *Client) refresh(ctx context.Context, cur *oauth2.Token, original *provi
 func (c *Client) verifyRefreshed(ctx context.Context, raw, accessToken string, original *provider.IDToken) (*provider.IDToken, error) {
 	// A refreshed ID token usually has no nonce; some providers repeat the
 	// original one. Anything else is refused.
-	id, err := c.verifier.Verify(ctx, raw, provider.Expected{AccessToken: accessToken})
-	if errors.Is(err, provider.ErrNonceMismatch) && original != nil && original.Nonce != "" {
-		id, err = c.verifier.Verify(ctx, raw, provider.Expected{Nonce: original.Nonce, AccessToken: accessToken})
+	exp := provider.Expected{Refresh: true, AccessToken: accessToken}
+	if original != nil {
+		exp.Nonce = original.Nonce
 	}
+	id, err := c.verifier.Verify(ctx, raw, exp)
 	if err != nil {
 		return nil, fmt.Errorf("exchange: id token of the refresh: %w", err)
 	}

@@ -41,6 +41,19 @@ type Expected struct {
 	// token's nonce must equal it; when empty, a token carrying a nonce is
 	// refused (ErrNonceMismatch).
 	Nonce string
+	// Refresh says the token came from a refresh request (OIDC Core §12.2):
+	// it may carry no nonce, or else the original one, given in Nonce. With
+	// Refresh and an empty Nonce, any nonce is refused.
+	Refresh bool
+	// InsecureSkipNonceCheck accepts a token whatever its nonce. Risk: the
+	// nonce is what binds an ID token to the login that asked for it; without
+	// the check a token taken from another login (leaked, logged, or stolen
+	// from another client's session) is accepted. Use it only in a party that
+	// did not start the login and so never knew the nonce — a backend
+	// verifying an ID token its front end sends — and keep the token's other
+	// checks (aud, azp, exp) and a short lifetime. [IDToken.Nonce] still
+	// reports the token's nonce for the caller to compare.
+	InsecureSkipNonceCheck bool
 	// AccessToken is the access token that came with the ID token. When set
 	// and the token has at_hash, at_hash must match it (OIDC Core §3.1.3.8).
 	AccessToken string
@@ -208,6 +221,8 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 	}
 	t.Nonce = c.Nonce.v
 	switch {
+	case exp.InsecureSkipNonceCheck:
+	case exp.Refresh && !c.Nonce.ok:
 	case exp.Nonce == "" && c.Nonce.ok:
 		return nil, fmt.Errorf("provider: id token carries a nonce that was not asked for: %w", ErrNonceMismatch)
 	case exp.Nonce != "" && !c.Nonce.ok:
