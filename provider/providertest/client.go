@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -50,7 +52,10 @@ type Client struct {
 	// JWKSURL is the client's jwks_uri. The server fetches it when it first
 	// needs a key, caches it for Config.ClientJWKSMaxAge, and fetches it
 	// again on an unknown kid at most once per Config.ClientJWKSMinRefresh;
-	// a failed fetch is not retried within that interval either.
+	// a failed fetch is not retried within that interval either. Like
+	// oidc-provider, it honours the response's Cache-Control max-age: no
+	// refetch, not even for an unknown kid, before max-age has passed, so a
+	// client must publish a new key longer than its own max-age before use.
 	JWKSURL string
 	// Algorithms are the assertion algorithms allowed
 	// (token_endpoint_auth_signing_alg). None and HMAC are refused at
@@ -72,10 +77,11 @@ type clientState struct {
 
 	// sem allows one fetch of JWKSURL in flight.
 	sem chan struct{}
-	// guards keys, fetched, failed, lastErr
+	// guards keys, fetched, hold, failed, lastErr
 	mu      sync.Mutex
 	keys    []jose.JSONWebKey
-	fetched time.Time // last successful fetch
+	fetched time.Time     // last successful fetch
+	hold    time.Duration // the fetched set's Cache-Control max-age, 0 when absent
 	failed  time.Time // last failed fetch, if after fetched
 	lastErr error
 }
@@ -215,10 +221,11 @@ func (s *Server) clientKeys(ctx context.Context, cs *clientState, kid string) ([
 	}
 	now := s.now()
 	cs.mu.Lock()
-	keys, fetched, failed, lastErr := cs.keys, cs.fetched, cs.failed, cs.lastErr
+	keys, fetched, hold, failed, lastErr := cs.keys, cs.fetched, cs.hold, cs.failed, cs.lastErr
 	cs.mu.Unlock()
-	fresh := !fetched.IsZero() && now.Sub(fetched) < s.cfg.ClientJWKSMaxAge
-	if fresh && (kid == "" || hasKID(keys, kid) || now.Sub(fetched) < s.cfg.ClientJWKSMinRefresh) {
+	minRefresh := max(s.cfg.ClientJWKSMinRefresh, hold)
+	fresh := !fetched.IsZero() && now.Sub(fetched) < max(s.cfg.ClientJWKSMaxAge, hold)
+	if fresh && (kid == "" || hasKID(keys, kid) || now.Sub(fetched) < minRefresh) {
 		return keys, nil
 	}
 	// A failed fetch is not retried before the minimum refresh interval.
@@ -248,7 +255,7 @@ func (s *Server) clientKeys(ctx context.Context, cs *clientState, kid string) ([
 		return nil, err
 	}
 	cs.mu.Unlock()
-	keys, err := s.fetchClientJWKS(ctx, cs.JWKSURL, !fetched.IsZero())
+	keys, hold, err := s.fetchClientJWKS(ctx, cs.JWKSURL, !fetched.IsZero())
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if err != nil {
@@ -257,7 +264,7 @@ func (s *Server) clientKeys(ctx context.Context, cs *clientState, kid string) ([
 		}
 		return nil, err
 	}
-	cs.keys, cs.fetched, cs.failed, cs.lastErr = keys, s.now(), time.Time{}, nil
+	cs.keys, cs.fetched, cs.hold, cs.failed, cs.lastErr = keys, s.now(), hold, time.Time{}, nil
 	return keys, nil
 }
 
@@ -270,11 +277,13 @@ func hasKID(keys []jose.JSONWebKey, kid string) bool {
 	return false
 }
 
-func (s *Server) fetchClientJWKS(ctx context.Context, u string, noCache bool) ([]jose.JSONWebKey, error) {
+// fetchClientJWKS fetches a client's JWK Set and returns its usable keys and
+// the response's Cache-Control max-age (zero when absent, capped at a day).
+func (s *Server) fetchClientJWKS(ctx context.Context, u string, noCache bool) ([]jose.JSONWebKey, time.Duration, error) {
 	s.count(EndpointClientJWKS)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
+		return nil, 0, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
 	}
 	req.Header.Set("Accept", "application/jwk-set+json, application/json")
 	if noCache {
@@ -282,15 +291,38 @@ func (s *Server) fetchClientJWKS(ctx context.Context, u string, noCache bool) ([
 	}
 	resp, err := s.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
+		return nil, 0, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("providertest: fetch client JWKS: status %d: %w", resp.StatusCode, ErrClientJWKS)
+		return nil, 0, fmt.Errorf("providertest: fetch client JWKS: status %d: %w", resp.StatusCode, ErrClientJWKS)
 	}
 	b, err := httpread.All(resp.Body, maxClientJWKSBytes)
 	if err != nil {
-		return nil, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
+		return nil, 0, fmt.Errorf("providertest: fetch client JWKS: %v: %w", err, ErrClientJWKS)
 	}
-	return parseClientJWKS(b)
+	keys, err := parseClientJWKS(b)
+	if err != nil {
+		return nil, 0, err
+	}
+	return keys, cacheMaxAge(resp.Header), nil
+}
+
+// cacheMaxAge reads max-age from Cache-Control, capped at a day; zero when
+// absent or malformed.
+func cacheMaxAge(h http.Header) time.Duration {
+	for _, line := range h.Values("Cache-Control") {
+		for _, d := range strings.Split(line, ",") {
+			v, ok := strings.CutPrefix(strings.ToLower(strings.TrimSpace(d)), "max-age=")
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+			if err != nil || n <= 0 {
+				return 0
+			}
+			return time.Duration(min(n, 86400)) * time.Second
+		}
+	}
+	return 0
 }

@@ -1,6 +1,7 @@
 package providertest_test
 
 import (
+	"crypto"
 	"encoding/json"
 	"errors"
 	"io"
@@ -81,6 +82,7 @@ type jwksHost struct {
 	set     jose.JSONWebKeySet
 	noCache int
 	status  int
+	cache   string // Cache-Control of the response, when set
 }
 
 func (h *jwksHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +94,9 @@ func (h *jwksHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.status != 0 {
 		w.WriteHeader(h.status)
 		return
+	}
+	if h.cache != "" {
+		w.Header().Set("Cache-Control", h.cache)
 	}
 	json.NewEncoder(w).Encode(h.set)
 }
@@ -162,6 +167,48 @@ func TestClientJWKSURL(t *testing.T) {
 	clk.Advance(time.Minute)
 	if st, err := send("B", "k2"); st != 200 || fetches() != n+2 {
 		t.Errorf("retry after the interval: %d %v, %d fetches", st, err, fetches())
+	}
+}
+
+// TestClientJWKSURLMaxAge: like oidc-provider, the server keeps a client's
+// set for its Cache-Control max-age and does not refetch on an unknown kid
+// before then, so a key published less than max-age before use is refused.
+func TestClientJWKSURLMaxAge(t *testing.T) {
+	t.Parallel()
+	host := &jwksHost{set: publicJWKS([]string{"k1"}, clientKey()), cache: "public, max-age=600"}
+	hs := httptest.NewServer(host)
+	t.Cleanup(hs.Close)
+	s, clk := newServer(t, providertest.Config{ClientJWKSMaxAge: 5 * time.Minute, ClientJWKSMinRefresh: time.Minute})
+	c := testClient()
+	c.ID, c.JWKS, c.JWKSURL = "remote", jose.JSONWebKeySet{}, hs.URL+"/jwks"
+	if err := s.RegisterClient(c); err != nil {
+		t.Fatal(err)
+	}
+	send := func(signer crypto.Signer, kid string) (int, error) {
+		cl := claims(s, clk.Now())
+		cl["iss"], cl["sub"] = "remote", "remote"
+		st, _, _ := post(t, s, tokenForm(signJWS(t, signer, jose.RS256, kid, nil, cl)), nil)
+		if st == 200 {
+			return st, nil
+		}
+		return st, lastReason(t, s)
+	}
+	fetches := func() int { return s.Count(providertest.EndpointClientJWKS) }
+	if st, err := send(clientKey(), "k1"); st != 200 || fetches() != 1 {
+		t.Fatalf("first: %d %v, %d fetches", st, err, fetches())
+	}
+	host.mu.Lock()
+	host.set = publicJWKS([]string{"k2"}, testkeys.Signer(testkeys.RSA2048B))
+	host.mu.Unlock()
+	// Past the server's own minimum interval (1m) and maximum age (5m), but
+	// within the set's max-age (10m): no refetch.
+	clk.Advance(6 * time.Minute)
+	if st, err := send(testkeys.Signer(testkeys.RSA2048B), "k2"); st != 401 || !errors.Is(err, providertest.ErrUnknownKey) || fetches() != 1 {
+		t.Errorf("unknown kid within max-age: %d %v, %d fetches, want 401 ErrUnknownKey and 1 fetch", st, err, fetches())
+	}
+	clk.Advance(4 * time.Minute)
+	if st, err := send(testkeys.Signer(testkeys.RSA2048B), "k2"); st != 200 || fetches() != 2 {
+		t.Errorf("unknown kid after max-age: %d %v, %d fetches, want 200 and 2 fetches", st, err, fetches())
 	}
 }
 
