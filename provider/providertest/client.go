@@ -82,7 +82,7 @@ type clientState struct {
 	keys    []jose.JSONWebKey
 	fetched time.Time     // last successful fetch
 	hold    time.Duration // the fetched set's Cache-Control max-age, 0 when absent
-	failed  time.Time // last failed fetch, if after fetched
+	failed  time.Time     // last failed fetch, if after fetched
 	lastErr error
 }
 
