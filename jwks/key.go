@@ -270,9 +270,8 @@ func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	}
 	msg := signingInput
 	if h := k.opts.HashFunc(); h != 0 {
-		hh := h.New()
-		hh.Write(signingInput)
-		msg = hh.Sum(nil)
+		var buf [64]byte
+		msg = sum(h, signingInput, &buf)
 	}
 	var sig []byte
 	var err error

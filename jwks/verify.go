@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -15,6 +17,27 @@ import (
 var ErrSignature = errors.New("jwks: signature does not verify")
 
 func asn1Unmarshal(der []byte, v any) ([]byte, error) { return asn1.Unmarshal(der, v) }
+
+// sum hashes msg with h into out, so that signing and verifying allocate no
+// hash state. It returns nil for h zero (EdDSA signs the message itself).
+func sum(h crypto.Hash, msg []byte, out *[64]byte) []byte {
+	switch h {
+	case crypto.SHA256:
+		s := sha256.Sum256(msg)
+		return append(out[:0], s[:]...)
+	case crypto.SHA384:
+		s := sha512.Sum384(msg)
+		return append(out[:0], s[:]...)
+	case crypto.SHA512:
+		s := sha512.Sum512(msg)
+		return append(out[:0], s[:]...)
+	case 0:
+		return nil
+	}
+	hh := h.New()
+	hh.Write(msg)
+	return hh.Sum(out[:0])
+}
 
 // VerifySignature checks a JWS signature (ECDSA in R||S form) over
 // signingInput with pub under alg. alg must be supported and fit pub;
@@ -30,12 +53,8 @@ func VerifySignature(pub crypto.PublicKey, alg Algorithm, signingInput, sig []by
 	if _, err := defaultAlgorithm(pub); err != nil {
 		return err
 	}
-	var digest []byte
-	if info.hash != 0 {
-		h := info.hash.New()
-		h.Write(signingInput)
-		digest = h.Sum(nil)
-	}
+	var buf [64]byte
+	digest := sum(info.hash, signingInput, &buf)
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		if info.kty != "RSA" {

@@ -71,6 +71,7 @@ func TestVerifySignature(t *testing.T) {
 		{"other key", testKey(t, testkeys.P256B).Public(), ES256, ecSig, ErrSignature},
 		{"short Ed25519 public key", ed25519.PublicKey(edKey.Public().(ed25519.PublicKey)[:31]), EdDSA, edSig, ErrSignature},
 		{"ES384 with P-256", ecKey.Public(), ES384, ecSig, ErrAlgorithmMismatch},
+		{"ES256 with P-384", testKey(t, testkeys.P384).Public(), ES256, make([]byte, 64), ErrAlgorithmMismatch},
 		{"RS256 with EC", ecKey.Public(), RS256, ecSig, ErrAlgorithmMismatch},
 		{"ES256 with RSA", rsaKey.Public(), ES256, rsaSig, ErrAlgorithmMismatch},
 		{"EdDSA with EC", ecKey.Public(), EdDSA, ecSig, ErrAlgorithmMismatch},

@@ -125,7 +125,7 @@ func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, jwks.Algorith
 		if tried++; tried > maxKeysTried {
 			break
 		}
-		if verifySignature(k.Key, alg, input, sig) {
+		if jwks.VerifySignature(k.Key, alg, input, sig) == nil {
 			return payload, alg, nil
 		}
 	}
