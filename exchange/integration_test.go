@@ -673,6 +673,17 @@ func TestNewChecks(t *testing.T) {
 	if _, err := exchange.New(p, exchange.Config{ClientID: clientID, Key: e.key}); !errors.Is(err, provider.ErrPrivateKeyJWTUnsupported) {
 		t.Errorf("New at a provider without private_key_jwt error = %v, want %v", err, provider.ErrPrivateKeyJWTUnsupported)
 	}
+	// A key whose algorithm the provider does not advertise (ES384: the mock,
+	// like oidc-provider, accepts RS256, PS256, ES256 and EdDSA) fails too,
+	// before any assertion is sent.
+	p384, err := jwks.NewKey(t.Context(), testkeys.Signer(testkeys.P384), jwks.KeyConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cae *provider.ClientAuthError
+	if _, err := exchange.New(e.p, exchange.Config{ClientID: clientID, Key: p384}); !errors.As(err, &cae) || cae.Algorithm != jwks.ES384 {
+		t.Errorf("New with an ES384 key error = %v, want a *provider.ClientAuthError for ES384", err)
+	}
 }
 
 // TestResultRedacted: no formatting path of a Result reveals a token.

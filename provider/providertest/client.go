@@ -32,9 +32,21 @@ const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 
 var allGrants = []string{GrantAuthorizationCode, GrantRefreshToken, GrantClientCredentials, GrantJWTBearer, GrantTokenExchange}
 
-var defaultAlgorithms = []jwks.Algorithm{
-	jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
-	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA,
+// defaultAlgorithms are the client assertion algorithms oidc-provider 9
+// accepts by default (its enabled JWA algorithms for client
+// authentication, less the HMAC ones and its "Ed25519" alias of EdDSA).
+var defaultAlgorithms = []jwks.Algorithm{jwks.RS256, jwks.PS256, jwks.ES256, jwks.EdDSA}
+
+// checkAlgorithms returns the errors of an algorithm list: none, HMAC and
+// algorithms jwks does not support.
+func checkAlgorithms(who string, algs []jwks.Algorithm) []error {
+	var errs []error
+	for _, a := range algs {
+		if jwks.IsSymmetricOrNone(string(a)) || !a.Supported() {
+			errs = append(errs, fmt.Errorf("providertest: %s: algorithm %q is not allowed; use asymmetric algorithms such as RS256, ES256 or EdDSA", who, a))
+		}
+	}
+	return errs
 }
 
 // Client is a client registered at the server, authenticating with
@@ -58,8 +70,9 @@ type Client struct {
 	// client must publish a new key longer than its own max-age before use.
 	JWKSURL string
 	// Algorithms are the assertion algorithms allowed
-	// (token_endpoint_auth_signing_alg). None and HMAC are refused at
-	// registration. Zero allows every asymmetric algorithm of [jwks].
+	// (token_endpoint_auth_signing_alg). Each must be among the server's
+	// Config.ClientAuthAlgorithms; none and HMAC are refused at
+	// registration. Zero allows all of Config.ClientAuthAlgorithms.
 	Algorithms []jwks.Algorithm
 	// RedirectURIs are compared exactly with redirect_uri at the
 	// authorization endpoint. Zero means the client cannot use it.
@@ -89,10 +102,11 @@ type clientState struct {
 // RegisterClient registers c, replacing any client with the same ID (and
 // its cached keys). It does no network I/O: a JWKSURL is fetched when first
 // needed. It returns an error when c is invalid: no ID, not exactly one key
-// source, private or unusable keys, none or HMAC algorithms, unknown grant
-// types, or redirect URIs that are not absolute URLs without a fragment.
+// source, private or unusable keys, none or HMAC algorithms, algorithms
+// outside Config.ClientAuthAlgorithms, unknown grant types, or redirect
+// URIs that are not absolute URLs without a fragment.
 func (s *Server) RegisterClient(c Client) error {
-	cs, err := newClientState(c)
+	cs, err := newClientState(c, s.cfg.ClientAuthAlgorithms)
 	if err != nil {
 		return err
 	}
@@ -102,7 +116,9 @@ func (s *Server) RegisterClient(c Client) error {
 	return nil
 }
 
-func newClientState(c Client) (*clientState, error) {
+// newClientState validates c against the server's client authentication
+// algorithms serverAlgs.
+func newClientState(c Client, serverAlgs []jwks.Algorithm) (*clientState, error) {
 	var errs []error
 	if c.ID == "" {
 		errs = append(errs, errors.New("providertest: client ID is empty"))
@@ -134,14 +150,18 @@ func newClientState(c Client) (*clientState, error) {
 		GrantTypes:   slices.Clone(c.GrantTypes),
 	}
 	if len(cs.Algorithms) == 0 {
-		cs.Algorithms = slices.Clone(defaultAlgorithms)
+		cs.Algorithms = slices.Clone(serverAlgs)
 	}
-	for _, a := range cs.Algorithms {
-		if jwks.IsSymmetricOrNone(string(a)) || !a.Supported() {
-			errs = append(errs, fmt.Errorf("providertest: client %q: algorithm %q is not allowed; use asymmetric algorithms such as RS256, ES256 or EdDSA", c.ID, a))
-			continue
+	if e := checkAlgorithms(fmt.Sprintf("client %q", c.ID), cs.Algorithms); e != nil {
+		errs = append(errs, e...)
+	} else {
+		for _, a := range cs.Algorithms {
+			if !slices.Contains(serverAlgs, a) {
+				errs = append(errs, fmt.Errorf("providertest: client %q: algorithm %s is not among the server's ClientAuthAlgorithms %v", c.ID, a, serverAlgs))
+				continue
+			}
+			cs.algs = append(cs.algs, jose.SignatureAlgorithm(a))
 		}
-		cs.algs = append(cs.algs, jose.SignatureAlgorithm(a))
 	}
 	if len(cs.GrantTypes) == 0 {
 		cs.GrantTypes = []string{GrantAuthorizationCode, GrantRefreshToken}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -411,4 +412,71 @@ func TestSecondMethodSpendsJTI(t *testing.T) {
 	if st, _, _ := post(t, s, tokenForm(a), nil); st != 401 || !errors.Is(lastReason(t, s), providertest.ErrReplay) {
 		t.Errorf("resent alone: %d %v, want ErrReplay", st, lastReason(t, s))
 	}
+}
+
+// TestClientAuthAlgorithms: by default the server accepts, and advertises,
+// only what oidc-provider accepts by default (RS256, PS256, ES256, EdDSA),
+// so an ES384 assertion that a real provider refuses is refused here too;
+// Config.ClientAuthAlgorithms widens the list.
+func TestClientAuthAlgorithms(t *testing.T) {
+	t.Parallel()
+	p384 := testkeys.Signer(testkeys.P384)
+	es384Client := providertest.Client{ID: "es384", JWKS: publicJWKS([]string{"k384"}, p384), GrantTypes: []string{providertest.GrantClientCredentials}}
+	es384Assertion := func(s *providertest.Server) string {
+		c := claims(s, t0)
+		c["iss"], c["sub"] = "es384", "es384"
+		return signJWS(t, p384, jose.ES384, "k384", nil, c)
+	}
+	advertised := func(s *providertest.Server) []any {
+		resp, err := s.HTTPClient().Get(s.DiscoveryURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var doc map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		algs, _ := doc["token_endpoint_auth_signing_alg_values_supported"].([]any)
+		return algs
+	}
+
+	t.Run("default", func(t *testing.T) {
+		s, _ := newServer(t, providertest.Config{})
+		if got := fmt.Sprint(advertised(s)); got != "[RS256 PS256 ES256 EdDSA]" {
+			t.Errorf("advertised %s, want [RS256 PS256 ES256 EdDSA]", got)
+		}
+		// A client with no Algorithms gets the server's list: ES384 is not in it.
+		if err := s.RegisterClient(es384Client); err != nil {
+			t.Fatal(err)
+		}
+		if st, _, _ := post(t, s, tokenForm(es384Assertion(s)), nil); st != 401 || !errors.Is(lastReason(t, s), providertest.ErrAlgorithm) {
+			t.Errorf("ES384 assertion: status %d reason %v, want 401 ErrAlgorithm", st, lastReason(t, s))
+		}
+		// Asking for ES384 explicitly is a registration error.
+		c := es384Client
+		c.Algorithms = []jwks.Algorithm{jwks.ES384}
+		if err := s.RegisterClient(c); err == nil {
+			t.Error("RegisterClient with ES384 outside ClientAuthAlgorithms = nil error")
+		}
+	})
+	t.Run("widened", func(t *testing.T) {
+		s, _ := newServer(t, providertest.Config{ClientAuthAlgorithms: []jwks.Algorithm{jwks.RS256, jwks.PS256, jwks.ES384}})
+		if got := fmt.Sprint(advertised(s)); got != "[RS256 PS256 ES384]" {
+			t.Errorf("advertised %s, want [RS256 PS256 ES384]", got)
+		}
+		if err := s.RegisterClient(es384Client); err != nil {
+			t.Fatal(err)
+		}
+		if st, _, _ := post(t, s, tokenForm(es384Assertion(s)), nil); st != 200 {
+			t.Errorf("ES384 assertion: status %d reason %v, want 200", st, lastReason(t, s))
+		}
+	})
+	t.Run("invalid", func(t *testing.T) {
+		for _, algs := range [][]jwks.Algorithm{{"none"}, {"HS256"}, {jwks.RS256, "XS999"}} {
+			if _, err := providertest.Start(providertest.Config{ClientAuthAlgorithms: algs}); err == nil {
+				t.Errorf("Start with ClientAuthAlgorithms %v = nil error", algs)
+			}
+		}
+	})
 }

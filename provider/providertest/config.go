@@ -73,6 +73,13 @@ type Config struct {
 	// Audience is the policy for the aud of client assertions. Zero means
 	// [AudienceIssuer].
 	Audience AudiencePolicy
+	// ClientAuthAlgorithms are the client assertion algorithms the server
+	// accepts and advertises as token_endpoint_auth_signing_alg_values_supported;
+	// a client's Algorithms must be among them. Zero means RS256, PS256,
+	// ES256 and EdDSA, what panva's oidc-provider accepts by default, so an
+	// ES384 or RS512 assertion that a real provider refuses is refused here
+	// too. None and HMAC algorithms are refused.
+	ClientAuthAlgorithms []jwks.Algorithm
 	// RequireExplicitTyping refuses client assertions whose typ header is
 	// not client-authentication+jwt (RFC 10070 explicit typing), absent and
 	// "JWT" included. Zero accepts an absent typ, and JWT.

@@ -27,7 +27,7 @@ func (s *Server) discoveryDocument() map[string]any {
 		issuer = s.issuer + "/other-tenant"
 	}
 	var algs []string
-	for _, a := range defaultAlgorithms {
+	for _, a := range s.cfg.ClientAuthAlgorithms {
 		algs = append(algs, string(a))
 	}
 	methods := []string{"private_key_jwt"}

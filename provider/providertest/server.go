@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -162,6 +163,11 @@ func newServer(cfg Config) (*Server, error) {
 	if cfg.MaxJTIs == 0 {
 		cfg.MaxJTIs = defaultMaxJTIs
 	}
+	cfg.ClientAuthAlgorithms = slices.Clone(cfg.ClientAuthAlgorithms)
+	if len(cfg.ClientAuthAlgorithms) == 0 {
+		cfg.ClientAuthAlgorithms = slices.Clone(defaultAlgorithms)
+	}
+	errs = append(errs, checkAlgorithms("ClientAuthAlgorithms", cfg.ClientAuthAlgorithms)...)
 	if cfg.OversizeBytes == 0 {
 		cfg.OversizeBytes = defaultOversizeBytes
 	}
@@ -182,7 +188,7 @@ func newServer(cfg Config) (*Server, error) {
 		user:        copyUser(cfg.User),
 	}
 	for _, c := range cfg.Clients {
-		cs, err := newClientState(c)
+		cs, err := newClientState(c, cfg.ClientAuthAlgorithms)
 		if err != nil {
 			errs = append(errs, err)
 			continue
