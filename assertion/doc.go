@@ -92,22 +92,17 @@
 //
 //	go test -run '^$' -bench BenchmarkMint -benchmem -count 6 ./assertion/
 //
-// Medians of 6 runs on a shared, loaded 2-vCPU linux/amd64 virtual machine
-// (Go 1.26.8), per-operation medians from BenchmarkMintPaired, allocations
-// from BenchmarkMint:
+// Medians of 6 runs on a quiet 2-vCPU linux/amd64 virtual machine
+// (Go 1.26), per-operation medians from BenchmarkMintPaired (the ratio's
+// range over the 6 runs in brackets), allocations from BenchmarkMint:
 //
-//	        raw        assertion   assertion/raw   allocs/op raw → assertion
-//	RS256   839 µs     859 µs      1.02            3 → 7
-//	ES256   23.8 µs    25.0 µs     1.05            60 → 70
-//	EdDSA   17.7 µs    18.2 µs     1.03            1 → 4
+//	        raw        assertion   assertion/raw         allocs/op raw → assertion
+//	RS256   838 µs     844 µs      1.007 (1.007–1.007)   3 → 6
+//	ES256   23.9 µs    25.0 µs     1.049 (1.045–1.051)   60 → 69
+//	EdDSA   17.8 µs    18.4 µs     1.034 (1.032–1.040)   1 → 4
 //
-// For RS256 the difference lies in jwks.Key.Sign, not here: paired the same
-// way, jwks.Key.Sign over the same input reads 1.01 against the raw
-// signature and a complete assertion 0.99 to 1.00 against jwks.Key.Sign,
-// while the raw signature against itself reads 1.00 to 1.015.
-//
-// Of the extra allocations, three are this package's (the jti, the output
-// buffer and the returned string); the rest are jwks.Key.Sign's (the digest,
-// and for ECDSA the conversion from ASN.1 DER to R||S, which is also most of
-// the ES256 time above EdDSA's).
+// The three extra allocations for RS256 and EdDSA are this package's (the
+// jti, the output buffer and the returned string); for ES256 the other six
+// are jwks.Key.Sign's conversion of the signer's ASN.1 DER into R||S, which
+// is also most of the ES256 time above the raw signature.
 package assertion

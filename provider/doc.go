@@ -65,22 +65,23 @@
 // cached) with the bare signature check on the same token ("raw": SHA-256
 // and rsa.VerifyPKCS1v15 or ecdsa.Verify over the token's own signing
 // input); "parallel" and "raw-parallel" run them under b.RunParallel. Medians
-// of six runs on a 2-core x86-64 VM (AMD EPYC), Go 1.26; the machine is
-// shared, so the benchmark also reports the process CPU time per operation:
+// of six runs on a quiet 2-core x86-64 VM, Go 1.26; the benchmark also
+// reports the process CPU time per operation, which stays meaningful when
+// the machine is shared:
 //
 //	go test -run '^$' -bench BenchmarkVerify -benchmem -count 6 ./provider/
 //
 //	                     wall ns/op   CPU ns/op   B/op  allocs
-//	RS256/raw                 28684       29160   1376       9
-//	RS256/raw-parallel        14714       29248   1376       9
-//	RS256/idtoken             33438       34458   2928      23
-//	RS256/parallel            18028       35694   2928      23
-//	ES256/raw                 58330       58802   1088      19
-//	ES256/raw-parallel        30798       61202   1216      21
-//	ES256/idtoken             63233       64196   2576      35
-//	ES256/parallel            32454       64304   2576      35
+//	RS256/raw                 28657       29047   1376       9
+//	RS256/raw-parallel        14690       29103   1376       9
+//	RS256/idtoken             33134       33928   2928      23
+//	RS256/parallel            17758       35006   2928      23
+//	ES256/raw                 58148       58581   1088      19
+//	ES256/raw-parallel        29565       58793   1216      21
+//	ES256/idtoken             62284       63274   2576      35
+//	ES256/parallel            32257       64048   2576      35
 //
-// idtoken/raw: 1.17 (RS256) and 1.08 (ES256); parallel throughput on two
-// cores: 1.85x and 1.95x serial (the bare signature check itself: 1.95x and
-// 1.89x). Runs on the shared machine vary by up to about ten per cent.
+// idtoken/raw: 1.16 (RS256) and 1.07 (ES256); parallel throughput on two
+// cores: 1.87x and 1.93x serial (the bare signature check itself: 1.95x and
+// 1.97x). On a loaded machine the ratios move by up to about ten per cent.
 package provider
