@@ -15,6 +15,7 @@ import (
 	"math/big"
 
 	"github.com/go-jose/go-jose/v4"
+	"github.com/pkjwt/pkjwt/internal/digest"
 )
 
 // Key is a private signing key with its algorithm and key ID. The private
@@ -271,7 +272,7 @@ func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	msg := signingInput
 	if h := k.opts.HashFunc(); h != 0 {
 		var buf [64]byte
-		msg = sum(h, signingInput, &buf)
+		msg = digest.Sum(h, signingInput, &buf)
 	}
 	var sig []byte
 	var err error

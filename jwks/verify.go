@@ -5,39 +5,18 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"math/big"
+
+	"github.com/pkjwt/pkjwt/internal/digest"
 )
 
 // ErrSignature is returned when a signature does not verify.
 var ErrSignature = errors.New("jwks: signature does not verify")
 
 func asn1Unmarshal(der []byte, v any) ([]byte, error) { return asn1.Unmarshal(der, v) }
-
-// sum hashes msg with h into out, so that signing and verifying allocate no
-// hash state. It returns nil for h zero (EdDSA signs the message itself).
-func sum(h crypto.Hash, msg []byte, out *[64]byte) []byte {
-	switch h {
-	case crypto.SHA256:
-		s := sha256.Sum256(msg)
-		return append(out[:0], s[:]...)
-	case crypto.SHA384:
-		s := sha512.Sum384(msg)
-		return append(out[:0], s[:]...)
-	case crypto.SHA512:
-		s := sha512.Sum512(msg)
-		return append(out[:0], s[:]...)
-	case 0:
-		return nil
-	}
-	hh := h.New()
-	hh.Write(msg)
-	return hh.Sum(out[:0])
-}
 
 // VerifySignature checks a JWS signature (ECDSA in R||S form) over
 // signingInput with pub under alg. alg must be supported and fit pub;
@@ -54,7 +33,7 @@ func VerifySignature(pub crypto.PublicKey, alg Algorithm, signingInput, sig []by
 		return err
 	}
 	var buf [64]byte
-	digest := sum(info.hash, signingInput, &buf)
+	hashed := digest.Sum(info.hash, signingInput, &buf)
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		if info.kty != "RSA" {
@@ -67,9 +46,9 @@ func VerifySignature(pub crypto.PublicKey, alg Algorithm, signingInput, sig []by
 		}
 		var err error
 		if info.pss {
-			err = rsa.VerifyPSS(p, info.hash, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+			err = rsa.VerifyPSS(p, info.hash, hashed, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 		} else {
-			err = rsa.VerifyPKCS1v15(p, info.hash, digest, sig)
+			err = rsa.VerifyPKCS1v15(p, info.hash, hashed, sig)
 		}
 		if err != nil {
 			return ErrSignature
@@ -83,7 +62,7 @@ func VerifySignature(pub crypto.PublicKey, alg Algorithm, signingInput, sig []by
 		}
 		r := new(big.Int).SetBytes(sig[:info.size])
 		s := new(big.Int).SetBytes(sig[info.size:])
-		if !ecdsa.Verify(p, digest, r, s) {
+		if !ecdsa.Verify(p, hashed, r, s) {
 			return ErrSignature
 		}
 	case ed25519.PublicKey:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pkjwt/pkjwt/internal/clock"
+	"github.com/pkjwt/pkjwt/internal/digest"
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
@@ -294,7 +295,7 @@ func atHashMatches(alg jwks.Algorithm, accessToken string, atHash []byte) bool {
 		h = crypto.SHA512
 	}
 	var buf [64]byte
-	sum := digest(h, []byte(accessToken), &buf)
+	sum := digest.Sum(h, []byte(accessToken), &buf)
 	if sum == nil {
 		return false
 	}
