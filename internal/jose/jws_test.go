@@ -188,5 +188,3 @@ func TestTypIs(t *testing.T) {
 		}
 	}
 }
-
-
