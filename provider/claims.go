@@ -1,209 +1,59 @@
 package provider
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/pkjwt/pkjwt/internal/jose"
 )
 
-// The header and the claims are read with a small member walker instead of
-// reflection: encoding/json first validates the whole document (json.Valid),
-// then the walker steps through the top-level members of that valid object
-// and the few claims the verifiers need are converted by hand. The claim
-// names are matched exactly (RFC 7519 §4: names are case-sensitive; the
-// reflection decoder would also match "ISS"). A repeated member takes the
-// last value, as encoding/json does, so [IDToken.Claims] agrees.
+// The claims are read with the JOSE reader's member walker instead of
+// reflection: one validating pass over the payload (a repeated member name
+// at any level is malformed), and the few claims the verifiers need are
+// converted by hand. Names are matched exactly (RFC 7519 §4).
 
-// walkObject calls fn with the name and raw value of each top-level member
-// of data. data must be a JSON object; anything else is ErrMalformedToken.
-func walkObject(data []byte, what string, fn func(name, val []byte) error) error {
-	data = trimJSONSpace(data)
-	if len(data) < 2 || data[0] != '{' || !shallow(data) || !json.Valid(data) {
-		return fmt.Errorf("provider: token %s is not a JSON object of at most %d levels: %w", what, maxDepth, ErrMalformedToken)
-	}
-	i := skipSpace(data, 1)
-	if data[i] == '}' {
-		return nil
-	}
-	for {
-		// data is valid JSON: a member name (a string) starts at i.
-		end := skipString(data, i)
-		name := data[i+1 : end-1]
-		if !plainASCII(name) {
-			var s string
-			if err := json.Unmarshal(data[i:end], &s); err != nil {
-				return fmt.Errorf("provider: token %s has a malformed member name: %w", what, ErrMalformedToken)
-			}
-			name = []byte(s)
-		}
-		i = skipSpace(data, end)
-		i = skipSpace(data, i+1) // ':'
-		vend := skipValue(data, i)
-		if err := fn(name, data[i:vend]); err != nil {
+// readClaims walks the claims object, mapping the reader's errors to
+// ErrMalformedToken.
+func readClaims(data []byte, fn func(name, val []byte) error) error {
+	err := jose.Object(data, fn)
+	if err != nil {
+		if _, ours := err.(claimErr); ours {
 			return err
 		}
-		i = skipSpace(data, vend)
-		if data[i] == '}' {
-			return nil
-		}
-		i = skipSpace(data, i+1) // ','
+		return fmt.Errorf("provider: token claims: %v: %w", err, ErrMalformedToken)
 	}
+	return nil
 }
 
-// maxDepth bounds the nesting of objects and arrays in a header or claims
-// set. Real tokens nest a few levels; the bound keeps json.Valid's stack
-// (8 bytes a level) small.
-const maxDepth = 64
+// claimErr reports a claim of the wrong JSON type, without its value.
+type claimErr struct{ error }
 
-// shallow reports whether data nests objects and arrays at most maxDepth
-// levels deep (strings are skipped; validity is json.Valid's to check).
-func shallow(data []byte) bool {
-	depth := 0
-	for i := 0; i < len(data); i++ {
-		switch data[i] {
-		case '"':
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if data[i] == '\\' {
-					i++
-				}
-			}
-		case '{', '[':
-			if depth++; depth > maxDepth {
-				return false
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return true
-}
-
-// trimJSONSpace removes the white space JSON allows (RFC 8259 §2: space,
-// tab, line feed, carriage return) from both ends; bytes.TrimSpace would
-// also remove form feeds and Unicode spaces that encoding/json refuses.
-func trimJSONSpace(b []byte) []byte {
-	return bytes.Trim(b, " \t\n\r")
-}
-
-func skipSpace(data []byte, i int) int {
-	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string starting at data[i] ('"').
-func skipString(data []byte, i int) int {
-	for i++; i < len(data); i++ {
-		switch data[i] {
-		case '\\':
-			i++
-		case '"':
-			return i + 1
-		}
-	}
-	return len(data)
-}
-
-// skipValue returns the index after the valid JSON value at data[i].
-func skipValue(data []byte, i int) int {
-	switch data[i] {
-	case '"':
-		return skipString(data, i)
-	case '{', '[':
-		depth := 0
-		for i < len(data) {
-			switch data[i] {
-			case '"':
-				i = skipString(data, i)
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return len(data)
-	}
-	for i < len(data) {
-		switch data[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r':
-			return i
-		}
-		i++
-	}
-	return i
-}
-
-// plainASCII reports whether the inside of a valid JSON string needs no
-// decoding: no escape and no byte outside ASCII (encoding/json replaces
-// invalid UTF-8 with U+FFFD, which the slow path then does too).
-func plainASCII(b []byte) bool {
-	for _, c := range b {
-		if c == '\\' || c >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-func isNull(val []byte) bool { return string(val) == "null" }
-
-// claimError reports a claim of the wrong JSON type, without its value.
 func claimError(name []byte, want string) error {
-	return fmt.Errorf("provider: token claim %q is not a JSON %s: %w", short(string(name)), want, ErrMalformedToken)
+	return claimErr{fmt.Errorf("provider: token claim %q is not a JSON %s: %w", short(string(name)), want, ErrMalformedToken)}
 }
 
-// jsonString converts a raw JSON string value.
-func jsonString(name, val []byte) (string, error) {
-	if len(val) < 2 || val[0] != '"' {
-		return "", claimError(name, "string")
-	}
-	if inner := val[1 : len(val)-1]; plainASCII(inner) {
-		return string(inner), nil
-	}
-	var s string
-	if err := json.Unmarshal(val, &s); err != nil {
-		return "", claimError(name, "string")
-	}
-	return s, nil
-}
-
-// jsonBytes is jsonString without the allocation when the string needs no
-// decoding: the result then aliases val.
-func jsonBytes(name, val []byte) ([]byte, error) {
-	if len(val) < 2 || val[0] != '"' {
-		return nil, claimError(name, "string")
-	}
-	if inner := val[1 : len(val)-1]; plainASCII(inner) {
-		return inner, nil
-	}
-	s, err := jsonString(name, val)
-	return []byte(s), err
-}
+func (e claimErr) Unwrap() error { return e.error }
 
 // optBytes is a string claim that may be absent, read without allocating
-// (it aliases the decoded payload).
+// when it has no escapes (it then aliases the decoded payload).
 type optBytes struct {
 	v  []byte
 	ok bool
 }
 
 func (o *optBytes) set(name, val []byte) error {
-	if isNull(val) {
+	if jose.IsNull(val) {
 		*o = optBytes{}
 		return nil
 	}
-	b, err := jsonBytes(name, val)
-	*o = optBytes{b, err == nil}
-	return err
+	b, ok := jose.Bytes(val)
+	if !ok {
+		return claimError(name, "string")
+	}
+	*o = optBytes{b, true}
+	return nil
 }
 
 // optString is a string claim that may be absent.
@@ -213,13 +63,16 @@ type optString struct {
 }
 
 func (o *optString) set(name, val []byte) error {
-	if isNull(val) {
+	if jose.IsNull(val) {
 		*o = optString{}
 		return nil
 	}
-	s, err := jsonString(name, val)
-	*o = optString{s, err == nil}
-	return err
+	s, ok := jose.String(val)
+	if !ok {
+		return claimError(name, "string")
+	}
+	*o = optString{s, true}
+	return nil
 }
 
 // optNumber is a NumericDate claim (RFC 7519 §2) that may be absent.
@@ -229,11 +82,11 @@ type optNumber struct {
 }
 
 func (o *optNumber) set(name, val []byte) error {
-	if isNull(val) {
+	if jose.IsNull(val) {
 		*o = optNumber{}
 		return nil
 	}
-	if len(val) == 0 || (val[0] != '-' && (val[0] < '0' || val[0] > '9')) {
+	if val[0] != '-' && (val[0] < '0' || val[0] > '9') {
 		return claimError(name, "number")
 	}
 	f, err := strconv.ParseFloat(string(val), 64)
@@ -257,108 +110,89 @@ func (o optNumber) time() (time.Time, bool) {
 
 // setAudience reads aud: a string or an array of strings.
 func setAudience(aud *[]string, name, val []byte) error {
-	switch {
-	case isNull(val):
+	if jose.IsNull(val) {
 		*aud = nil
-	case val[0] == '"':
-		s, err := jsonString(name, val)
-		if err != nil {
-			return err
-		}
+		return nil
+	}
+	if s, ok := jose.String(val); ok {
 		*aud = []string{s}
-	case val[0] == '[':
-		var l []string
-		if err := json.Unmarshal(val, &l); err != nil {
-			return claimError(name, "string or array of strings")
-		}
-		*aud = l
-	default:
+		return nil
+	}
+	l, ok := jose.Strings(val)
+	if !ok {
 		return claimError(name, "string or array of strings")
 	}
+	*aud = l
 	return nil
 }
 
-// decodeHeader reads the members of the protected header the verifiers
-// use. "crit" is recorded when present with any value.
-func decodeHeader(data []byte, h *jwsHeader) error {
-	return walkObject(data, "header", func(name, val []byte) error {
-		var err error
-		switch string(name) {
-		case "alg":
-			h.Alg, err = jsonBytes(name, val)
-		case "kid":
-			h.Kid, err = jsonString(name, val)
-		case "typ":
-			h.Typ, err = jsonBytes(name, val)
-		case "crit":
-			h.Crit = true
-		}
-		return err
-	})
+// setString reads a string claim into s ("" when absent or null).
+func setString(s *string, name, val []byte) error {
+	var o optString
+	err := o.set(name, val)
+	*s = o.v
+	return err
 }
 
 // decodeIDClaims reads the claims of an ID token.
 func decodeIDClaims(data []byte, c *idClaims) error {
-	return walkObject(data, "claims", func(name, val []byte) error {
-		var err error
-		var o optString
+	return readClaims(data, func(name, val []byte) error {
 		switch string(name) {
 		case "iss":
-			err = c.Iss.set(name, val)
+			return c.Iss.set(name, val)
 		case "sub":
-			err = o.set(name, val)
-			c.Sub = o.v
+			return setString(&c.Sub, name, val)
 		case "aud":
-			err = setAudience(&c.Aud, name, val)
+			return setAudience(&c.Aud, name, val)
 		case "exp":
-			err = c.Exp.set(name, val)
+			return c.Exp.set(name, val)
 		case "iat":
-			err = c.Iat.set(name, val)
+			return c.Iat.set(name, val)
 		case "nbf":
-			err = c.Nbf.set(name, val)
+			return c.Nbf.set(name, val)
 		case "auth_time":
-			err = c.AuthTime.set(name, val)
+			return c.AuthTime.set(name, val)
 		case "nonce":
-			err = c.Nonce.set(name, val)
+			return c.Nonce.set(name, val)
 		case "azp":
-			err = o.set(name, val)
-			c.Azp = o.v
+			return setString(&c.Azp, name, val)
 		case "sid":
-			err = o.set(name, val)
-			c.Sid = o.v
+			return setString(&c.Sid, name, val)
 		case "at_hash":
-			err = c.AtHash.set(name, val)
+			return c.AtHash.set(name, val)
 		case "acr":
-			err = c.Acr.set(name, val)
+			return c.Acr.set(name, val)
 		}
-		return err
+		return nil
 	})
 }
 
-// decodeJWTClaims reads the registered claims of a JWT.
-func decodeJWTClaims(data []byte, c *jwtClaims) error {
-	return walkObject(data, "claims", func(name, val []byte) error {
-		var err error
-		var o optString
+// decodeJWTClaims reads the registered claims of a JWT and the values of
+// the required claims (names in req, string values into got).
+func decodeJWTClaims(data []byte, c *jwtClaims, req [][2]string, got []optString) error {
+	return readClaims(data, func(name, val []byte) error {
+		for i, rc := range req {
+			if string(name) == rc[0] {
+				s, ok := jose.String(val)
+				got[i] = optString{s, ok}
+			}
+		}
 		switch string(name) {
 		case "iss":
-			err = o.set(name, val)
-			c.Iss = o.v
+			return setString(&c.Iss, name, val)
 		case "sub":
-			err = o.set(name, val)
-			c.Sub = o.v
+			return setString(&c.Sub, name, val)
 		case "aud":
-			err = setAudience(&c.Aud, name, val)
+			return setAudience(&c.Aud, name, val)
 		case "exp":
-			err = c.Exp.set(name, val)
+			return c.Exp.set(name, val)
 		case "iat":
-			err = c.Iat.set(name, val)
+			return c.Iat.set(name, val)
 		case "nbf":
-			err = c.Nbf.set(name, val)
+			return c.Nbf.set(name, val)
 		case "jti":
-			err = o.set(name, val)
-			c.Jti = o.v
+			return setString(&c.Jti, name, val)
 		}
-		return err
+		return nil
 	})
 }

@@ -20,7 +20,9 @@ func TestDecodeIDClaims(t *testing.T) {
 	}{
 		{name: "plain", in: `{"iss":"a","aud":"c","nonce":"n","exp":5}`, iss: "a", aud: []string{"c"}, nonce: optString{"n", true}, exp: optNumber{5, true}},
 		{name: "escaped name and value", in: `{"i\u0073s":"a\/b","aud":["c","d"]}`, iss: "a/b", aud: []string{"c", "d"}},
-		{name: "repeated member: the last wins", in: `{"iss":"a","iss":"b"}`, iss: "b"},
+		{name: "repeated member is malformed", in: `{"iss":"a","iss":"b"}`, wantErr: ErrMalformedToken},
+		{name: "repeated after unescaping", in: `{"sub":"alice","\u0073ub":"mallory"}`, wantErr: ErrMalformedToken},
+		{name: "repeated in a nested object", in: `{"iss":"a","address":{"country":"NO","country":"SE"}}`, wantErr: ErrMalformedToken},
 		{name: "names are case-sensitive", in: `{"ISS":"a","Nonce":"n"}`},
 		{name: "null is absent", in: `{"nonce":null,"exp":null,"iss":null}`},
 		{name: "nested values skipped", in: ` { "x" : {"y":["}",{"z":"\"]"}]} , "iss" : "a" , "e":[[]] } `, iss: "a"},

@@ -115,7 +115,8 @@ func testKey(t testing.TB, name, kid string) *jwks.Key {
 
 // signJWT signs claims with k. Header members in hdr override or (nil)
 // remove the defaults alg, kid and typ.
-func signJWT(t testing.TB, k *jwks.Key, hdr map[string]any, claims any) string {
+// extraHeader, when given, is raw JSON members added to the header.
+func signJWT(t testing.TB, k *jwks.Key, hdr map[string]any, claims any, extraHeader ...string) string {
 	t.Helper()
 	h := map[string]any{"alg": string(k.Algorithm()), "kid": k.KeyID(), "typ": "JWT"}
 	for n, v := range hdr {
@@ -128,6 +129,9 @@ func signJWT(t testing.TB, k *jwks.Key, hdr map[string]any, claims any) string {
 	hb, err := json.Marshal(h)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, m := range extraHeader {
+		hb = append(append(hb[:len(hb)-1], ","+m...), '}')
 	}
 	cb, ok := claims.([]byte)
 	if !ok {

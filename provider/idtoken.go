@@ -11,6 +11,7 @@ import (
 
 	"github.com/pkjwt/pkjwt/internal/clock"
 	"github.com/pkjwt/pkjwt/internal/digest"
+	"github.com/pkjwt/pkjwt/internal/jose"
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
@@ -289,9 +290,9 @@ func checkTimes(now time.Time, leeway time.Duration, exp, iat, nbf optNumber, wh
 // atHashMatches checks at_hash (OIDC Core §3.1.3.6): the base64url of the
 // left half of the hash of the access token, with the hash of the ID token's
 // alg (SHA-512 for EdDSA with Ed25519).
-func atHashMatches(alg jwks.Algorithm, accessToken string, atHash []byte) bool {
-	h := alg.Hash()
-	if alg == jwks.EdDSA {
+func atHashMatches(alg *jose.Alg, accessToken string, atHash []byte) bool {
+	h := alg.Hash
+	if alg.Kty == "OKP" {
 		h = crypto.SHA512
 	}
 	var buf [64]byte

@@ -74,7 +74,13 @@ func TestIDTokenVerify(t *testing.T) {
 		{name: "fractional times", token: signJWT(t, rs, nil, with("exp", float64(testNow.Unix())+600.5, "iat", float64(testNow.Unix())-0.25)), exp: provider.Expected{Nonce: nonce}},
 
 		// Algorithms and headers.
-		{name: "alg none", token: b64([]byte(`{"alg":"none"}`)) + "." + parts[1] + ".", wantErr: []error{provider.ErrMalformedToken}},
+		{name: "alg none", token: b64([]byte(`{"alg":"none"}`)) + "." + parts[1] + ".", wantErr: []error{provider.ErrUnsupportedAlgorithm}},
+		{name: "alg nOnE with an empty signature: the algorithm is judged first", token: b64([]byte(`{"alg":"nOnE"}`)) + "." + parts[1] + ".", wantErr: []error{provider.ErrUnsupportedAlgorithm}},
+		{name: "header ALG in upper case is no alg", token: signJWT(t, rs, map[string]any{"alg": nil, "ALG": "RS256"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedAlgorithm}},
+		{name: "typ at+jwt is not an ID token", token: signJWT(t, rs, map[string]any{"typ": "at+jwt"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeader}},
+		{name: "typ logout+jwt is not an ID token", token: signJWT(t, rs, map[string]any{"typ": "logout+jwt"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeader}},
+		{name: "typ application/jwt", token: signJWT(t, rs, map[string]any{"typ": "application/jwt"}, good()), exp: provider.Expected{Nonce: nonce}},
+		{name: "typ at+jwt refused before any key lookup", token: signJWT(t, attacker, map[string]any{"typ": "at+jwt", "kid": "unknown"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeader}},
 		{name: "alg none with a signature", token: b64([]byte(`{"alg":"none","kid":"rs"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg None", token: b64([]byte(`{"alg":"None","kid":"rs"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg HS256 keyed with the public key", token: hs256(t, rs, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedAlgorithm}},
@@ -84,12 +90,17 @@ func TestIDTokenVerify(t *testing.T) {
 		{name: "alg missing", token: b64([]byte(`{"kid":"rs"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg does not fit the kid's key", token: b64([]byte(`{"alg":"ES256","kid":"rs"}`)) + "." + parts[1] + "." + strings.Repeat("A", 86), wantErr: []error{provider.ErrInvalidSignature, jwks.ErrUnknownKey}},
 		{name: "crit", token: signJWT(t, rs, map[string]any{"crit": []string{"b64"}, "b64": false}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeader}},
-		{name: "embedded jwk not trusted", token: signJWT(t, attacker, map[string]any{"jwk": attacker.PublicJWK()}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature, jwks.ErrSignature}},
+		{name: "embedded jwk not trusted", token: signJWT(t, attacker, map[string]any{"jwk": attacker.PublicJWK()}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "jku not fetched", token: signJWT(t, attacker, map[string]any{"jku": "http://127.0.0.1:1/jwks"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "x5c not trusted", token: signJWT(t, attacker, map[string]any{"x5c": []string{"MIIB"}}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "unknown kid", token: signJWT(t, attacker, map[string]any{"kid": "nope"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature, jwks.ErrUnknownKey}},
 		{name: "tampered claims", token: parts[0] + "." + b64([]byte(`{"iss":"`+iss+`","sub":"admin"}`)) + "." + parts[2], wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "signature of another token", token: parts[0] + "." + parts[1] + "." + strings.Split(signJWT(t, rs, nil, with("sub", "x")), ".")[2], wantErr: []error{provider.ErrInvalidSignature}},
+
+		// One reader, one rule: a repeated member is malformed, even signed.
+		{name: "signed claims with sub twice", token: signJWT(t, rs, nil, appendMember(t, good(), `"sub":"mallory"`)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrMalformedToken}},
+		{name: "signed claims with sub twice, escaped", token: signJWT(t, rs, nil, appendMember(t, good(), `"\u0073ub":"mallory"`)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrMalformedToken}},
+		{name: "signed header with alg twice", token: signJWT(t, rs, map[string]any{"alg": nil}, good(), `"alg":"RS256","alg":"RS256"`), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrMalformedToken}},
 
 		// Structure.
 		{name: "two segments", token: parts[0] + "." + parts[1], wantErr: []error{provider.ErrMalformedToken}},
@@ -237,4 +248,14 @@ func TestIDTokenVerifierConfig(t *testing.T) {
 	if !errors.Is(err, provider.ErrUnsupportedAlgorithm) {
 		t.Errorf("IDTokenVerifier(ES256 not listed) error = %v, want %v", err, provider.ErrUnsupportedAlgorithm)
 	}
+}
+
+// appendMember returns the JSON of claims with member (raw JSON) added last.
+func appendMember(t testing.TB, claims any, member string) []byte {
+	t.Helper()
+	b, err := json.Marshal(claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(append(b[:len(b)-1], ","+member...), '}')
 }

@@ -121,7 +121,7 @@ func NewJWTVerifier(keys KeySet, cfg JWTConfig) (*JWTVerifier, error) {
 		return nil, errors.Join(errs...)
 	}
 	v := &JWTVerifier{
-		core:        jwsCore{keys: keys, algs: algs, maxBytes: orInt(cfg.MaxTokenBytes, DefaultMaxTokenBytes), typ: cfg.Type, checkTyp: true},
+		core:        jwsCore{keys: keys, algs: algs, maxBytes: orInt(cfg.MaxTokenBytes, DefaultMaxTokenBytes), typ: cfg.Type},
 		issuer:      cfg.Issuer,
 		audience:    cfg.Audience,
 		maxLifetime: cfg.MaxLifetime,
@@ -154,7 +154,11 @@ func (v *JWTVerifier) Verify(ctx context.Context, raw string) (*JWT, error) {
 		return nil, err
 	}
 	var c jwtClaims
-	if err := decodeJWTClaims(payload, &c); err != nil {
+	var got []optString
+	if len(v.required) > 0 {
+		got = make([]optString, len(v.required))
+	}
+	if err := decodeJWTClaims(payload, &c, v.required, got); err != nil {
 		return nil, err
 	}
 	if c.Iss != v.issuer {
@@ -171,26 +175,9 @@ func (v *JWTVerifier) Verify(ctx context.Context, raw string) (*JWT, error) {
 	if life := t.Expiry.Sub(t.IssuedAt); life > v.maxLifetime {
 		return nil, fmt.Errorf("provider: token lifetime %v exceeds %v: %w", life, v.maxLifetime, ErrTokenLifetime)
 	}
-	if len(v.required) > 0 {
-		got := make([]optString, len(v.required))
-		err := walkObject(payload, "claims", func(name, val []byte) error {
-			for i, rc := range v.required {
-				if string(name) == rc[0] {
-					got[i] = optString{}
-					if s, err := jsonString(name, val); err == nil {
-						got[i] = optString{s, true}
-					}
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		for i, rc := range v.required {
-			if !got[i].ok || got[i].v != rc[1] {
-				return nil, fmt.Errorf("provider: token claim %q is missing or not %q: %w", rc[0], rc[1], ErrClaimMismatch)
-			}
+	for i, rc := range v.required {
+		if !got[i].ok || got[i].v != rc[1] {
+			return nil, fmt.Errorf("provider: token claim %q is missing or not %q: %w", rc[0], rc[1], ErrClaimMismatch)
 		}
 	}
 	return t, nil

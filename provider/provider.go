@@ -1,9 +1,7 @@
 package provider
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/pkjwt/pkjwt/internal/clock"
 	"github.com/pkjwt/pkjwt/internal/httpread"
+	"github.com/pkjwt/pkjwt/internal/jose"
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
@@ -208,10 +207,12 @@ func (p *Provider) get(ctx context.Context, url string, limit int64) ([]byte, er
 
 // parseMetadata decodes and validates a discovery document for issuer.
 func parseMetadata(body []byte, issuer string) (metadata, error) {
-	var raw map[string]json.RawMessage
-	d := json.NewDecoder(bytes.NewReader(body))
-	if err := d.Decode(&raw); err != nil || raw == nil || d.More() {
-		return metadata{}, fmt.Errorf("provider: discovery document is not a JSON object: %w", ErrInvalidMetadata)
+	raw := make(map[string][]byte, 32)
+	if err := jose.Object(body, func(name, val []byte) error {
+		raw[string(name)] = val
+		return nil
+	}); err != nil {
+		return metadata{}, fmt.Errorf("provider: discovery document: %v: %w", err, ErrInvalidMetadata)
 	}
 	r := metaReader{raw: raw, allowHTTP: strings.HasPrefix(issuer, "http:")}
 	var m metadata
@@ -244,13 +245,13 @@ func parseMetadata(body []byte, issuer string) (metadata, error) {
 // metaReader reads typed members of a discovery document, collecting every
 // problem.
 type metaReader struct {
-	raw       map[string]json.RawMessage
+	raw       map[string][]byte
 	errs      []error
 	allowHTTP bool // the issuer is plain http on a loopback host
 }
 
 // present reports whether name is present and not null.
-func (r *metaReader) present(name string, required bool) (json.RawMessage, bool) {
+func (r *metaReader) present(name string, required bool) ([]byte, bool) {
 	v, ok := r.raw[name]
 	if !ok || string(v) == "null" {
 		if required {
@@ -266,8 +267,8 @@ func (r *metaReader) str(name string, required bool) string {
 	if !ok {
 		return ""
 	}
-	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
+	s, ok := jose.String(v)
+	if !ok {
 		r.errs = append(r.errs, fmt.Errorf("provider: discovery member %s is not a string: %w", name, ErrInvalidMetadata))
 		return ""
 	}
@@ -294,8 +295,8 @@ func (r *metaReader) strs(name string, required bool) []string {
 	if !ok {
 		return nil
 	}
-	var l []string
-	if err := json.Unmarshal(v, &l); err != nil {
+	l, ok := jose.Strings(v)
+	if !ok {
 		r.errs = append(r.errs, fmt.Errorf("provider: discovery member %s is not an array of strings: %w", name, ErrInvalidMetadata))
 		return nil
 	}
@@ -313,11 +314,10 @@ func (r *metaReader) boolean(name string) bool {
 	if !ok {
 		return false
 	}
-	var b bool
-	if err := json.Unmarshal(v, &b); err != nil {
+	if string(v) != "true" && string(v) != "false" {
 		r.errs = append(r.errs, fmt.Errorf("provider: discovery member %s is not a boolean: %w", name, ErrInvalidMetadata))
 	}
-	return b
+	return string(v) == "true"
 }
 
 // CheckPrivateKeyJWT runs the private_key_jwt pre-flight for a client that
@@ -332,7 +332,7 @@ func (p *Provider) CheckPrivateKeyJWT(alg jwks.Algorithm) error {
 	m := p.meta
 	ok := contains(m.tokenAuthMethods, "private_key_jwt")
 	if ok && alg != "" && m.tokenAuthAlgs != nil {
-		ok = !jwks.IsSymmetricOrNone(string(alg)) && contains(m.tokenAuthAlgs, string(alg))
+		ok = !jose.Refused(string(alg)) && contains(m.tokenAuthAlgs, string(alg))
 	}
 	if ok {
 		return nil

@@ -99,7 +99,7 @@ func Parse(raw string, maxBytes int, allow []string) (JWS, error) {
 		return t, prefix("header: ", err)
 	}
 	if !hasAlg {
-		return t, malformed("header has no alg")
+		return t, newError(ErrAlgorithm, "header has no alg")
 	}
 	name, err := Allowed(alg, allow)
 	if err != nil {
