@@ -254,7 +254,7 @@ func TestLoginMisbehaviors(t *testing.T) {
 		{m: providertest.IDTokenWrongIssuer, wantErr: provider.ErrInvalidIssuer},
 		{m: providertest.IDTokenWrongAudience, wantErr: provider.ErrInvalidAudience},
 		{m: providertest.IDTokenExpired, wantErr: provider.ErrTokenExpired},
-		{m: providertest.IDTokenAlgNone, wantErr: provider.ErrMalformedToken},
+		{m: providertest.IDTokenAlgNone, wantErr: provider.ErrUnsupportedAlgorithm},
 		{m: providertest.IDTokenCorruptSignature, wantErr: provider.ErrInvalidSignature},
 		{m: providertest.IDTokenHS256WithPublicKey, wantErr: provider.ErrUnsupportedAlgorithm},
 		{m: providertest.IDTokenUnpublishedKey, wantErr: provider.ErrInvalidSignature},

@@ -1,8 +1,6 @@
 package exchange
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -10,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/pkjwt/pkjwt/internal/jose"
 )
 
 // maxExpiresIn bounds expires_in so that now + expires_in cannot overflow a
@@ -45,7 +45,7 @@ func parseTokenResponse(status int, body []byte, now time.Time, secrets []string
 	}
 	var raw map[string]any
 	if err := decodeObject(body, &raw); err != nil {
-		return nil, fmt.Errorf("exchange: token response (status %d) is not a JSON object: %w", status, ErrMalformedResponse)
+		return nil, fmt.Errorf("exchange: token response (status %d): %s: %w", status, untrusted(err.Error(), maxDescriptionLen, secrets), ErrMalformedResponse)
 	}
 	if e, ok := raw["error"]; ok && e != nil {
 		// An error member in a 2xx is an error (RFC 6749 §5.2 puts it in a
@@ -103,24 +103,11 @@ func parseTokenResponse(status int, body []byte, now time.Time, secrets []string
 	return r, nil
 }
 
-// decodeObject decodes a single JSON object and nothing after it.
+// decodeObject decodes the body as one JSON object through the module's
+// JOSE reader: a repeated member name (compared after unescaping) or
+// anything after the object is malformed.
 func decodeObject(body []byte, v *map[string]any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if *v == nil {
-		return fmt.Errorf("null")
-	}
-	if dec.More() {
-		return fmt.Errorf("trailing data")
-	}
-	// dec.More reports false at EOF and before a closing delimiter; only
-	// whitespace may follow the object.
-	if rest := bytes.TrimSpace(body[dec.InputOffset():]); len(rest) != 0 {
-		return fmt.Errorf("trailing data")
-	}
-	return nil
+	return jose.Unmarshal(body, v)
 }
 
 // stringMember returns raw[name] as a string: "" when absent or null, an

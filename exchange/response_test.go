@@ -22,6 +22,10 @@ func TestParseTokenResponse(t *testing.T) {
 		wantID     bool
 	}{
 		{name: "minimal", status: 200, body: `{` + ok + `}`, wantType: "Bearer"},
+		{name: "access_token twice", status: 200, body: `{` + ok + `,"access_token":"other"}`, wantErr: ErrMalformedResponse},
+		{name: "id_token twice, escaped", status: 200, body: `{` + ok + `,"id_token":"a.b.c","id_\u0074oken":"d.e.f"}`, wantErr: ErrMalformedResponse},
+		{name: "repeated member in a nested object", status: 200, body: `{` + ok + `,"authorization_details":[{"type":"a","type":"b"}]}`, wantErr: ErrMalformedResponse},
+		{name: "member names are case-sensitive", status: 200, body: `{"ACCESS_TOKEN":"x","token_type":"Bearer"}`, wantErr: ErrMalformedResponse},
 		{name: "expires_in number", status: 200, body: `{` + ok + `,"expires_in":3600}`, wantExpiry: t0.Add(time.Hour), wantType: "Bearer"},
 		{name: "expires_in string", status: 200, body: `{` + ok + `,"expires_in":"3600"}`, wantExpiry: t0.Add(time.Hour), wantType: "Bearer"},
 		{name: "expires_in zero", status: 200, body: `{` + ok + `,"expires_in":0}`, wantExpiry: t0, wantType: "Bearer"},
