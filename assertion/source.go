@@ -3,14 +3,12 @@ package assertion
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
-	"github.com/pkjwt/pkjwt/jwks"
+	"github.com/pkjwt/pkjwt/internal/jose"
 )
 
 // Source yields a client assertion for one token request. Exchange calls
@@ -110,99 +108,22 @@ func (s fileSource) Assertion(ctx context.Context) (string, error) {
 func (s fileSource) String() string { return "assertion.FromFile(" + s.path + ")" }
 
 // compactJWSProblem returns why s does not look like a compact JWS
-// (RFC 7515 §7.1) signed with an asymmetric algorithm, or "". It checks the
-// shape only: three non-empty base64url segments, a JSON-object header whose
-// "alg" is a string other than "none" or an HMAC algorithm, and a JSON-object
-// payload. It never quotes s.
+// (RFC 7515 §7.1) signed with an asymmetric algorithm, or "". It reads s
+// with the module's one JOSE reader: three base64url segments, a header
+// whose "alg" is a supported asymmetric algorithm (never none or HMAC), a
+// signature of a plausible length, and a payload that is one JSON object
+// without a repeated member. The signature itself is the provider's to
+// check. It never quotes s.
 func compactJWSProblem(s string) string {
-	if s == "" {
-		return "is empty"
-	}
-	hdr, rest, ok1 := strings.Cut(s, ".")
-	payload, sig, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 || strings.Contains(sig, ".") {
-		return "is not a compact JWS of three dot-separated parts"
-	}
-	if hdr == "" || payload == "" || sig == "" {
-		return "has an empty part (an unsigned JWT is refused)"
-	}
-	for _, part := range [...]string{hdr, payload, sig} {
-		for i := 0; i < len(part); i++ {
-			c := part[i]
-			if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-				return "holds a character outside the base64url alphabet"
-			}
+	t, err := jose.Parse(s, MaxAssertionSize, jose.Names())
+	if err == nil {
+		err = jose.Object(t.Payload, nil)
+		if err != nil {
+			err = fmt.Errorf("payload: %w", err)
 		}
 	}
-	hb, err := b64.DecodeString(hdr)
 	if err != nil {
-		return "has a header that is not base64url"
-	}
-	// Member names are matched exactly, as JOSE requires: encoding/json
-	// would also take "Alg" or "ALG" for "alg".
-	var alg *string
-	err = walkObject(hb, func(name string, raw json.RawMessage) error {
-		if name == "alg" {
-			alg = new(string)
-			return json.Unmarshal(raw, alg)
-		}
-		return nil
-	})
-	if err != nil || alg == nil {
-		return `has a header that is not a JSON object with a string "alg" and no repeated member`
-	}
-	if *alg == "" || jwks.IsSymmetricOrNone(*alg) {
-		return `has an "alg" of none, HMAC or empty; a client assertion must be signed with an asymmetric key`
-	}
-	pb, err := b64.DecodeString(payload)
-	if err != nil {
-		return "has a payload that is not base64url"
-	}
-	if !isJSONObject(pb) {
-		return "has a payload that is not a JSON object"
+		return "is not a usable client assertion: " + err.Error()
 	}
 	return ""
-}
-
-// errRepeated reports a member name that appears twice in an object.
-var errRepeated = errors.New("repeated member")
-
-// walkObject calls f with the name and raw value of each member of the JSON
-// object b, in order. It fails when b is not a single valid JSON object or
-// repeats a member name (exactly), or when f fails.
-func walkObject(b []byte, f func(name string, raw json.RawMessage) error) error {
-	if !isJSONObject(b) {
-		return errors.New("not a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if _, err := dec.Token(); err != nil { // the '{'
-		return err
-	}
-	seen := make(map[string]struct{})
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		name, _ := t.(string)
-		if _, dup := seen[name]; dup {
-			return fmt.Errorf("%w %q", errRepeated, shorten(name))
-		}
-		seen[name] = struct{}{}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return err
-		}
-		if err := f(name, raw); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// isJSONObject reports whether b is valid JSON whose top-level value is an
-// object.
-func isJSONObject(b []byte) bool {
-	b = bytes.TrimLeft(b, " \t\r\n")
-	return len(b) > 0 && b[0] == '{' && json.Valid(b)
 }

@@ -16,10 +16,15 @@ import (
 )
 
 // jws builds a compact JWS from a header and payload JSON and a fake
-// signature; FromFile checks shape, not signatures.
+// signature of a plausible length for the alg (64 bytes for ES256, 256 for
+// RSA); FromFile checks shape, not signatures.
 func jws(header, payload string) string {
 	e := base64.RawURLEncoding.EncodeToString
-	return e([]byte(header)) + "." + e([]byte(payload)) + "." + e([]byte("signature-bytes"))
+	sig := make([]byte, 256)
+	if strings.Contains(header, "ES256") || strings.Contains(header, "EdDSA") {
+		sig = sig[:64]
+	}
+	return e([]byte(header)) + "." + e([]byte(payload)) + "." + e(sig)
 }
 
 func writeFile(t *testing.T, path, content string) {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pkjwt/pkjwt/internal/clock"
+	"github.com/pkjwt/pkjwt/internal/jose"
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
@@ -371,10 +372,10 @@ func customClaims(claims any) ([]byte, error) {
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
 		return nil, fmt.Errorf("assertion: custom claims of type %T do not marshal to a JSON object; use a map or a struct: %w", claims, ErrInvalidClaims)
 	}
-	err = walkObject(b, func(name string, _ json.RawMessage) error {
+	err = jose.Object(b, func(name, _ []byte) error {
 		for _, r := range reservedClaims {
-			if strings.EqualFold(name, r) {
-				return fmt.Errorf("assertion: custom claim %q collides with the registered claim %q; set it through TokenConfig or a With… option: %w", shorten(name), r, ErrClaimCollision)
+			if strings.EqualFold(string(name), r) {
+				return fmt.Errorf("assertion: custom claim %q collides with the registered claim %q; set it through TokenConfig or a With… option: %w", shorten(string(name)), r, ErrClaimCollision)
 			}
 		}
 		return nil
