@@ -50,7 +50,10 @@ type Config struct {
 	// ([provider.Provider.Issuer]) with ProfileRFC10070 or its token
 	// endpoint ([provider.Provider.TokenEndpoint]) with ProfileLegacy;
 	// otherwise New fails with ErrInvalidConfig. The Minter keeps its own
-	// clock (assertion.Config.Now).
+	// clock (assertion.Config.Now). New cannot see the Minter's key, so its
+	// private_key_jwt pre-flight checks the method only: set
+	// provider.Config.ClientAuthAlgorithm at discovery to check the
+	// algorithm too.
 	//
 	// Any other [assertion.Source] works too (an externally minted workload
 	// identity token, through [assertion.FromFile] or
@@ -125,9 +128,10 @@ type Client struct {
 }
 
 // New returns a Client of provider p for the client cfg describes. The
-// zero HTTPClient, Now and Logger of cfg become p's ([provider.Provider.Config]),
-// so that ID tokens, transactions and assertions are checked and made by one
-// clock and every request goes through one client. New validates
+// zero HTTPClient, Now and Logger of cfg become p's
+// ([provider.Provider.Config]), so that ID tokens, transactions and
+// assertions are checked and made by one clock and every request goes
+// through one client. New validates
 // everything at once and joins the problems with errors.Join: the [Config]
 // fields (ErrInvalidConfig, also for an *assertion.Minter in
 // Config.Assertions whose client ID or audience is not this Client's, and
