@@ -1,13 +1,13 @@
 package exchange
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pkjwt/pkjwt/assertion"
@@ -24,33 +24,42 @@ const (
 )
 
 // Config configures a [Client]. ClientID and exactly one of Key and
-// Assertions are required; every other field has a safe zero value.
+// Assertions are required; every other field has a safe zero value. The
+// HTTP client, clock and logger default to the provider's (see
+// [provider.Provider.Config]), so an application sets them once, at
+// [provider.Discover].
 type Config struct {
-	// ClientID is the client identifier the provider registered. Required.
+	// ClientID is the client identifier the provider registered. Required,
+	// except with an *[assertion.Minter] in Assertions: then zero means the
+	// Minter's client ID, and any other value must equal it.
 	ClientID string
 	// Key signs the client assertions, minted fresh for every request: a
-	// *jwks.Key, or a *jwks.Ring that rotates. Exactly one of Key and
-	// Assertions is required.
+	// *jwks.Key, or a *jwks.Ring that rotates. It is the shortcut for the
+	// common case: assertions of [assertion.ProfileRFC10070] (aud = the
+	// provider's issuer), [assertion.DefaultLifetime] (5 minutes), signed
+	// by this Client's clock. Exactly one of Key and Assertions is
+	// required.
 	Key jwks.KeySource
-	// Assertions replaces the minter: every request asks it for a client
-	// assertion (an externally minted workload identity token, say, through
-	// [assertion.FromFile] or [assertion.SourceFunc]). It must yield a new
-	// or freshly read assertion on every call. Profile, AssertionLifetime
-	// and Certificate are then unused and must be zero.
+	// Assertions replaces Key: every request asks it for a client
+	// assertion. Pass an *[assertion.Minter] made with [assertion.NewMinter]
+	// for any other assertion setting: [assertion.ProfileLegacy] (aud = the
+	// token endpoint, for providers that still demand it), another
+	// lifetime, a certificate thumbprint for Microsoft Entra ID. New then
+	// checks the Minter against this Client: its client ID must be
+	// ClientID, and its audience must be the provider's issuer
+	// ([provider.Provider.Issuer]) with ProfileRFC10070 or its token
+	// endpoint ([provider.Provider.TokenEndpoint]) with ProfileLegacy;
+	// otherwise New fails with ErrInvalidConfig. The Minter keeps its own
+	// clock (assertion.Config.Now). New cannot see the Minter's key, so its
+	// private_key_jwt pre-flight checks the method only: set
+	// provider.Config.ClientAuthAlgorithm at discovery to check the
+	// algorithm too.
+	//
+	// Any other [assertion.Source] works too (an externally minted workload
+	// identity token, through [assertion.FromFile] or
+	// [assertion.SourceFunc]); it must yield a new or freshly read
+	// assertion on every call, and New cannot check what it yields.
 	Assertions assertion.Source
-	// Profile selects the audience of minted assertions: zero is
-	// [assertion.ProfileRFC10070] (aud = the provider's issuer);
-	// [assertion.ProfileLegacy] uses the token endpoint URL, for providers
-	// that still demand it. It is a per-provider setting.
-	Profile assertion.Profile
-	// AssertionLifetime is the lifetime of minted assertions. Zero means
-	// [assertion.DefaultLifetime] (5 minutes); longer is refused.
-	AssertionLifetime time.Duration
-	// Certificate is the X.509 certificate of the signing key, for
-	// [assertion.ProfileLegacy] only: its SHA-256 thumbprint goes into the
-	// assertion's "x5t#S256" header, as Microsoft Entra ID expects. Zero
-	// sends none. See assertion.Config.Certificate.
-	Certificate *x509.Certificate
 	// RedirectURL is the redirect_uri of the login flow, registered at the
 	// provider. Required for [Client.AuthCodeURL] (unless given per call
 	// with [WithRedirectURL]); zero is fine for a client that only uses
@@ -60,19 +69,23 @@ type Config struct {
 	// requested. Zero requests "openid" only.
 	Scopes []string
 	// HTTPClient carries token requests and is the default base of
-	// [TokenSource.Client]. Zero means a client with [DefaultTimeout],
-	// never [http.DefaultClient]. For token requests a copy is used that
-	// never follows redirects, and that gets [DefaultTimeout] when its
-	// Timeout is zero.
+	// [TokenSource.Client]. Zero means the provider's: the HTTPClient given
+	// to [provider.Discover] (its transport, jar and timeout, or
+	// [provider.DefaultTimeout] when it had none), never
+	// [http.DefaultClient]. For token requests a copy is used that never
+	// follows redirects, and that gets [DefaultTimeout] when its Timeout is
+	// zero; bodies are bounded by MaxResponseBytes.
 	HTTPClient *http.Client
 	// MaxResponseBytes bounds a token endpoint's body; a longer body is
 	// ErrResponseTooLarge. Zero means [DefaultMaxResponseBytes] (1 MiB).
 	MaxResponseBytes int64
 	// Logger receives debug records of token requests (grant type, status,
-	// duration; never a token). Zero discards them.
+	// duration; never a token). Zero means the provider's logger
+	// (provider.Config.Logger, which discards by default).
 	Logger *slog.Logger
-	// Now is the clock for transactions, token expiry and ID token checks.
-	// Zero means time.Now.
+	// Now is the one clock for transactions, token expiry, ID token checks
+	// and the assertions minted with Key. Zero means the provider's clock
+	// (provider.Config.Now, time.Now by default).
 	Now func() time.Time
 	// Leeway is the clock skew allowed when checking ID token times. Zero
 	// means [provider.DefaultLeeway] (one minute); at most
@@ -114,18 +127,35 @@ type Client struct {
 	verifier    *provider.IDTokenVerifier
 }
 
-// New returns a Client of provider p for the client cfg describes. It
-// validates everything at once and joins the problems with errors.Join:
-// the [Config] fields (ErrInvalidConfig, and the assertion package's errors
-// for the minter), the provider's code challenge methods
-// (ErrPKCEUnsupported), the private_key_jwt pre-flight against the
-// provider's metadata (a *provider.ClientAuthError, for the algorithm of
-// the key's current signing key) and the ID token verifier's settings. It
-// does no network I/O.
+// New returns a Client of provider p for the client cfg describes. The
+// zero HTTPClient, Now and Logger of cfg become p's
+// ([provider.Provider.Config]), so that ID tokens, transactions and
+// assertions are checked and made by one clock and every request goes
+// through one client. New validates
+// everything at once and joins the problems with errors.Join: the [Config]
+// fields (ErrInvalidConfig, also for an *assertion.Minter in
+// Config.Assertions whose client ID or audience is not this Client's, and
+// the assertion package's errors for the minter made from Config.Key), the
+// provider's code challenge methods (ErrPKCEUnsupported), the
+// private_key_jwt pre-flight against the provider's metadata (a
+// *provider.ClientAuthError, for the algorithm of Config.Key's current
+// signing key) and the ID token verifier's settings. It does no network
+// I/O.
 func New(p *provider.Provider, cfg Config) (*Client, error) {
 	if p == nil {
 		return nil, fmt.Errorf("exchange: nil provider; call provider.Discover first: %w", ErrInvalidConfig)
 	}
+	pc := p.Config()
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = pc.HTTPClient
+	}
+	if cfg.Now == nil {
+		cfg.Now = pc.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = pc.Logger
+	}
+	cfg.ClientID = clientIDOf(cfg)
 	md := metadata{
 		issuer:           p.Issuer(),
 		authURL:          p.AuthorizationEndpoint(),
@@ -165,6 +195,15 @@ func New(p *provider.Provider, cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// clientIDOf returns cfg.ClientID, or the client ID of an *assertion.Minter
+// in cfg.Assertions when cfg.ClientID is empty.
+func clientIDOf(cfg Config) string {
+	if m, ok := cfg.Assertions.(*assertion.Minter); ok && m != nil && cfg.ClientID == "" {
+		return m.ClientID()
+	}
+	return cfg.ClientID
+}
+
 // metadata is what a Client needs of the provider.
 type metadata struct {
 	issuer, authURL, tokenURL string
@@ -179,6 +218,7 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 	bad := func(format string, a ...any) {
 		errs = append(errs, fmt.Errorf("exchange: "+format+": %w", append(a, ErrInvalidConfig)...))
 	}
+	cfg.ClientID = clientIDOf(cfg)
 	if cfg.ClientID == "" {
 		bad("Config.ClientID is empty; set the client_id the provider registered")
 	}
@@ -187,8 +227,11 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 		bad("neither Config.Key nor Config.Assertions is set; set one")
 	case cfg.Key != nil && cfg.Assertions != nil:
 		bad("both Config.Key and Config.Assertions are set; set one")
-	case cfg.Assertions != nil && (cfg.Profile != assertion.ProfileRFC10070 || cfg.AssertionLifetime != 0 || cfg.Certificate != nil):
-		bad("Config.Profile, Config.AssertionLifetime and Config.Certificate apply to minted assertions only; leave them zero with Config.Assertions")
+	}
+	if m, ok := cfg.Assertions.(*assertion.Minter); ok {
+		if err := checkMinter(m, md, cfg.ClientID); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if cfg.RedirectURL != "" {
 		if err := checkRedirectURL(cfg.RedirectURL); err != nil {
@@ -211,17 +254,10 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 	}
 	src := cfg.Assertions
 	if cfg.Key != nil && cfg.ClientID != "" {
-		aud := md.issuer
-		if cfg.Profile == assertion.ProfileLegacy {
-			aud = md.tokenURL
-		}
 		m, err := assertion.NewMinter(cfg.Key, assertion.Config{
-			ClientID:    cfg.ClientID,
-			Audience:    aud,
-			Profile:     cfg.Profile,
-			Lifetime:    cfg.AssertionLifetime,
-			Certificate: cfg.Certificate,
-			Now:         cfg.Now,
+			ClientID: cfg.ClientID,
+			Audience: md.issuer, // RFC 10070
+			Now:      cfg.Now,
 		})
 		if err != nil {
 			errs = append(errs, err)
@@ -262,6 +298,32 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// checkMinter reports why the Minter m given in Config.Assertions does not
+// fit a Client of clientID at the provider md: its client ID must be
+// clientID, and its audience the issuer (RFC 10070) or, in the legacy
+// profile, the token endpoint. An assertion for another audience would be
+// refused by the provider at best, and replayable at another server at
+// worst.
+func checkMinter(m *assertion.Minter, md metadata, clientID string) error {
+	if m == nil {
+		return fmt.Errorf("exchange: Config.Assertions is a nil *assertion.Minter; build one with assertion.NewMinter: %w", ErrInvalidConfig)
+	}
+	var errs []error
+	if m.ClientID() != clientID {
+		errs = append(errs, fmt.Errorf("exchange: the Minter in Config.Assertions has client ID %s, Config.ClientID is %s; use the same client ID in both or leave Config.ClientID empty: %w",
+			quote(truncate(m.ClientID(), 128)), quote(truncate(clientID, 128)), ErrInvalidConfig))
+	}
+	want, what := md.issuer, "the provider's issuer (RFC 10070); build it with Audience: p.Issuer()"
+	if m.Profile() == assertion.ProfileLegacy {
+		want, what = md.tokenURL, "the provider's token endpoint (assertion.ProfileLegacy); build it with Audience: p.TokenEndpoint()"
+	}
+	if m.Audience() != want {
+		errs = append(errs, fmt.Errorf("exchange: the Minter in Config.Assertions has audience %s, not %s: %w",
+			quote(truncate(m.Audience(), 128)), what, ErrInvalidConfig))
+	}
+	return errors.Join(errs...)
+}
+
 // copyClient returns a shallow copy of hc, or nil, so that later changes to
 // the caller's client have no effect.
 func copyClient(hc *http.Client) *http.Client {
@@ -279,19 +341,10 @@ func checkRedirectURL(s string) error {
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return fmt.Errorf("%s is not an absolute URL", quote(truncate(s, 128)))
 	}
-	if u.Fragment != "" || u.RawFragment != "" || containsByte(s, '#') {
+	if u.Fragment != "" || u.RawFragment != "" || strings.Contains(s, "#") {
 		return fmt.Errorf("%s has a fragment", quote(truncate(s, 128)))
 	}
 	return nil
-}
-
-func containsByte(s string, b byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == b {
-			return true
-		}
-	}
-	return false
 }
 
 // ClientID returns the client identifier.

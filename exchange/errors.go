@@ -121,8 +121,14 @@ var (
 	ErrNoRefreshToken = errors.New("exchange: no refresh token")
 	// ErrIDTokenContinuity: an ID token returned by a refresh does not keep
 	// the original iss and sub or does not name the client in aud (OIDC Core
-	// §12.2).
+	// §12.2). Each case also matches its own sentinel: ErrSubjectChanged,
+	// provider.ErrInvalidIssuer or provider.ErrInvalidAudience.
 	ErrIDTokenContinuity = errors.New("exchange: refreshed id_token does not match the original")
+	// ErrSubjectChanged: an ID token returned by a refresh is about another
+	// user (another sub) than the original login's. The session must not
+	// go on as the original user; sign the user in again. It comes with
+	// ErrIDTokenContinuity.
+	ErrSubjectChanged = errors.New("exchange: refreshed id_token has another subject")
 	// ErrPKCEUnsupported: the provider advertises code challenge methods
 	// without S256.
 	ErrPKCEUnsupported = errors.New("exchange: provider does not support PKCE S256")

@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/exchange"
 	"github.com/pkjwt/pkjwt/internal/clock"
 	"github.com/pkjwt/pkjwt/jwks"
@@ -30,7 +31,12 @@ func fixedNow() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC
 // public half; in production, the provider is real and the client is
 // registered once, with its jwks_uri (see jwks.Handler).
 func startProvider(key *jwks.Key, redirectURL string) (*providertest.Server, *provider.Provider) {
-	op, err := providertest.Start(providertest.Config{Now: fixedNow})
+	return startProviderWith(providertest.Config{Now: fixedNow}, key, redirectURL)
+}
+
+// startProviderWith is startProvider with the mock's configuration.
+func startProviderWith(cfg providertest.Config, key *jwks.Key, redirectURL string) (*providertest.Server, *provider.Provider) {
+	op, err := providertest.Start(cfg)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -113,8 +119,7 @@ func Example_login() {
 		Key:         key,
 		RedirectURL: app.URL + "/callback",
 		Scopes:      []string{"email"},
-		HTTPClient:  op.HTTPClient(),
-		Now:         fixedNow,
+		// HTTPClient, Now and Logger: the provider's.
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -143,7 +148,7 @@ func Example_clientCredentials() {
 	}
 	op, p := startProvider(key, "https://rp.example/callback")
 	defer op.Close()
-	client, err := exchange.New(p, exchange.Config{ClientID: "s6BhdRkqt3", Key: key, HTTPClient: op.HTTPClient(), Now: fixedNow})
+	client, err := exchange.New(p, exchange.Config{ClientID: "s6BhdRkqt3", Key: key})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -177,6 +182,41 @@ func Example_clientCredentials() {
 	// Bearer token valid for 1h0m0s
 }
 
+// ExampleNew_legacyProfile serves a provider that still demands the token
+// endpoint as the assertion's audience (ORY Hydra, Okta, Microsoft Entra
+// ID): the assertion settings go into an assertion.Minter, which New checks
+// against the provider.
+func ExampleNew_legacyProfile() {
+	key, err := jwks.Generate(jwks.ES256)
+	if err != nil {
+		log.Fatal(err)
+	}
+	op, p := startProviderWith(providertest.Config{Now: fixedNow, Audience: providertest.AudienceTokenEndpoint}, key, "https://rp.example/callback")
+	defer op.Close()
+	m, err := assertion.NewMinter(key, assertion.Config{
+		ClientID: "s6BhdRkqt3",
+		Audience: p.TokenEndpoint(),
+		Profile:  assertion.ProfileLegacy, // Entra ID: add Certificate for x5t#S256
+		Now:      fixedNow,                // the mock's clock; leave it zero in production
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	client, err := exchange.New(p, exchange.Config{Assertions: m}) // ClientID: the Minter's
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := client.ClientCredentials(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	a, _ := op.LastAssertion()
+	fmt.Println("aud is the token endpoint:", a.Claims["aud"] == p.TokenEndpoint())
+	fmt.Println("typ:", a.Header["typ"])
+	// Output:
+	// aud is the token endpoint: true
+	// typ: JWT
+}
+
 // Example_tokenExchange trades a token for one meant for another service
 // (RFC 8693), the client authenticated with an assertion.
 func Example_tokenExchange() {
@@ -186,7 +226,7 @@ func Example_tokenExchange() {
 	}
 	op, p := startProvider(key, "https://rp.example/callback")
 	defer op.Close()
-	client, err := exchange.New(p, exchange.Config{ClientID: "s6BhdRkqt3", Key: key, HTTPClient: op.HTTPClient(), Now: fixedNow})
+	client, err := exchange.New(p, exchange.Config{ClientID: "s6BhdRkqt3", Key: key})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -212,7 +252,7 @@ func Example_tokenExchange() {
 // login: the source refreshes with a new assertion when the access token
 // expires, and checks that a new ID token is still about the same user.
 func ExampleClient_RefreshTokenSource() {
-	clk := clock.NewManual(fixedNow()) // the provider and the app share it here
+	clk := clock.NewManual(fixedNow()) // the mock and the app share it here
 	key, err := jwks.Generate(jwks.ES256)
 	if err != nil {
 		log.Fatal(err)
@@ -237,7 +277,6 @@ func ExampleClient_RefreshTokenSource() {
 	}
 	client, err := exchange.New(p, exchange.Config{
 		ClientID: "s6BhdRkqt3", Key: key, RedirectURL: "https://rp.example/callback",
-		HTTPClient: op.HTTPClient(), Now: clk.Now,
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/oauth2"
@@ -209,10 +210,8 @@ func (r TokenExchangeRequest) check() error {
 			errs = append(errs, fmt.Sprintf("scope %s is not an RFC 6749 scope token", quote(truncate(s, 64))))
 		}
 	}
-	for _, a := range r.Audience {
-		if a == "" {
-			errs = append(errs, "an Audience is empty")
-		}
+	if slices.Contains(r.Audience, "") {
+		errs = append(errs, "an Audience is empty")
 	}
 	for _, res := range r.Resource {
 		if err := checkResource(res); err != nil {

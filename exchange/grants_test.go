@@ -80,7 +80,13 @@ func TestClientCredentials(t *testing.T) {
 func TestLegacyProfileAudience(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
-	c, _ := fakeClient(t, op, Config{Profile: assertion.ProfileLegacy})
+	m, err := assertion.NewMinter(testKey(t, testkeys.P256A), assertion.Config{
+		ClientID: "s6BhdRkqt3", Audience: op.srv.URL + "/token", Profile: assertion.ProfileLegacy,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := fakeClient(t, op, Config{Assertions: m})
 	if _, err := c.ClientCredentials(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -458,12 +464,10 @@ func TestNewClientConfigErrors(t *testing.T) {
 	}{
 		{name: "empty", cfg: Config{}, want: []error{ErrInvalidConfig}},
 		{name: "both key and source", cfg: Config{ClientID: "c", Key: key, Assertions: src}, want: []error{ErrInvalidConfig}},
-		{name: "profile with source", cfg: Config{ClientID: "c", Assertions: src, Profile: assertion.ProfileLegacy}, want: []error{ErrInvalidConfig}},
 		{name: "relative redirect", cfg: Config{ClientID: "c", Key: key, RedirectURL: "/cb"}, want: []error{ErrInvalidConfig}},
 		{name: "redirect fragment", cfg: Config{ClientID: "c", Key: key, RedirectURL: "https://rp/cb#x"}, want: []error{ErrInvalidConfig}},
 		{name: "bad scope", cfg: Config{ClientID: "c", Key: key, Scopes: []string{"a b"}}, want: []error{ErrInvalidConfig}},
 		{name: "negative", cfg: Config{ClientID: "c", Key: key, Leeway: -1, MaxResponseBytes: -1}, want: []error{ErrInvalidConfig}},
-		{name: "long lifetime", cfg: Config{ClientID: "c", Key: key, AssertionLifetime: time.Hour}, want: []error{assertion.ErrLifetimeTooLong}},
 		{name: "no S256", cfg: Config{ClientID: "c", Key: key}, md: metadata{issuer: md.issuer, tokenURL: md.tokenURL, challengeMethods: []string{"plain"}}, want: []error{ErrPKCEUnsupported}},
 		{name: "all at once", cfg: Config{Key: key, Assertions: src, RedirectURL: "x"}, md: metadata{issuer: md.issuer, tokenURL: md.tokenURL, challengeMethods: []string{"plain"}}, want: []error{ErrInvalidConfig, ErrPKCEUnsupported}},
 	}
@@ -481,6 +485,57 @@ func TestNewClientConfigErrors(t *testing.T) {
 	}
 	if _, err := newClient(md, Config{ClientID: "c", Key: key, RedirectURL: "https://rp.example/cb"}); err != nil {
 		t.Errorf("newClient(valid) error = %v", err)
+	}
+}
+
+// TestNewClientMinter: an *assertion.Minter in Config.Assertions must mint
+// for this Client: its client ID, and the provider's issuer as audience
+// (RFC 10070) or its token endpoint in the legacy profile. Config.ClientID
+// may be left to the Minter.
+func TestNewClientMinter(t *testing.T) {
+	t.Parallel()
+	md := metadata{issuer: "https://op.example", tokenURL: "https://op.example/token", authURL: "https://op.example/authorize"}
+	key := testKey(t, testkeys.P256A)
+	minter := func(clientID, aud string, p assertion.Profile) *assertion.Minter {
+		t.Helper()
+		m, err := assertion.NewMinter(key, assertion.Config{ClientID: clientID, Audience: aud, Profile: p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	tests := []struct {
+		name     string
+		cfg      Config
+		wantErr  error
+		clientID string // of the Client made, when wantErr is nil
+	}{
+		{name: "issuer audience", cfg: Config{ClientID: "c", Assertions: minter("c", md.issuer, assertion.ProfileRFC10070)}, clientID: "c"},
+		{name: "client ID from the minter", cfg: Config{Assertions: minter("c", md.issuer, assertion.ProfileRFC10070)}, clientID: "c"},
+		{name: "legacy at the token endpoint", cfg: Config{ClientID: "c", Assertions: minter("c", md.tokenURL, assertion.ProfileLegacy)}, clientID: "c"},
+		{name: "other client ID", cfg: Config{ClientID: "c", Assertions: minter("d", md.issuer, assertion.ProfileRFC10070)}, wantErr: ErrInvalidConfig},
+		{name: "token endpoint without legacy", cfg: Config{ClientID: "c", Assertions: minter("c", md.tokenURL, assertion.ProfileRFC10070)}, wantErr: ErrInvalidConfig},
+		{name: "another issuer", cfg: Config{ClientID: "c", Assertions: minter("c", "https://other.example", assertion.ProfileRFC10070)}, wantErr: ErrInvalidConfig},
+		{name: "issuer with trailing slash", cfg: Config{ClientID: "c", Assertions: minter("c", md.issuer+"/", assertion.ProfileRFC10070)}, wantErr: ErrInvalidConfig},
+		{name: "legacy at the issuer", cfg: Config{ClientID: "c", Assertions: minter("c", md.issuer, assertion.ProfileLegacy)}, wantErr: ErrInvalidConfig},
+		{name: "nil minter", cfg: Config{ClientID: "c", Assertions: (*assertion.Minter)(nil)}, wantErr: ErrInvalidConfig},
+		{name: "minter and key", cfg: Config{ClientID: "c", Key: key, Assertions: minter("c", md.issuer, assertion.ProfileRFC10070)}, wantErr: ErrInvalidConfig},
+	}
+	for _, tc := range tests {
+		c, err := newClient(md, tc.cfg)
+		if tc.wantErr != nil {
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("newClient(%q) error = %v, want %v", tc.name, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("newClient(%q) error = %v", tc.name, err)
+			continue
+		}
+		if c.ClientID() != tc.clientID {
+			t.Errorf("newClient(%q).ClientID() = %q, want %q", tc.name, c.ClientID(), tc.clientID)
+		}
 	}
 }
 
@@ -531,7 +586,13 @@ func TestLegacyCertificateThumbprint(t *testing.T) {
 		t.Fatal(err)
 	}
 	op := newFakeOP(t)
-	c, _ := fakeClient(t, op, Config{Profile: assertion.ProfileLegacy, Certificate: cert})
+	m, err := assertion.NewMinter(testKey(t, testkeys.P256A), assertion.Config{
+		ClientID: "s6BhdRkqt3", Audience: op.srv.URL + "/token", Profile: assertion.ProfileLegacy, Certificate: cert,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := fakeClient(t, op, Config{Assertions: m})
 	if _, err := c.ClientCredentials(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -540,13 +601,6 @@ func TestLegacyCertificateThumbprint(t *testing.T) {
 	sum := sha256.Sum256(der)
 	if want := `"x5t#S256":"` + base64.RawURLEncoding.EncodeToString(sum[:]) + `"`; !strings.Contains(string(hb), want) {
 		t.Errorf("header %s lacks %s", hb, want)
-	}
-	if _, err := newClient(op.metadata(), Config{ClientID: "c", Key: testKey(t, testkeys.P256A), Certificate: cert}); !errors.Is(err, assertion.ErrCertificate) {
-		t.Errorf("certificate with the RFC 10070 profile error = %v, want %v", err, assertion.ErrCertificate)
-	}
-	src := assertion.SourceFunc(func(context.Context) (string, error) { return "", nil })
-	if _, err := newClient(op.metadata(), Config{ClientID: "c", Assertions: src, Certificate: cert}); !errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("certificate with Config.Assertions error = %v, want %v", err, ErrInvalidConfig)
 	}
 }
 

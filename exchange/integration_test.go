@@ -104,10 +104,9 @@ type env struct {
 	key *jwks.Key
 }
 
-// setup starts a providertest server, registers the client, discovers the
-// provider and builds an exchange.Client. mod may adjust the exchange
-// config before New.
-func setup(t testing.TB, opCfg providertest.Config, mod func(*exchange.Config)) *env {
+// startOP starts a providertest server and registers the client with a
+// test key, which it returns.
+func startOP(t testing.TB, opCfg providertest.Config) (*providertest.Server, *jwks.Key) {
 	t.Helper()
 	key, err := jwks.NewKey(context.Background(), testkeys.Signer(testkeys.P256A), jwks.KeyConfig{})
 	if err != nil {
@@ -122,6 +121,15 @@ func setup(t testing.TB, opCfg providertest.Config, mod func(*exchange.Config)) 
 	}); err != nil {
 		t.Fatal(err)
 	}
+	return op, key
+}
+
+// setup starts a providertest server, registers the client, discovers the
+// provider and builds an exchange.Client. mod may adjust the exchange
+// config before New.
+func setup(t testing.TB, opCfg providertest.Config, mod func(*provider.Provider, *exchange.Config)) *env {
+	t.Helper()
+	op, key := startOP(t, opCfg)
 	p, err := provider.Discover(context.Background(), op.Issuer(), provider.Config{HTTPClient: op.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +146,7 @@ func setup(t testing.TB, opCfg providertest.Config, mod func(*exchange.Config)) 
 		HTTPClient:  &http.Client{Transport: rec},
 	}
 	if mod != nil {
-		mod(&cfg)
+		mod(p, &cfg)
 	}
 	c, err := exchange.New(p, cfg)
 	if err != nil {
@@ -182,7 +190,15 @@ func TestLoginProfiles(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := setup(t, providertest.Config{Audience: tc.policy}, func(c *exchange.Config) { c.Profile = tc.profile })
+			e := setup(t, providertest.Config{Audience: tc.policy}, func(p *provider.Provider, c *exchange.Config) {
+				if tc.profile == assertion.ProfileLegacy {
+					m, err := assertion.NewMinter(c.Key, assertion.Config{ClientID: clientID, Audience: p.TokenEndpoint(), Profile: assertion.ProfileLegacy})
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.Key, c.Assertions = nil, m
+				}
+			})
 			res, err := e.login(t.Context())
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
@@ -310,8 +326,7 @@ func TestTokenEndpointRedirect(t *testing.T) {
 		var stolen atomic.Int32
 		thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { stolen.Add(1) }))
 		t.Cleanup(thief.Close)
-		var e *env
-		e = setup(t, providertest.Config{}, func(c *exchange.Config) {
+		e := setup(t, providertest.Config{}, func(_ *provider.Provider, c *exchange.Config) {
 			base := c.HTTPClient.Transport
 			c.HTTPClient.Transport = roundTripFunc(func(req *http.Request) (*http.Response, error) {
 				if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/token") {
@@ -494,25 +509,50 @@ func TestRefresh(t *testing.T) {
 	}
 }
 
-// TestRefreshContinuity: a refreshed ID token for another subject than the
-// original login's is refused (OIDC Core §12.2).
+// TestRefreshContinuity: a refreshed ID token for another subject, or from
+// another issuer, than the original login's is refused (OIDC Core §12.2),
+// and the caller can tell which with errors.Is.
 func TestRefreshContinuity(t *testing.T) {
 	t.Parallel()
-	e := setup(t, providertest.Config{}, nil)
-	res, err := e.login(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		change  func(*provider.IDToken)
+		want    error
+		notWant []error
+	}{
+		{name: "another subject", change: func(id *provider.IDToken) { id.Subject = "someone-else" },
+			want: exchange.ErrSubjectChanged, notWant: []error{provider.ErrInvalidIssuer, provider.ErrInvalidAudience}},
+		{name: "another issuer", change: func(id *provider.IDToken) { id.Issuer = "https://other.example" },
+			want: provider.ErrInvalidIssuer, notWant: []error{exchange.ErrSubjectChanged, provider.ErrInvalidAudience}},
 	}
-	other := *res.IDToken
-	other.Subject = "someone-else"
-	expired := *res.Token
-	expired.Expiry = time.Now().Add(-time.Minute)
-	ts := e.c.RefreshTokenSource(&expired, &other)
-	if _, err := ts.TokenContext(t.Context()); !errors.Is(err, exchange.ErrIDTokenContinuity) {
-		t.Errorf("refresh error = %v, want %v", err, exchange.ErrIDTokenContinuity)
-	}
-	if ts.IDToken() != &other {
-		t.Error("a refused ID token replaced the original")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, providertest.Config{}, nil)
+			res, err := e.login(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			original := *res.IDToken
+			tc.change(&original)
+			expired := *res.Token
+			expired.Expiry = time.Now().Add(-time.Minute)
+			ts := e.c.RefreshTokenSource(&expired, &original)
+			_, err = ts.TokenContext(t.Context())
+			for _, w := range []error{exchange.ErrIDTokenContinuity, tc.want} {
+				if !errors.Is(err, w) {
+					t.Errorf("refresh with %s error = %v, want %v", tc.name, err, w)
+				}
+			}
+			for _, nw := range tc.notWant {
+				if errors.Is(err, nw) {
+					t.Errorf("refresh with %s error = %v, matches %v too", tc.name, err, nw)
+				}
+			}
+			if ts.IDToken() != &original {
+				t.Error("a refused ID token replaced the original")
+			}
+		})
 	}
 }
 

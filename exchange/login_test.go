@@ -1,6 +1,8 @@
 package exchange
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -174,7 +176,7 @@ func TestExchangeCodeForm(t *testing.T) {
 			t.Errorf("form[%s] = %v, want %v", k, rec.form[k], v)
 		}
 	}
-	if s256(rec.form.Get("code_verifier")) != tx.Challenge() {
+	if sum := sha256.Sum256([]byte(rec.form.Get("code_verifier"))); base64.RawURLEncoding.EncodeToString(sum[:]) != tx.Challenge() {
 		t.Error("verifier does not match the challenge sent")
 	}
 }

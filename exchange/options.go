@@ -112,16 +112,9 @@ func collect(opts []Option) (options, error) {
 // validScope reports whether s is a scope-token of RFC 6749 §3.3:
 // 1*( %x21 / %x23-5B / %x5D-7E ).
 func validScope(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return r < 0x21 || r > 0x7e || r == '"' || r == '\\'
+	})
 }
 
 // checkResource checks an RFC 8707 resource indicator: an absolute URI

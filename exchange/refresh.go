@@ -22,12 +22,17 @@ import (
 // azp, exp, iat, at_hash; no nonce, or the original one) and must keep the
 // original's iss and sub and name this client in aud (OIDC Core §12.2);
 // otherwise the refresh fails with ErrIDTokenContinuity and the token is not
-// replaced. With a nil original only the verification runs.
-// [TokenSource.IDToken] returns the latest verified ID token.
+// replaced. The error also says which: ErrSubjectChanged for another sub,
+// provider.ErrInvalidIssuer for another iss, provider.ErrInvalidAudience
+// for an aud without this client. With a nil original only the
+// verification and the aud check run. [TokenSource.IDToken] returns the
+// latest verified ID token.
 //
-// Errors of a refresh: ErrNoRefreshToken, ErrIDTokenContinuity, the
-// provider's ID token errors, and those of [Client.ClientCredentials]
-// (errors.Is ErrInvalidGrant for a revoked or expired refresh token).
+// Errors of a refresh: ErrNoRefreshToken, ErrIDTokenContinuity with
+// ErrSubjectChanged, provider.ErrInvalidIssuer or
+// provider.ErrInvalidAudience, the provider's ID token errors, and those of
+// [Client.ClientCredentials] (errors.Is ErrInvalidGrant for a revoked or
+// expired refresh token).
 func (c *Client) RefreshTokenSource(t *oauth2.Token, original *provider.IDToken, opts ...Option) *TokenSource {
 	o, oerr := collect(opts)
 	ts := newTokenSource(func(ctx context.Context, cur *oauth2.Token) (*fetched, error) {
@@ -90,16 +95,54 @@ func (c *Client) verifyRefreshed(ctx context.Context, raw, accessToken string, o
 	if err != nil {
 		return nil, fmt.Errorf("exchange: id token of the refresh: %w", err)
 	}
-	if !slices.Contains(id.Audience, c.clientID) {
-		return nil, fmt.Errorf("exchange: refreshed id token aud does not name the client: %w", ErrIDTokenContinuity)
-	}
-	if original != nil {
-		if id.Issuer != original.Issuer {
-			return nil, fmt.Errorf("exchange: refreshed id token iss %s differs from the original %s: %w", quote(truncate(id.Issuer, 128)), quote(truncate(original.Issuer, 128)), ErrIDTokenContinuity)
-		}
-		if id.Subject != original.Subject {
-			return nil, fmt.Errorf("exchange: refreshed id token sub differs from the original: %w", ErrIDTokenContinuity)
-		}
+	if err := continuity(id, original, c.clientID); err != nil {
+		return nil, err
 	}
 	return id, nil
 }
+
+// continuity checks a verified, refreshed ID token id against the original
+// one of the login (OIDC Core §12.2): aud names clientID, and, when there is
+// an original, iss and sub are the original's. The verifier checks iss and
+// aud against the provider too; this check does not rely on it.
+func continuity(id, original *provider.IDToken, clientID string) error {
+	if !slices.Contains(id.Audience, clientID) {
+		return &continuityError{
+			msg:    "exchange: refreshed id token aud does not name the client (OIDC Core §12.2)",
+			reason: provider.ErrInvalidAudience,
+		}
+	}
+	if original == nil {
+		return nil
+	}
+	if id.Issuer != original.Issuer {
+		return &continuityError{
+			msg: fmt.Sprintf("exchange: refreshed id token iss %s differs from the original %s (OIDC Core §12.2)",
+				quote(truncate(id.Issuer, 128)), quote(truncate(original.Issuer, 128))),
+			reason: provider.ErrInvalidIssuer,
+		}
+	}
+	if id.Subject != original.Subject {
+		return &continuityError{
+			msg:    "exchange: refreshed id token sub differs from the original login's (OIDC Core §12.2); sign the user in again",
+			reason: ErrSubjectChanged,
+		}
+	}
+	return nil
+}
+
+// continuityError is a refreshed ID token that breaks continuity with the
+// original: errors.Is matches ErrIDTokenContinuity and the reason (the
+// sentinel of what differs).
+type continuityError struct {
+	msg    string
+	reason error
+}
+
+func (e *continuityError) Error() string { return e.msg }
+
+// Is reports whether target is ErrIDTokenContinuity.
+func (e *continuityError) Is(target error) bool { return target == ErrIDTokenContinuity }
+
+// Unwrap returns the reason.
+func (e *continuityError) Unwrap() error { return e.reason }

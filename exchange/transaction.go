@@ -2,16 +2,19 @@ package exchange
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 )
 
-// randomBytes is the entropy of state, nonce and the PKCE verifier: 256 bits
-// each, twice the 128 bits RFC 9700 §4.7.1 and RFC 7636 §7.1 ask for.
+// randomBytes is the entropy of state and nonce: 256 bits each, twice the
+// 128 bits RFC 9700 §4.7.1 asks for. The PKCE verifier, from
+// oauth2.GenerateVerifier, has 256 bits too (RFC 7636 §7.1 asks for 128).
 const randomBytes = 32
 
 // Transaction is what an application keeps between sending the user to the
@@ -52,7 +55,7 @@ func newTransaction(issuer, redirectURL string, now time.Time) Transaction {
 	return Transaction{
 		State:       random(),
 		Nonce:       random(),
-		Verifier:    random(),
+		Verifier:    oauth2.GenerateVerifier(),
 		Issuer:      issuer,
 		RedirectURL: redirectURL,
 		Created:     now,
@@ -69,32 +72,18 @@ func random() string {
 }
 
 // Challenge returns the PKCE S256 code challenge of the transaction's
-// verifier: BASE64URL(SHA256(verifier)) (RFC 7636 §4.2).
+// verifier: BASE64URL(SHA256(verifier)) (RFC 7636 §4.2), computed by
+// [oauth2.S256ChallengeFromVerifier].
 func (t Transaction) Challenge() string {
-	return s256(t.Verifier)
-}
-
-func s256(verifier string) string {
-	h := sha256.Sum256([]byte(verifier))
-	return base64.RawURLEncoding.EncodeToString(h[:])
+	return oauth2.S256ChallengeFromVerifier(t.Verifier)
 }
 
 // validVerifier reports whether v is an RFC 7636 §4.1 code verifier: 43 to
 // 128 characters from [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
 func validVerifier(v string) bool {
-	if len(v) < 43 || len(v) > 128 {
-		return false
-	}
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9',
-			c == '-', c == '.', c == '_', c == '~':
-		default:
-			return false
-		}
-	}
-	return true
+	return len(v) >= 43 && len(v) <= 128 && !strings.ContainsFunc(v, func(r rune) bool {
+		return !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || strings.ContainsRune("-._~", r))
+	})
 }
 
 // check reports what makes t unusable for a callback at issuer.

@@ -189,18 +189,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	defer p.Close()
 	fmt.Fprintf(stdout, "1. discovered the authorization, token and JWKS endpoints; private_key_jwt with %s is supported\n", key.Algorithm())
 
-	profile := assertion.ProfileRFC10070
-	if c.legacyAudience {
-		profile = assertion.ProfileLegacy
-	}
-	client, err := exchange.New(p, exchange.Config{
+	// The HTTP client, clock and logger are the provider's.
+	cfg := exchange.Config{
 		ClientID:    c.clientID,
 		Key:         ring,
-		Profile:     profile,
 		RedirectURL: redirectURL,
 		Scopes:      strings.Fields(c.scopes),
-		HTTPClient:  hc,
-	})
+	}
+	if c.legacyAudience {
+		// A provider that demands the token endpoint as the assertion's
+		// audience: the assertion settings go into a Minter.
+		m, err := assertion.NewMinter(ring, assertion.Config{ClientID: c.clientID, Audience: p.TokenEndpoint(), Profile: assertion.ProfileLegacy})
+		if err != nil {
+			return err
+		}
+		cfg.Key, cfg.Assertions = nil, m
+	}
+	client, err := exchange.New(p, cfg)
 	if err != nil {
 		return err
 	}

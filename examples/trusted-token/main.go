@@ -152,11 +152,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("discover %s: %w (check -issuer)", issuer, err)
 	}
 	defer p.Close()
-	profile := assertion.ProfileRFC10070
+	// The HTTP client, clock and logger are the provider's.
+	cfg := exchange.Config{ClientID: c.clientID, Key: key}
 	if c.legacyAudience {
-		profile = assertion.ProfileLegacy
+		// A provider that demands the token endpoint as the assertion's
+		// audience: the assertion settings go into a Minter.
+		m, err := assertion.NewMinter(key, assertion.Config{ClientID: c.clientID, Audience: p.TokenEndpoint(), Profile: assertion.ProfileLegacy})
+		if err != nil {
+			return err
+		}
+		cfg.Key, cfg.Assertions = nil, m
 	}
-	client, err := exchange.New(p, exchange.Config{ClientID: c.clientID, Key: key, Profile: profile, HTTPClient: pc.HTTPClient})
+	client, err := exchange.New(p, cfg)
 	if err != nil {
 		return err
 	}

@@ -297,7 +297,7 @@ func loginIDToken(ctx context.Context, op *providertest.Server, clientID string)
 		return "", err
 	}
 	defer p.Close()
-	client, err := exchange.New(p, exchange.Config{ClientID: clientID, Key: key, RedirectURL: redirect, HTTPClient: op.HTTPClient()})
+	client, err := exchange.New(p, exchange.Config{ClientID: clientID, Key: key, RedirectURL: redirect})
 	if err != nil {
 		return "", err
 	}

@@ -34,12 +34,16 @@ func newClient(t *testing.T, op, clientID string, keys jwks.KeySource, profile a
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := exchange.New(discoverOP(t, op, k.Algorithm()), exchange.Config{
-		ClientID:    clientID,
-		Key:         keys,
-		Profile:     profile,
-		RedirectURL: redirectURI,
-	})
+	p := discoverOP(t, op, k.Algorithm())
+	cfg := exchange.Config{ClientID: clientID, Key: keys, RedirectURL: redirectURI}
+	if profile == assertion.ProfileLegacy {
+		m, err := assertion.NewMinter(keys, assertion.Config{ClientID: clientID, Audience: p.TokenEndpoint(), Profile: profile})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Key, cfg.Assertions = nil, m
+	}
+	c, err := exchange.New(p, cfg)
 	if err != nil {
 		t.Fatalf("exchange.New(%s): %v", clientID, err)
 	}
