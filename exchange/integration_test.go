@@ -310,8 +310,7 @@ func TestTokenEndpointRedirect(t *testing.T) {
 		var stolen atomic.Int32
 		thief := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { stolen.Add(1) }))
 		t.Cleanup(thief.Close)
-		var e *env
-		e = setup(t, providertest.Config{}, func(c *exchange.Config) {
+		e := setup(t, providertest.Config{}, func(c *exchange.Config) {
 			base := c.HTTPClient.Transport
 			c.HTTPClient.Transport = roundTripFunc(func(req *http.Request) (*http.Response, error) {
 				if req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/token") {
