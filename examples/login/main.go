@@ -21,8 +21,8 @@
 //
 // The key comes from -key-env (a variable holding a base64 PEM) or
 // -key-file, with -alg when the key does not imply its algorithm (an RSA key
-// for PS256, say); with neither the app generates one for this run. Tokens, codes,
-// assertions and keys are never printed or logged.
+// for PS256, say); with neither the app generates one for this run. Tokens,
+// codes, assertions and keys are never printed or logged.
 package main
 
 import (
