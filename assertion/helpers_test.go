@@ -88,7 +88,7 @@ type verified struct {
 // the token on failure.
 func verifyToken(t testing.TB, tok string, key *jwks.Key) verified {
 	t.Helper()
-	obj, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(key.Algorithm())})
+	obj, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(key.Algorithm())})
 	if err != nil {
 		t.Fatalf("jose.ParseSigned(alg %s) error = %v", key.Algorithm(), err)
 	}

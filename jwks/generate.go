@@ -39,11 +39,13 @@ func Generate(alg Algorithm) (*Key, error) {
 
 // GenerateRSA creates a new RSA key of bits (2048, 3072 or 4096) for an RSA
 // algorithm such as RS256 or PS256. Other sizes wrap ErrWeakKey (below 2048)
-// or ErrUnsupportedKey.
+// or ErrUnsupportedKey (above [MaxSigningRSABits], or between the three).
 func GenerateRSA(bits int, alg Algorithm) (*Key, error) {
 	switch {
 	case bits < MinRSABits:
-		return nil, fmt.Errorf("jwks: RSA key of %d bits; use 2048, 3072 or 4096: %w", bits, ErrWeakKey)
+		return nil, fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required (use 2048, 3072 or 4096): %w", bits, MinRSABits, ErrWeakKey)
+	case bits > MaxSigningRSABits:
+		return nil, checkSigningRSABits(bits)
 	case bits != 2048 && bits != 3072 && bits != 4096:
 		return nil, fmt.Errorf("jwks: RSA key of %d bits; use 2048, 3072 or 4096: %w", bits, ErrUnsupportedKey)
 	}

@@ -120,6 +120,26 @@ func NewKey(ctx context.Context, s crypto.Signer, cfg KeyConfig) (*Key, error) {
 	return newKey(ctx, s, cfg, exportable)
 }
 
+// MaxSigningRSABits is the largest RSA key accepted for signing, in bits of
+// the modulus. Verifiers such as go-jose (and with it go-oidc, many providers
+// and providertest) refuse RSA keys above 4096 bits, so a larger signing key
+// would load and then have every token refused. [NewKey], the Parse and Load
+// functions and [GenerateRSA] refuse larger keys with ErrUnsupportedKey.
+// Verification ([VerifySignature], [Remote]) accepts keys up to [MaxRSABits].
+const MaxSigningRSABits = 4096
+
+// checkSigningRSABits refuses an RSA signing key of bits below MinRSABits
+// (ErrWeakKey) or above MaxSigningRSABits (ErrUnsupportedKey), saying why.
+func checkSigningRSABits(bits int) error {
+	switch {
+	case bits < MinRSABits:
+		return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, MinRSABits, ErrWeakKey)
+	case bits > MaxSigningRSABits:
+		return fmt.Errorf("jwks: RSA key of %d bits; a signing key may have at most %d bits, because verifiers such as go-jose refuse larger RSA keys (use 2048, 3072 or 4096): %w", bits, MaxSigningRSABits, ErrUnsupportedKey)
+	}
+	return nil
+}
+
 // copyRSA checks an in-memory RSA key, then returns a private, precomputed
 // copy, so that neither a later change by the caller nor a concurrent use of
 // the caller's key affects the Key.
@@ -127,10 +147,8 @@ func copyRSA(p *rsa.PrivateKey) (*rsa.PrivateKey, error) {
 	if p == nil || p.N == nil || p.D == nil {
 		return nil, fmt.Errorf("jwks: RSA private key is missing components: %w", ErrInvalidKey)
 	}
-	if bits := p.N.BitLen(); bits < MinRSABits {
-		return nil, fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, MinRSABits, ErrWeakKey)
-	} else if bits > MaxRSABits {
-		return nil, fmt.Errorf("jwks: RSA key of %d bits; at most %d bits are accepted: %w", bits, MaxRSABits, ErrUnsupportedKey)
+	if err := checkSigningRSABits(p.N.BitLen()); err != nil {
+		return nil, err
 	}
 	if len(p.Primes) != 2 {
 		return nil, fmt.Errorf("jwks: RSA key with %d primes; only two-prime keys are accepted: %w", len(p.Primes), ErrUnsupportedKey)
@@ -158,6 +176,9 @@ func copyRSA(p *rsa.PrivateKey) (*rsa.PrivateKey, error) {
 // its scalar, after checking that the curve is one this package uses and that
 // the public point belongs to the scalar.
 func copyECDSA(p *ecdsa.PrivateKey) (*ecdsa.PrivateKey, error) {
+	// D is only compared with nil, never read or changed: PrivateKey.Bytes,
+	// the replacement for D, panics on a key without a scalar.
+	//lint:ignore SA1019 the nil check guards the call to PrivateKey.Bytes
 	if p == nil || p.Curve == nil || p.D == nil || p.X == nil || p.Y == nil {
 		return nil, fmt.Errorf("jwks: ECDSA private key is missing components: %w", ErrInvalidKey)
 	}
@@ -191,6 +212,13 @@ func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool
 	if alg == "" {
 		var err error
 		if alg, err = defaultAlgorithm(pub); err != nil {
+			return nil, err
+		}
+	}
+	if p, ok := pub.(*rsa.PublicKey); ok && p != nil && p.N != nil {
+		// checkKey allows the sizes a verifier accepts; a signing key must
+		// be one that verifiers accept.
+		if err := checkSigningRSABits(p.N.BitLen()); err != nil {
 			return nil, err
 		}
 	}

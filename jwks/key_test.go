@@ -16,6 +16,8 @@ import (
 	"io"
 	"log/slog"
 	"math/big"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync/atomic"
@@ -149,6 +151,7 @@ func TestNewKeyRefusals(t *testing.T) {
 	threePrimes.Primes = append(threePrimes.Primes, big.NewInt(7))
 	noPrimes := rsaKey()
 	noPrimes.Primes = nil
+	noD := &ecdsa.PrivateKey{PublicKey: testkeys.Signer(testkeys.P256A).(*ecdsa.PrivateKey).PublicKey}
 	tamperX := testkeys.Signer(testkeys.P256A).(*ecdsa.PrivateKey)
 	tamperX.X = new(big.Int).Set(testkeys.Signer(testkeys.P256B).(*ecdsa.PrivateKey).X)
 	ed := testkeys.Signer(testkeys.Ed25519A).(ed25519.PrivateKey)
@@ -173,6 +176,7 @@ func TestNewKeyRefusals(t *testing.T) {
 		{"RSA 1024", testkeys.Signer(testkeys.RSA1024), KeyConfig{}, ErrWeakKey},
 		{"RSA 1024 behind a KMS", &kmsSigner{inner: testkeys.Signer(testkeys.RSA1024)}, KeyConfig{}, ErrWeakKey},
 		{"ECDSA X of another key", tamperX, KeyConfig{}, ErrInvalidKey},
+		{"ECDSA without private scalar", noD, KeyConfig{}, ErrInvalidKey},
 		{"P-224", p224Key(t), KeyConfig{}, ErrUnsupportedKey},
 		{"P-224 behind a KMS", &kmsSigner{inner: p224Key(t)}, KeyConfig{}, ErrUnsupportedKey},
 		{"short Ed25519", ed[:40], KeyConfig{}, ErrInvalidKey},
@@ -238,7 +242,7 @@ func TestNewKeyCopiesCallerKey(t *testing.T) {
 	}
 	r.D.SetInt64(3)
 	r.Primes[0].SetInt64(5)
-	e.D.SetInt64(7)
+	*e = *testkeys.Signer(testkeys.P256B).(*ecdsa.PrivateKey)
 	clear(ed)
 	for _, k := range keys {
 		signVerify(t, k)
@@ -500,5 +504,90 @@ func BenchmarkRSASign(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// rsa4097 returns the pre-generated RSA key of 4097 bits in
+// testdata/rsa4097.pem, one bit above MaxSigningRSABits. Its PEM label reads
+// TESTING KEY, as in internal/testkeys, and is rewritten here.
+func rsa4097(t testing.TB) (pemBytes []byte, key *rsa.PrivateKey) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "rsa4097.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemBytes = bytes.ReplaceAll(b, []byte("TESTING KEY"), []byte("PRIVATE KEY"))
+	blk, _ := pem.Decode(pemBytes)
+	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key = k.(*rsa.PrivateKey)
+	if bits := key.N.BitLen(); bits != MaxSigningRSABits+1 {
+		t.Fatalf("testdata/rsa4097.pem has %d bits, want %d", bits, MaxSigningRSABits+1)
+	}
+	return pemBytes, key
+}
+
+// TestSigningRSAAboveMaxRefused: an RSA signing key above MaxSigningRSABits
+// is refused by every loader with ErrUnsupportedKey and a message saying
+// why, rather than loading and then failing at verifiers (go-jose, and so
+// providers and providertest, refuse RSA keys above 4096 bits). Keys of
+// exactly MaxSigningRSABits load (TestDefaultAlgorithms).
+func TestSigningRSAAboveMaxRefused(t *testing.T) {
+	pemBytes, key := rsa4097(t)
+	pkcs1 := pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key), nil)
+	jwk, err := jose.JSONWebKey{Key: key}.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A JWK with only n, e and d, which go-jose refuses before any check
+	// of ours could run.
+	jwkNoPrimes := editJWK(t, jwk, func(m map[string]any) {
+		for _, k := range []string{"p", "q", "dp", "dq", "qi"} {
+			delete(m, k)
+		}
+	})
+	file := filepath.Join(t.TempDir(), "big.pem")
+	if err := os.WriteFile(file, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	const envName = "PKJWT_TEST_RSA4097"
+	t.Setenv(envName, base64.StdEncoding.EncodeToString(pemBytes))
+
+	tests := []struct {
+		name string
+		load func() (*Key, error)
+	}{
+		{"ParsePEM PKCS#8", func() (*Key, error) { return ParsePEM(pemBytes, KeyConfig{}) }},
+		{"ParsePEM PKCS#1", func() (*Key, error) { return ParsePEM(pkcs1, KeyConfig{}) }},
+		{"ParsePEM PS256", func() (*Key, error) { return ParsePEM(pemBytes, KeyConfig{Algorithm: PS256}) }},
+		{"ParseBase64PEM", func() (*Key, error) {
+			return ParseBase64PEM(base64.StdEncoding.EncodeToString(pemBytes), KeyConfig{})
+		}},
+		{"LoadPEMEnv", func() (*Key, error) { return LoadPEMEnv(envName, KeyConfig{}) }},
+		{"LoadPEMFile", func() (*Key, error) { return LoadPEMFile(file, KeyConfig{}) }},
+		{"ParseJWK", func() (*Key, error) { return ParseJWK(jwk, KeyConfig{}) }},
+		{"ParseJWK without primes", func() (*Key, error) { return ParseJWK(jwkNoPrimes, KeyConfig{}) }},
+		{"NewKey in memory", func() (*Key, error) { return NewKey(t.Context(), key, KeyConfig{}) }},
+		{"NewKey behind a KMS", func() (*Key, error) { return NewKey(t.Context(), &kmsSigner{inner: key}, KeyConfig{}) }},
+		{"GenerateRSA 8192", func() (*Key, error) { return GenerateRSA(8192, RS256) }},
+	}
+	for _, tc := range tests {
+		k, err := tc.load()
+		if !errors.Is(err, ErrUnsupportedKey) || k != nil {
+			t.Errorf("%s(RSA above %d bits) = %v, %v, want nil, ErrUnsupportedKey", tc.name, MaxSigningRSABits, k, err)
+			continue
+		}
+		msg := err.Error()
+		for _, want := range []string{"at most 4096 bits", "go-jose"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s(RSA above %d bits) error %q does not say %q", tc.name, MaxSigningRSABits, msg, want)
+			}
+		}
+		if strings.Contains(msg, "inconsistent") {
+			t.Errorf("%s(RSA above %d bits) error %q calls a sound key inconsistent", tc.name, MaxSigningRSABits, msg)
+		}
+		checkNoKeyBytes(t, tc.name+" error", msg)
 	}
 }

@@ -231,7 +231,7 @@ func computeSecretForms(name string) []string {
 		out = append(out, k.D.String()[10:40], k.Primes[0].String()[10:40]) // as fmt prints a big.Int
 	case *ecdsa.PrivateKey:
 		d, _ = k.Bytes()
-		out = append(out, k.D.String()[10:40])
+		out = append(out, new(big.Int).SetBytes(d).String()[10:40])
 	default:
 		der, _ := x509.MarshalPKCS8PrivateKey(k)
 		d = der[len(der)-32:] // the Ed25519 seed
@@ -307,7 +307,7 @@ func signVerify(t testing.TB, k *Key) {
 	if err := VerifySignature(k.Public(), k.Algorithm(), []byte(input), sig); err != nil {
 		t.Fatalf("%v: VerifySignature() error = %v", k, err)
 	}
-	jws, err := jose.ParseSigned(input+"."+base64.RawURLEncoding.EncodeToString(sig), []jose.SignatureAlgorithm{jose.SignatureAlgorithm(k.Algorithm())})
+	jws, err := jose.ParseSignedCompact(input+"."+base64.RawURLEncoding.EncodeToString(sig), []jose.SignatureAlgorithm{jose.SignatureAlgorithm(k.Algorithm())})
 	if err != nil {
 		t.Fatalf("%v: go-jose ParseSigned() error = %v", k, err)
 	}

@@ -116,10 +116,8 @@ func classifyRSA(der []byte) error {
 	if k.Version > 0 || len(k.Rest) > 0 {
 		return fmt.Errorf("jwks: multi-prime RSA key; only two-prime keys are accepted: %w", ErrUnsupportedKey)
 	}
-	if bits := k.N.BitLen(); bits < MinRSABits {
-		return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, MinRSABits, ErrWeakKey)
-	} else if bits > MaxRSABits {
-		return fmt.Errorf("jwks: RSA key of %d bits; at most %d bits are accepted: %w", bits, MaxRSABits, ErrUnsupportedKey)
+	if err := checkSigningRSABits(k.N.BitLen()); err != nil {
+		return err
 	}
 	return fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
 }

@@ -8,10 +8,13 @@
 //
 // Usage:
 //
-//	go run ./examples/keygen [-alg RS256|PS256|ES256|ES384|ES512|EdDSA] [-bits 2048|3072|4096] [-env JWT_PRIVATE_KEY] [-out key.pem]
+//	go run ./examples/keygen [-alg RS256|RS384|RS512|PS256|PS384|PS512|ES256|ES384|ES512|EdDSA] [-bits 2048|3072|4096] [-env JWT_PRIVATE_KEY] [-out key.pem]
 //
-// With -out the private key is also written as PEM to a new file created with
-// mode 0600. The output contains a private key: keep it out of logs.
+// -alg is matched without regard to case (rs256 is RS256). -bits applies to
+// the RSA algorithms only; RSA keys have 2048 to 4096 bits, since verifiers
+// such as go-jose refuse larger ones. With -out the private key is also
+// written as PEM to a new file created with mode 0600. The output contains a
+// private key: keep it out of logs.
 package main
 
 import (
@@ -22,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/pkjwt/pkjwt/jwks"
@@ -37,12 +41,38 @@ func main() {
 	}
 }
 
+// algorithms are the -alg values, every algorithm jwks signs with.
+var algorithms = []jwks.Algorithm{
+	jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
+	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA,
+}
+
+// envName is what a shell and a .env file accept as a variable name.
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// parseAlgorithm returns the algorithm named s in any letter case.
+func parseAlgorithm(s string) (jwks.Algorithm, error) {
+	names := make([]string, len(algorithms))
+	for i, a := range algorithms {
+		if strings.EqualFold(s, string(a)) {
+			return a, nil
+		}
+		names[i] = string(a)
+	}
+	return "", fmt.Errorf("-alg %q is not one of %s", s, strings.Join(names, ", "))
+}
+
+// isRSA reports whether alg signs with an RSA key.
+func isRSA(alg jwks.Algorithm) bool {
+	return strings.HasPrefix(string(alg), "RS") || strings.HasPrefix(string(alg), "PS")
+}
+
 // run is the whole program; main only maps its error to an exit code.
 func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	alg := fs.String("alg", "RS256", "signing algorithm: RS256, PS256, ES256, ES384, ES512 or EdDSA")
-	bits := fs.Int("bits", 2048, "RSA key size: 2048, 3072 or 4096 (RS256 and PS256 only)")
+	alg := fs.String("alg", "RS256", "signing algorithm, in any letter case: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512 or EdDSA")
+	bits := fs.Int("bits", 2048, "RSA key size: 2048, 3072 or 4096 (RS* and PS* only; EC and EdDSA keys have a fixed size)")
 	env := fs.String("env", "JWT_PRIVATE_KEY", "name of the environment variable in the .env line")
 	out := fs.String("out", "", "also write the private key PEM to this new file (mode 0600)")
 	fs.Usage = func() {
@@ -55,16 +85,31 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
 	}
-	a := jwks.Algorithm(*alg)
-	var key *jwks.Key
-	var err error
-	if strings.HasPrefix(*alg, "RS") || strings.HasPrefix(*alg, "PS") {
-		key, err = jwks.GenerateRSA(*bits, a)
-	} else {
-		key, err = jwks.Generate(a)
-	}
+	bitsSet := false
+	fs.Visit(func(f *flag.Flag) { bitsSet = bitsSet || f.Name == "bits" })
+	// Every flag is checked before a key is generated or a file created.
+	var errs []error
+	a, err := parseAlgorithm(*alg)
 	if err != nil {
-		return fmt.Errorf("%w (try -alg RS256, ES256 or EdDSA)", err)
+		errs = append(errs, err)
+	} else if bitsSet && !isRSA(a) {
+		errs = append(errs, fmt.Errorf("-bits applies to RSA keys only; %s keys have a fixed size: drop -bits or choose an RS* or PS* -alg", a))
+	}
+	if !envName.MatchString(*env) {
+		errs = append(errs, fmt.Errorf("-env %q is not a variable name: use letters, digits and _, not starting with a digit (such as JWT_PRIVATE_KEY)", *env))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	var key *jwks.Key
+	if isRSA(a) {
+		key, err = jwks.GenerateRSA(*bits, a)
+		if err != nil {
+			// jwks says why: at least 2048 bits, at most 4096.
+			return fmt.Errorf("-bits %d: %w", *bits, err)
+		}
+	} else if key, err = jwks.Generate(a); err != nil {
+		return err
 	}
 	priv, err := key.PrivatePEM()
 	if err != nil {
@@ -84,6 +129,10 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	fmt.Fprintf(stdout, "# Private key (%s, kid %s) for your .env file. Keep it secret.\n", key.Algorithm(), key.KeyID())
+	if isRSA(a) && a != jwks.RS256 {
+		// A PEM does not record the algorithm, and an RSA key loads as RS256.
+		fmt.Fprintf(stdout, "# The PEM does not record the algorithm: load it with jwks.KeyConfig{Algorithm: jwks.%s} (examples/login: -alg %s).\n", a, a)
+	}
 	fmt.Fprintf(stdout, "%s=%s\n\n", *env, base64.StdEncoding.EncodeToString(priv))
 	fmt.Fprintf(stdout, "# Public key PEM\n%s\n", key.PublicPEM())
 	fmt.Fprintf(stdout, "# Public JWK Set, to paste into your provider's dashboard or serve at /.well-known/jwks.json\n%s\n", jwks.NewSet(key).JSON())

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,9 +83,111 @@ func TestRunErrors(t *testing.T) {
 	if !strings.Contains(stderr.String(), "-alg") {
 		t.Errorf("-h output lacks the flags: %q", stderr.String())
 	}
-	for _, args := range [][]string{{"-alg", "HS256"}, {"-alg", "RS256", "-bits", "1024"}, {"extra"}} {
-		if err := run(t.Context(), args, &stdout, &stderr); err == nil {
-			t.Errorf("run(%q) error = nil, want an error", args)
+	allNames := "RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // substrings of the error
+	}{
+		{"HMAC", []string{"-alg", "HS256"}, []string{`"HS256"`, allNames}},
+		{"unknown alg", []string{"-alg", "rs257"}, []string{`"rs257"`, allNames}},
+		{"empty alg", []string{"-alg", ""}, []string{allNames}},
+		{"RSA 1024", []string{"-alg", "RS256", "-bits", "1024"}, []string{"-bits 1024", "at least 2048"}},
+		{"RSA 1024, lower case", []string{"-alg", "ps256", "-bits", "1024"}, []string{"-bits 1024", "at least 2048"}},
+		{"RSA 8192", []string{"-bits", "8192"}, []string{"-bits 8192", "at most 4096", "go-jose"}},
+		{"RSA 2049", []string{"-bits", "2049"}, []string{"-bits 2049", "2048, 3072 or 4096"}},
+		{"bits with ES256", []string{"-alg", "ES256", "-bits", "4096"}, []string{"-bits applies to RSA keys only", "ES256"}},
+		{"bits 2048 with EdDSA", []string{"-alg", "eddsa", "-bits", "2048"}, []string{"-bits applies to RSA keys only", "EdDSA"}},
+		{"empty env", []string{"-alg", "ES256", "-env", ""}, []string{`-env ""`, "variable name"}},
+		{"env with =", []string{"-alg", "ES256", "-env", "A=B"}, []string{`-env "A=B"`}},
+		{"env with a digit first", []string{"-alg", "ES256", "-env", "1KEY"}, []string{`-env "1KEY"`}},
+		{"env with a space", []string{"-alg", "ES256", "-env", "MY KEY"}, []string{`-env "MY KEY"`}},
+		{"every problem at once", []string{"-alg", "ES384", "-bits", "1024", "-env", ""}, []string{"-bits applies", `-env ""`}},
+		{"extra argument", []string{"extra"}, []string{"unexpected argument"}},
+	} {
+		out := filepath.Join(t.TempDir(), "key.pem")
+		stdout.Reset()
+		args := append([]string{"-out", out}, tc.args...)
+		err := run(t.Context(), args, &stdout, &stderr)
+		if err == nil {
+			t.Errorf("run(%s: %q) error = nil, want an error", tc.name, args)
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("run(%s: %q) error = %q, want it to mention %q", tc.name, args, err, w)
+			}
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("run(%s: %q) printed %d bytes on a refusal", tc.name, args, stdout.Len())
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("run(%s: %q) created -out (stat error %v), want nothing written on a refusal", tc.name, args, err)
+		}
+	}
+}
+
+// TestAlgorithmNames: -alg is matched in any letter case and the key
+// printed is of the canonical algorithm; no printed line starts with "=".
+func TestAlgorithmNames(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ arg, want string }{
+		{"rs256", "RS256"}, {"Es384", "ES384"}, {"es512", "ES512"}, {"EDDSA", "EdDSA"}, {"eddsa", "EdDSA"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if err := run(t.Context(), []string{"-alg", tc.arg}, &stdout, &stderr); err != nil {
+			t.Errorf("run(-alg %s) error = %v", tc.arg, err)
+			continue
+		}
+		if !strings.Contains(stdout.String(), "("+tc.want+", kid ") || !strings.Contains(stdout.String(), `"alg":"`+tc.want+`"`) {
+			t.Errorf("run(-alg %s) output is not of %s:\n%s", tc.arg, tc.want, stdout.String())
+		}
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			if strings.HasPrefix(line, "=") {
+				t.Errorf("run(-alg %s) printed a line starting with =", tc.arg)
+			}
+		}
+	}
+}
+
+// TestEveryAlgorithm generates a key for every algorithm keygen offers (the
+// list examples/login's TestHeadlessEveryKeygenAlgorithm logs in with) and
+// checks that the .env line loads back with that algorithm.
+func TestEveryAlgorithm(t *testing.T) {
+	want := []jwks.Algorithm{
+		jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
+		jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA,
+	}
+	if !slices.Equal(algorithms, want) {
+		t.Fatalf("algorithms = %v, want %v (update examples/login's keygenAlgorithms too)", algorithms, want)
+	}
+	for _, alg := range algorithms {
+		var stdout, stderr bytes.Buffer
+		if err := run(t.Context(), []string{"-alg", string(alg), "-env", "K"}, &stdout, &stderr); err != nil {
+			t.Errorf("run(-alg %s) error = %v", alg, err)
+			continue
+		}
+		var env string
+		for _, line := range strings.Split(stdout.String(), "\n") {
+			if v, ok := strings.CutPrefix(line, "K="); ok {
+				env = v
+			}
+		}
+		t.Setenv("PKJWT_KEYGEN_TEST_KEY", env)
+		k, err := jwks.LoadPEMEnv("PKJWT_KEYGEN_TEST_KEY", jwks.KeyConfig{Algorithm: alg})
+		if err != nil {
+			t.Errorf("run(-alg %s): the .env line does not load as %s: %v", alg, alg, err)
+			continue
+		}
+		if !strings.Contains(stdout.String(), "kid "+k.KeyID()) {
+			t.Errorf("run(-alg %s): printed kid is not the key's %s", alg, k.KeyID())
+		}
+		// Loaded without an algorithm, the key signs RS256, ES* by curve or
+		// EdDSA; for any other algorithm the output must say how to load it.
+		if plain, err := jwks.LoadPEMEnv("PKJWT_KEYGEN_TEST_KEY", jwks.KeyConfig{}); err == nil && plain.Algorithm() != alg {
+			if !strings.Contains(stdout.String(), "-alg "+string(alg)) || !strings.Contains(stdout.String(), "Algorithm: jwks."+string(alg)) {
+				t.Errorf("run(-alg %s): the output does not say the key loads as %s only with its algorithm given:\n%s", alg, alg, stdout.String())
+			}
 		}
 	}
 }

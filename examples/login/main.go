@@ -20,8 +20,9 @@
 //	JWT_PRIVATE_KEY=… go run ./examples/login -issuer https://example.criipto.id -client-id urn:my:app
 //
 // The key comes from -key-env (a variable holding a base64 PEM) or
-// -key-file; with neither the app generates one for this run. Tokens, codes,
-// assertions and keys are never printed or logged.
+// -key-file, with -alg when the key does not imply its algorithm (an RSA key
+// for PS256, say); with neither the app generates one for this run. Tokens,
+// codes, assertions and keys are never printed or logged.
 package main
 
 import (
@@ -63,6 +64,7 @@ func main() {
 type config struct {
 	issuer, clientID    string
 	keyEnv, keyFile     string
+	keyAlgorithm        jwks.Algorithm
 	serve               bool
 	addr, redirectURL   string
 	scopes              string
@@ -83,6 +85,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.clientID, "client-id", "", "client ID registered at the provider (required with -issuer)")
 	fs.StringVar(&c.keyEnv, "key-env", "", "environment variable holding the client's private key as base64 PEM (such as JWT_PRIVATE_KEY)")
 	fs.StringVar(&c.keyFile, "key-file", "", "file holding the client's private key as PEM")
+	fs.StringVar((*string)(&c.keyAlgorithm), "alg", "", "algorithm the key signs with, as examples/keygen printed it (such as PS256); empty derives it from the key: RS256 for RSA, ES256/ES384/ES512 by curve, EdDSA")
 	fs.BoolVar(&c.serve, "serve", false, "serve the app for a browser at -addr (implied by -issuer)")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address the app listens on with -serve")
 	fs.StringVar(&c.redirectURL, "redirect-url", "", "redirect URI registered at the provider; empty means http://ADDR/callback")
@@ -110,6 +113,9 @@ flags:
 	}
 	if c.keyEnv != "" && c.keyFile != "" {
 		return nil, errors.New("give -key-env or -key-file, not both")
+	}
+	if c.keyAlgorithm != "" && c.keyEnv == "" && c.keyFile == "" {
+		return nil, errors.New("-alg needs -key-env or -key-file: it names the algorithm of the key given there")
 	}
 	if c.issuer != "" {
 		if c.clientID == "" {
@@ -168,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var op *providertest.Server
 	var hc *http.Client
 	if issuer == "" {
-		op, err = startEmbeddedProvider(c, jwksURL, redirectURL)
+		op, err = startEmbeddedProvider(c, key.Algorithm(), jwksURL, redirectURL)
 		if err != nil {
 			return err
 		}
@@ -244,11 +250,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // loadKey reads the client's key from -key-file or -key-env, or generates
 // one (reported by generated).
 func loadKey(c *config) (key *jwks.Key, generated bool, err error) {
+	cfg := jwks.KeyConfig{Algorithm: c.keyAlgorithm}
 	switch {
 	case c.keyFile != "":
-		key, err = jwks.LoadPEMFile(c.keyFile, jwks.KeyConfig{})
+		key, err = jwks.LoadPEMFile(c.keyFile, cfg)
 	case c.keyEnv != "":
-		key, err = jwks.LoadPEMEnv(c.keyEnv, jwks.KeyConfig{})
+		key, err = jwks.LoadPEMEnv(c.keyEnv, cfg)
 	default:
 		key, err = jwks.Generate(jwks.RS256)
 		generated = true
@@ -260,9 +267,13 @@ func loadKey(c *config) (key *jwks.Key, generated bool, err error) {
 }
 
 // startEmbeddedProvider starts the mock provider with a demo user and
-// registers this app as a client that publishes its keys at jwksURL.
-func startEmbeddedProvider(c *config, jwksURL, redirectURL string) (*providertest.Server, error) {
+// registers this app as a client that publishes its keys at jwksURL and
+// signs its assertions with alg. The provider accepts and advertises alg,
+// whichever of the algorithms examples/keygen offers it is, as a real
+// provider does once it is configured for the client's key.
+func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL string) (*providertest.Server, error) {
 	op, err := providertest.Start(providertest.Config{
+		ClientAuthAlgorithms: []jwks.Algorithm{alg},
 		User: providertest.User{
 			Subject: c.embeddedUserSubject,
 			Claims: map[string]any{
@@ -279,6 +290,7 @@ func startEmbeddedProvider(c *config, jwksURL, redirectURL string) (*providertes
 		ID:           c.clientID,
 		JWKSURL:      jwksURL,
 		RedirectURIs: []string{redirectURL},
+		Algorithms:   []jwks.Algorithm{alg},
 	})
 	if err != nil {
 		op.Close()

@@ -12,6 +12,8 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -441,5 +443,97 @@ func TestUsage(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("run(%q) error = %v, want one mentioning %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// keygenAlgorithms are the algorithms examples/keygen offers (its -alg
+// values); examples/keygen's tests check the same list.
+var keygenAlgorithms = []jwks.Algorithm{
+	jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
+	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA,
+}
+
+// keygenTestKey is the pre-generated key of the kind keygen makes for alg.
+func keygenTestKey(alg jwks.Algorithm) string {
+	switch alg {
+	case jwks.ES256:
+		return testkeys.P256A
+	case jwks.ES384:
+		return testkeys.P384
+	case jwks.ES512:
+		return testkeys.P521
+	case jwks.EdDSA:
+		return testkeys.Ed25519A
+	}
+	return testkeys.RSA2048A
+}
+
+// TestHeadlessEveryKeygenAlgorithm: a key of every algorithm keygen offers,
+// given the way keygen prints it (a base64 PEM in an environment variable)
+// and with -alg, completes the headless login against the embedded
+// provider, whose pre-flight must accept the algorithm.
+func TestHeadlessEveryKeygenAlgorithm(t *testing.T) {
+	for _, alg := range keygenAlgorithms {
+		t.Run(string(alg), func(t *testing.T) {
+			t.Setenv("PKJWT_LOGIN_TEST_KEY", base64.StdEncoding.EncodeToString(testkeys.PEM(keygenTestKey(alg))))
+			var stdout, stderr bytes.Buffer
+			if err := run(t.Context(), []string{"-key-env", "PKJWT_LOGIN_TEST_KEY", "-alg", string(alg)}, &stdout, &stderr); err != nil {
+				t.Fatalf("run(-alg %s) error = %v\nstdout:\n%s\nstderr:\n%s", alg, err, stdout.String(), stderr.String())
+			}
+			out := stdout.String()
+			for _, want := range []string{
+				"signing with " + string(alg) + " key",
+				"private_key_jwt with " + string(alg) + " is supported",
+				"the provider accepted the assertion",
+				"4. ID token verified",
+			} {
+				if !strings.Contains(out, want) {
+					t.Errorf("run(-alg %s) stdout lacks %q:\n%s", alg, want, out)
+				}
+			}
+		})
+	}
+}
+
+// TestKeyAlgorithmFlag: without -alg the algorithm comes from the key;
+// an -alg that does not fit the key is refused at load, naming it.
+func TestKeyAlgorithmFlag(t *testing.T) {
+	t.Setenv("PKJWT_LOGIN_TEST_KEY", base64.StdEncoding.EncodeToString(testkeys.PEM(testkeys.P384)))
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-key-env", "PKJWT_LOGIN_TEST_KEY"}, &stdout, &stderr); err != nil {
+		t.Fatalf("run(P-384 key) error = %v\nstdout:\n%s", err, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "signing with ES384 key") {
+		t.Errorf("run(P-384 key) stdout lacks ES384:\n%s", stdout.String())
+	}
+	err := run(t.Context(), []string{"-key-env", "PKJWT_LOGIN_TEST_KEY", "-alg", "ES256"}, &stdout, &stderr)
+	if !errors.Is(err, jwks.ErrAlgorithmMismatch) || !strings.Contains(err.Error(), "ES256") {
+		t.Errorf("run(P-384 key, -alg ES256) error = %v, want jwks.ErrAlgorithmMismatch naming ES256", err)
+	}
+	if err := run(t.Context(), []string{"-alg", "ES256"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "-alg") {
+		t.Errorf("run(-alg without a key) error = %v, want one saying -alg needs -key-env or -key-file", err)
+	}
+}
+
+// TestRSAKeyAbove4096Refused: an RSA key above 4096 bits, which verifiers
+// such as go-jose (and the embedded provider) refuse, is refused at load
+// with the reason, not at the token endpoint with a misleading hint.
+func TestRSAKeyAbove4096Refused(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "jwks", "testdata", "rsa4097.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "big.pem")
+	if err := os.WriteFile(file, bytes.ReplaceAll(b, []byte("TESTING KEY"), []byte("PRIVATE KEY")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(t.Context(), []string{"-key-file", file}, &stdout, &stderr)
+	if !errors.Is(err, jwks.ErrUnsupportedKey) || !strings.Contains(err.Error(), "at most 4096 bits") {
+		t.Errorf("run(RSA 4097-bit key) error = %v, want jwks.ErrUnsupportedKey saying at most 4096 bits", err)
+	}
+	if strings.Contains(stdout.String(), "1. discovered") {
+		t.Errorf("run(RSA 4097-bit key) went on to discovery:\n%s", stdout.String())
 	}
 }

@@ -80,7 +80,7 @@ var errTooManySessions = errors.New("too many sessions in progress")
 // new session (and setting its cookie) when there is none. It fails only
 // when the store is full.
 func (s *sessions) update(w http.ResponseWriter, r *http.Request, f func(*session)) error {
-	id, ss := s.get(r)
+	_, ss := s.get(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ss == nil {
@@ -90,7 +90,7 @@ func (s *sessions) update(w http.ResponseWriter, r *http.Request, f func(*sessio
 		if len(s.m) >= maxSessions {
 			return errTooManySessions
 		}
-		id = rand.Text()
+		id := rand.Text()
 		ss = &session{expires: s.now().Add(s.ttl)}
 		s.m[id] = ss
 		http.SetCookie(w, &http.Cookie{

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +28,14 @@ const requireEnv = "PKJWT_REQUIRE_INTEROP"
 const minNodeMajor = 20
 
 const (
-	startTimeout = 20 * time.Second
+	// startTimeout bounds the whole start of server.mjs: from starting node
+	// to every provider answering its discovery document. Loading
+	// oidc-provider took more than 20 s on a loaded machine; a healthy start
+	// takes about a second, and the wait ends as soon as the providers
+	// answer.
+	startTimeout = 90 * time.Second
+	// pollInterval is the pause between two readiness probes.
+	pollInterval = 100 * time.Millisecond
 	npmTimeout   = 3 * time.Minute
 	stopTimeout  = 5 * time.Second
 )
@@ -174,16 +182,23 @@ func (s *syncBuffer) String() string {
 
 // nodeServer is a running server.mjs.
 type nodeServer struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	done   chan error // receives cmd.Wait's result once
-	stderr *syncBuffer
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	// exited is closed once the process has exited and been reaped;
+	// waitErr, cmd.Wait's result, may be read after that.
+	exited  chan struct{}
+	waitErr error
+	stderr  *syncBuffer
 	// issuers maps the provider names of the config to their issuer URLs.
 	issuers map[string]string
 }
 
-// startNode starts server.mjs with cfg and waits for its READY line.
+// startNode starts server.mjs with cfg, waits for its READY line, then polls
+// every provider's discovery document until it answers, all within
+// startTimeout.
 func startNode(cfg serverConfig, stderr *syncBuffer) (*nodeServer, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -202,7 +217,7 @@ func startNode(cfg serverConfig, stderr *syncBuffer) (*nodeServer, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start node server.mjs: %v", err)
 	}
-	s := &nodeServer{cmd: cmd, stdin: stdin, done: make(chan error, 1), stderr: stderr}
+	s := &nodeServer{cmd: cmd, stdin: stdin, exited: make(chan struct{}), stderr: stderr}
 
 	ready := make(chan string, 1)
 	go func() {
@@ -219,26 +234,74 @@ func startNode(cfg serverConfig, stderr *syncBuffer) (*nodeServer, error) {
 			close(ready)
 		}
 		// Reap only after stdout is drained, as os/exec requires.
-		s.done <- cmd.Wait()
+		s.waitErr = cmd.Wait()
+		close(s.exited)
 	}()
 
-	timer := time.NewTimer(startTimeout)
-	defer timer.Stop()
 	select {
 	case line, ok := <-ready:
 		if !ok {
-			err := <-s.done
-			return nil, fmt.Errorf("server.mjs exited before READY (%v); stderr:\n%s", err, stderr.String())
+			<-s.exited
+			return nil, fmt.Errorf("server.mjs exited before READY (%v); stderr:\n%s", s.waitErr, stderr.String())
 		}
 		if err := json.Unmarshal([]byte(line), &s.issuers); err != nil {
 			_ = s.stop()
 			return nil, fmt.Errorf("server.mjs READY line %q: %v", line, err)
 		}
-		return s, nil
-	case <-timer.C:
+	case <-ctx.Done():
 		_ = s.stop()
 		return nil, fmt.Errorf("server.mjs not READY within %v; stderr:\n%s", startTimeout, stderr.String())
 	}
+	if err := s.waitServing(ctx); err != nil {
+		_ = s.stop()
+		return nil, fmt.Errorf("%v; stderr:\n%s", err, stderr.String())
+	}
+	return s, nil
+}
+
+// waitServing polls each provider's discovery document until it answers 200,
+// so that no test meets a provider that printed READY but does not serve yet.
+// It gives up when ctx ends or the process exits.
+func (s *nodeServer) waitServing(ctx context.Context) error {
+	hc := &http.Client{Timeout: 5 * time.Second}
+	tick := time.NewTicker(pollInterval)
+	defer tick.Stop()
+	for name, issuer := range s.issuers {
+		u := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+		var last error
+		for {
+			last = probeOK(ctx, hc, u)
+			if last == nil {
+				break
+			}
+			select {
+			case <-tick.C:
+			case <-s.exited:
+				return fmt.Errorf("server.mjs exited (%v) before provider %s served %s", s.waitErr, name, u)
+			case <-ctx.Done():
+				return fmt.Errorf("provider %s did not serve %s within %v: %v", name, u, startTimeout, last)
+			}
+		}
+	}
+	return nil
+}
+
+// probeOK GETs u once and reports whether it answered 200.
+func probeOK(ctx context.Context, hc *http.Client, u string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // stop closes server.mjs's stdin, which makes it exit, and kills it when it
@@ -248,11 +311,11 @@ func (s *nodeServer) stop() error {
 	timer := time.NewTimer(stopTimeout)
 	defer timer.Stop()
 	select {
-	case <-s.done:
+	case <-s.exited:
 		return nil
 	case <-timer.C:
 		_ = s.cmd.Process.Kill()
-		<-s.done
+		<-s.exited
 		return fmt.Errorf("server.mjs did not exit within %v after stdin closed; killed", stopTimeout)
 	}
 }
