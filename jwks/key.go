@@ -14,8 +14,9 @@ import (
 	"log/slog"
 	"math/big"
 
-	"github.com/go-jose/go-jose/v4"
+	gojose "github.com/go-jose/go-jose/v4"
 	"github.com/pkjwt/pkjwt/internal/digest"
+	"github.com/pkjwt/pkjwt/internal/jose"
 )
 
 // Key is a private signing key with its algorithm and key ID. The private
@@ -278,8 +279,8 @@ func (k *Key) Public() crypto.PublicKey { return k.pub }
 
 // PublicJWK returns the public half as a go-jose JWK with kid, alg and use
 // "sig" set.
-func (k *Key) PublicJWK() jose.JSONWebKey {
-	return jose.JSONWebKey{Key: k.pub, KeyID: k.kid, Algorithm: string(k.alg), Use: "sig"}
+func (k *Key) PublicJWK() gojose.JSONWebKey {
+	return gojose.JSONWebKey{Key: k.pub, KeyID: k.kid, Algorithm: string(k.alg), Use: "sig"}
 }
 
 // PublicJWKJSON returns the public JWK as JSON, with only the public members.
@@ -320,19 +321,13 @@ func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	return sig, nil
 }
 
-// derToRS converts an ASN.1 DER ECDSA signature to R||S of size bytes each.
+// derToRS converts an ASN.1 DER ECDSA signature to R||S of size bytes each,
+// with a small bounds-checked parser (one allocation, no big.Int).
 func derToRS(der []byte, size int) ([]byte, error) {
-	var s struct{ R, S *big.Int }
-	rest, err := asn1Unmarshal(der, &s)
-	if err != nil || len(rest) != 0 || s.R == nil || s.S == nil || s.R.Sign() <= 0 || s.S.Sign() <= 0 {
-		return nil, fmt.Errorf("jwks: signer returned a malformed ECDSA signature: %w", ErrInvalidKey)
+	out, ok := jose.DERToRS(make([]byte, 0, 2*size), der, size)
+	if !ok {
+		return nil, fmt.Errorf("jwks: signer returned a malformed or oversized ECDSA signature: %w", ErrInvalidKey)
 	}
-	if (s.R.BitLen()+7)/8 > size || (s.S.BitLen()+7)/8 > size {
-		return nil, fmt.Errorf("jwks: signer returned an oversized ECDSA signature: %w", ErrInvalidKey)
-	}
-	out := make([]byte, 2*size)
-	s.R.FillBytes(out[:size])
-	s.S.FillBytes(out[size:])
 	return out, nil
 }
 

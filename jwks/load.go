@@ -17,7 +17,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/go-jose/go-jose/v4"
+	gojose "github.com/go-jose/go-jose/v4"
 )
 
 // maxKeyInput bounds every key input; the largest accepted key (RSA 4096 as
@@ -217,7 +217,7 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 	var head struct {
 		Kty string `json:"kty"`
 		Crv string `json:"crv"`
-		// RSA members, to explain a refusal by go-jose.
+		// RSA members, to explain a refusal by go-gojose.
 		N, E, D, P, Q string
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
@@ -247,7 +247,7 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 			}
 		}
 	}
-	var jwk jose.JSONWebKey
+	var jwk gojose.JSONWebKey
 	if err := jwk.UnmarshalJSON(data); err != nil {
 		if head.Kty == "RSA" {
 			if err := classifyRSAJWK(head.N, head.E, head.D, head.P, head.Q); err != nil {

@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
-	"github.com/go-jose/go-jose/v4"
+	gojose "github.com/go-jose/go-jose/v4"
 )
 
 // Set is an immutable public JWK Set (RFC 7517 §5): the public halves of
@@ -89,9 +89,9 @@ func (s *Set) KeyIDs() []string {
 }
 
 // JSONWebKeySet returns the set as a go-jose value holding public keys only.
-func (s *Set) JSONWebKeySet() jose.JSONWebKeySet {
+func (s *Set) JSONWebKeySet() gojose.JSONWebKeySet {
 	s = s.orEmpty()
-	out := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(s.keys))}
+	out := gojose.JSONWebKeySet{Keys: make([]gojose.JSONWebKey, len(s.keys))}
 	for i, k := range s.keys {
 		out.Keys[i] = k.PublicJWK()
 	}
