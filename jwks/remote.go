@@ -29,8 +29,9 @@ import (
 // one of these (or ErrSignature / ErrAlgorithmMismatch from verification).
 var (
 	// ErrUnknownKey: the remote set holds no usable key with the token's key
-	// ID (or no key that fits its algorithm), even after the refetch that an
-	// unknown key ID is allowed once per minimum interval.
+	// ID (or no key that fits its algorithm), after the refetch an unknown key
+	// ID triggers, or while that refetch is cooling down (at most one per
+	// RemoteConfig.MinInterval).
 	ErrUnknownKey = errors.New("jwks: no usable key with this key ID in the remote set")
 	// ErrFetch: the remote set could not be fetched (network error, timeout,
 	// a status other than 200, an oversize or malformed body). It is wrapped
@@ -89,9 +90,15 @@ type RemoteConfig struct {
 	// refreshed, calls fail with ErrStale. Zero means one hour
 	// (MaxRemoteAge); more than one hour is an error.
 	MaxAge time.Duration
-	// MinInterval is the shortest time between two fetches: the floor of a
-	// Cache-Control max-age, and the rate limit of the refetch an unknown key
-	// ID or a failed fetch triggers. Zero means one minute
+	// MinInterval is the cooldown of unknown-kid refetches: a key ID missing
+	// from the set triggers a refetch at once unless another unknown-kid
+	// refetch started less than MinInterval ago, whatever routine fetches
+	// happened meanwhile. So the first token signed with a newly published
+	// key is followed at once, and a flood of random key IDs costs at most
+	// one fetch per MinInterval. It is also the floor of a Cache-Control
+	// max-age (so routine refreshes are at least MinInterval apart) and the
+	// delay before a routine fetch is retried after any fetch started, which
+	// matters only after a failure. Zero means one minute
 	// (DefaultMinInterval). It must not exceed MaxAge.
 	MinInterval time.Duration
 	// RefreshAfter is how long a set counts as fresh when the response has
@@ -150,9 +157,12 @@ func (k PublicKey) Fits(alg Algorithm) bool {
 //     [MinInterval, MaxAge]; past that freshness, a caller whose key is in
 //     the set gets it at once while the set is refreshed in the background
 //     (stale while revalidate, never beyond MaxAge);
-//   - refetches when a key ID is unknown, with Cache-Control: no-cache, at
-//     most once per MinInterval; a flood of tokens with random key IDs never
-//     becomes a flood of fetches;
+//   - refetches at once when a key ID is not in the set, with
+//     Cache-Control: no-cache, so that a provider may sign with a key the
+//     moment it publishes it; these unknown-kid refetches, and only they,
+//     are rate limited by each other: at most one starts per MinInterval,
+//     and a routine refresh does not delay the next one. A flood of tokens
+//     with random key IDs never becomes a flood of fetches;
 //   - runs one fetch at a time: other callers wait for it or for their own
 //     context;
 //   - replaces the whole set on refresh (a removed key stops verifying) and
@@ -183,17 +193,31 @@ type Remote struct {
 	// cur is the current set; nil before the first successful fetch.
 	cur atomic.Pointer[remoteSet]
 
-	// guards flight, attempted, lastAttempt, lastErr and closed
-	mu          sync.Mutex
-	flight      *remoteFlight
+	// guards flight, started, attempted, lastAttempt, refetched,
+	// lastRefetch, lastErr and closed
+	mu     sync.Mutex
+	flight *remoteFlight
+	// started counts the fetches started so far; a caller compares it with
+	// its value on arrival to know whether a fetch started after it did.
+	started uint64
+	// attempted and lastAttempt: the start of the latest fetch of any kind
+	// (the retry delay after a failed fetch).
 	attempted   bool
 	lastAttempt time.Time
+	// refetched and lastRefetch: the start of the latest unknown-kid
+	// refetch (the cooldown of unknown-kid refetches).
+	refetched   bool
+	lastRefetch time.Time
 	lastErr     error
 	closed      bool
 }
 
-// remoteFlight is the fetch in flight; done is closed when it ends.
-type remoteFlight struct{ done chan struct{} }
+// remoteFlight is the fetch in flight; done is closed when it ends. seq is
+// the value of Remote.started once it began.
+type remoteFlight struct {
+	done chan struct{}
+	seq  uint64
+}
 
 // remoteSet is an immutable parsed set.
 type remoteSet struct {
@@ -332,8 +356,31 @@ func (r *Remote) Keys(ctx context.Context, kid string) ([]PublicKey, error) {
 	return append([]PublicKey(nil), ks...), nil
 }
 
+// slow is Keys when the fresh set does not hold kid. It fetches at most
+// once per call of its own (or joins the fetch in flight), as follows:
+//
+//   - a set younger than MaxAge that holds kid is served at once; when it
+//     is past its freshness, a routine refresh starts in the background
+//     (stale while revalidate);
+//   - a kid missing from a set younger than MaxAge starts an unknown-kid
+//     refetch (Cache-Control: no-cache) unless one started less than
+//     MinInterval ago; routine fetches do not count against that cooldown,
+//     so a provider that signs with a key the moment it publishes it is
+//     followed at once;
+//   - otherwise no set, or one past its freshness, starts a routine fetch
+//     unless a fetch started less than MinInterval ago (the retry delay
+//     after a failure; after a success the set is fresh for at least
+//     MinInterval);
+//   - a caller who finds a fetch in flight waits for it. If that fetch
+//     started before the caller arrived, its answer may predate the
+//     caller's token, so the caller may then start a refetch of its own
+//     (within the same limits); once a fetch that started after the caller
+//     arrived has ended, the caller is served what the cache holds.
 func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
-	waited := false
+	r.mu.Lock()
+	arrival := r.started
+	r.mu.Unlock()
+	settled := false // a fetch that started after arrival has ended
 	for {
 		r.mu.Lock()
 		if r.closed {
@@ -343,47 +390,56 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 		now := r.now()
 		s := r.cur.Load()
 		var ks []PublicKey
-		fresh := false
+		young, fresh := false, false
 		if s != nil {
 			ks = s.lookup(kid)
-			fresh = now.Before(s.freshUntil) && now.Sub(s.fetched) < r.maxAge
+			young = now.Sub(s.fetched) < r.maxAge
+			fresh = young && now.Before(s.freshUntil)
 		}
-		if s != nil && fresh && len(ks) > 0 {
+		if fresh && len(ks) > 0 {
 			r.mu.Unlock()
 			return ks, nil
 		}
 		// A set past its freshness but younger than MaxAge that has the key
 		// is served at once while it is refreshed in the background (stale
 		// while revalidate): a slow provider never stalls verifications.
-		usable := s != nil && len(ks) > 0 && now.Sub(s.fetched) < r.maxAge
-		if !waited {
-			if f := r.flight; f != nil {
-				r.mu.Unlock()
-				if usable {
-					return ks, nil
-				}
-				if err := r.wait(ctx, f); err != nil {
-					return nil, err
-				}
-				waited = true
-				continue
+		usable := young && len(ks) > 0
+		if f := r.flight; f != nil && (usable || !settled) {
+			r.mu.Unlock()
+			if usable {
+				return ks, nil
 			}
-			if !r.attempted || now.Sub(r.lastAttempt) >= r.minInterval || now.Before(r.lastAttempt) {
-				f := &remoteFlight{done: make(chan struct{})}
+			if err := r.wait(ctx, f); err != nil {
+				return nil, err
+			}
+			settled = f.seq > arrival
+			continue
+		}
+		if r.started > arrival {
+			settled = true
+		}
+		if !settled {
+			unknownKid := young && len(ks) == 0
+			refetch := unknownKid && r.cooled(r.refetched, r.lastRefetch, now)
+			routine := !fresh && r.cooled(r.attempted, r.lastAttempt, now)
+			if refetch || routine {
+				r.started++
+				f := &remoteFlight{done: make(chan struct{}), seq: r.started}
 				r.flight = f
-				r.attempted = true
-				r.lastAttempt = now
-				noCache := s != nil && fresh // only an unknown kid brings us here with a fresh set
+				r.attempted, r.lastAttempt = true, now
+				if refetch {
+					r.refetched, r.lastRefetch = true, now
+				}
 				lastGood := s
 				r.mu.Unlock()
-				go r.run(ctx, f, noCache, lastGood)
+				go r.run(ctx, f, refetch, lastGood)
 				if usable {
 					return ks, nil
 				}
 				if err := r.wait(ctx, f); err != nil {
 					return nil, err
 				}
-				waited = true
+				settled = true
 				continue
 			}
 		}
@@ -391,6 +447,12 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 		r.mu.Unlock()
 		return r.serve(s, ks, now, kid, lastErr)
 	}
+}
+
+// cooled reports whether MinInterval has passed since last (or there was
+// no last, or the clock went back).
+func (r *Remote) cooled(was bool, last, now time.Time) bool {
+	return !was || now.Sub(last) >= r.minInterval || now.Before(last)
 }
 
 // serve decides what a caller gets when no (further) fetch is possible.
