@@ -3,26 +3,16 @@ package jwks
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pkjwt/pkjwt/internal/clock"
-	"github.com/pkjwt/pkjwt/internal/httpread"
 )
 
 // Errors of the remote set cache ([Remote]). Each error a Remote returns wraps
@@ -70,11 +60,6 @@ const (
 	DefaultMaxKeys = 100
 	// DefaultFetchTimeout is the default RemoteConfig.Timeout.
 	DefaultFetchTimeout = 10 * time.Second
-
-	// remoteMaxJWSBytes bounds a token given to Remote.VerifySignature.
-	remoteMaxJWSBytes = 64 << 10
-	// remoteMaxKeysTried bounds the keys tried for one token that has no kid.
-	remoteMaxKeysTried = 4
 )
 
 // RemoteConfig holds the optional settings of a [Remote]. Every zero value
@@ -306,19 +291,6 @@ func NewRemote(jwksURL string, cfg RemoteConfig) (*Remote, error) {
 	return r, nil
 }
 
-// remoteRedirectPolicy follows at most three redirects, each to the origin of
-// the original request.
-func remoteRedirectPolicy(req *http.Request, via []*http.Request) error {
-	if len(via) >= 3 {
-		return errors.New("jwks: more than 3 redirects")
-	}
-	o := via[0].URL
-	if req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
-		return errors.New("jwks: redirect to another origin refused")
-	}
-	return nil
-}
-
 // URL returns the JWK Set URL.
 func (r *Remote) URL() string { return r.url }
 
@@ -506,317 +478,6 @@ func (r *Remote) run(parent context.Context, f *remoteFlight, noCache bool, last
 	r.flight = nil
 	r.mu.Unlock()
 	close(f.done)
-}
-
-func (r *Remote) fetch(ctx context.Context, noCache bool) (*remoteSet, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: fetch %s: %v: %w", r.url, err, ErrFetch)
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	if noCache {
-		req.Header.Set("Cache-Control", "no-cache")
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("jwks: fetch %s: %w: %w", r.url, ErrFetch, ctxErr)
-		}
-		return nil, fmt.Errorf("jwks: fetch %s: %w: %w", r.url, ErrFetch, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("jwks: fetch %s: status %d: %w", r.url, resp.StatusCode, ErrFetch)
-	}
-	body, err := httpread.All(resp.Body, r.maxBody)
-	if err != nil {
-		if errors.Is(err, httpread.ErrTooLarge) {
-			return nil, fmt.Errorf("jwks: fetch %s: body exceeds %d bytes: %w: %w", r.url, r.maxBody, ErrFetch, ErrBodyTooLarge)
-		}
-		return nil, fmt.Errorf("jwks: fetch %s: reading body: %w: %w", r.url, ErrFetch, err)
-	}
-	keys, skipped, err := parseRemoteSet(body, r.maxKeys)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: fetch %s: %w: %w", r.url, ErrFetch, err)
-	}
-	for _, s := range skipped {
-		r.log.Info("jwks: key skipped", slog.String("jwks_url", r.url), slog.String("kid", s.kid), slog.String("reason", s.reason))
-	}
-	now := r.now()
-	ttl := r.refreshAfter
-	if ma, ok := cacheMaxAge(resp.Header); ok {
-		ttl = ma
-	}
-	ttl = min(max(ttl, r.minInterval), r.maxAge)
-	set := &remoteSet{all: keys, byKID: make(map[string][]PublicKey, len(keys)), fetched: now, freshUntil: now.Add(ttl)}
-	for _, k := range keys {
-		if k.KeyID != "" {
-			set.byKID[k.KeyID] = append(set.byKID[k.KeyID], k)
-		}
-	}
-	return set, nil
-}
-
-// maxAge reads the max-age directive of Cache-Control. no-cache and
-// no-store read as zero (the floor, MinInterval, then applies).
-func cacheMaxAge(h http.Header) (time.Duration, bool) {
-	var out time.Duration
-	found := false
-	for _, line := range h.Values("Cache-Control") {
-		for d := range strings.SplitSeq(line, ",") {
-			name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
-			switch strings.ToLower(name) {
-			case "no-cache", "no-store":
-				return 0, true
-			case "max-age":
-				n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64)
-				if err != nil || n < 0 {
-					continue
-				}
-				if n > int64(MaxRemoteAge/time.Second) {
-					n = int64(MaxRemoteAge / time.Second)
-				}
-				out, found = time.Duration(n)*time.Second, true
-			}
-		}
-	}
-	return out, found
-}
-
-// remoteSkipped records why a key of a remote set was not used.
-type remoteSkipped struct{ kid, reason string }
-
-// remoteJWK holds the members of a public JWK this package reads. Private
-// members (d, p, q, dp, dq, qi, oth, k) are never read.
-type remoteJWK struct {
-	Kty    string   `json:"kty"`
-	Kid    string   `json:"kid"`
-	Use    string   `json:"use"`
-	Alg    string   `json:"alg"`
-	KeyOps []string `json:"key_ops"`
-	Crv    string   `json:"crv"`
-	N      string   `json:"n"`
-	E      string   `json:"e"`
-	X      string   `json:"x"`
-	Y      string   `json:"y"`
-}
-
-// parseRemoteSet parses a JWK Set document. A document that is not a JSON
-// object with a "keys" array, or holds more than maxKeys keys, is
-// ErrMalformedSet; each key is then parsed on its own and skipped (with a
-// reason) when unusable.
-func parseRemoteSet(body []byte, maxKeys int) ([]PublicKey, []remoteSkipped, error) {
-	var doc struct {
-		Keys *[]json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, nil, fmt.Errorf("jwks: the document is not a JWK set object: %w", ErrMalformedSet)
-	}
-	if doc.Keys == nil {
-		return nil, nil, fmt.Errorf("jwks: the document has no \"keys\" array: %w", ErrMalformedSet)
-	}
-	raw := *doc.Keys
-	if len(raw) > maxKeys {
-		return nil, nil, fmt.Errorf("jwks: the set holds %d keys, more than the limit of %d: %w", len(raw), maxKeys, ErrMalformedSet)
-	}
-	var keys []PublicKey
-	var skipped []remoteSkipped
-	for _, m := range raw {
-		k, kid, reason := parsePublicJWK(m)
-		if reason != "" {
-			skipped = append(skipped, remoteSkipped{kid: remoteShort(kid), reason: reason})
-			continue
-		}
-		keys = append(keys, k)
-	}
-	return keys, skipped, nil
-}
-
-var remoteB64 = base64.RawURLEncoding.Strict()
-
-// decodeRemoteB64 decodes unpadded base64url, refusing any byte outside the
-// alphabet (the standard decoder skips line breaks).
-func decodeRemoteB64(s string) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
-		if !isRemoteB64(s[i]) {
-			return nil, false
-		}
-	}
-	b, err := remoteB64.DecodeString(s)
-	return b, err == nil
-}
-
-func isRemoteB64(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
-var remoteCurves = map[string]struct {
-	curve elliptic.Curve
-	size  int
-}{
-	"P-256": {elliptic.P256(), 32},
-	"P-384": {elliptic.P384(), 48},
-	"P-521": {elliptic.P521(), 66},
-}
-
-// parsePublicJWK parses one public JWK. It returns a non-empty reason when
-// the key is unusable.
-func parsePublicJWK(m json.RawMessage) (PublicKey, string, string) {
-	var j remoteJWK
-	if err := json.Unmarshal(m, &j); err != nil {
-		return PublicKey{}, "", "not a JWK object with string members"
-	}
-	k := PublicKey{KeyID: j.Kid, Use: j.Use, Algorithm: Algorithm(j.Alg)}
-	if j.Use != "" && j.Use != "sig" {
-		return k, j.Kid, fmt.Sprintf("use %q is not \"sig\"", remoteShort(j.Use))
-	}
-	if j.KeyOps != nil {
-		verify := false
-		for _, op := range j.KeyOps {
-			verify = verify || op == "verify"
-		}
-		if !verify {
-			return k, j.Kid, "key_ops does not include \"verify\""
-		}
-	}
-	if j.Alg != "" && (IsSymmetricOrNone(j.Alg) || !k.Algorithm.Supported()) {
-		return k, j.Kid, fmt.Sprintf("alg %q is not a supported asymmetric algorithm", remoteShort(j.Alg))
-	}
-	switch j.Kty {
-	case "RSA":
-		n, ok1 := decodeRemoteB64(j.N)
-		e, ok2 := decodeRemoteB64(j.E)
-		if !ok1 || !ok2 || len(n) == 0 || len(e) == 0 || len(e) > 4 {
-			return k, j.Kid, "RSA members n and e are missing or malformed"
-		}
-		if len(n) > MaxRSABits/8+1 {
-			return k, j.Kid, "RSA modulus above 8192 bits"
-		}
-		var ev int64
-		for _, b := range e {
-			ev = ev<<8 | int64(b)
-		}
-		if ev < 3 || ev%2 == 0 || ev > 1<<31-1 {
-			return k, j.Kid, "RSA exponent is not an odd number in [3, 2^31)"
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev)}
-		if pub.N.BitLen() < MinRSABits {
-			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, below %d", pub.N.BitLen(), MinRSABits)
-		}
-		if pub.N.BitLen() > MaxRSABits {
-			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, above %d", pub.N.BitLen(), MaxRSABits)
-		}
-		if pub.N.Bit(0) == 0 {
-			return k, j.Kid, "RSA modulus is even"
-		}
-		k.Key = pub
-	case "EC":
-		c, ok := remoteCurves[j.Crv]
-		if !ok {
-			return k, j.Kid, fmt.Sprintf("EC curve %q is not P-256, P-384 or P-521", remoteShort(j.Crv))
-		}
-		x, ok1 := decodeRemoteB64(j.X)
-		y, ok2 := decodeRemoteB64(j.Y)
-		if !ok1 || !ok2 || len(x) != c.size || len(y) != c.size {
-			return k, j.Kid, "EC members x and y are missing, malformed or not of the curve's size"
-		}
-		pt := make([]byte, 0, 1+2*c.size)
-		pt = append(append(append(pt, 4), x...), y...)
-		pub, err := ecdsa.ParseUncompressedPublicKey(c.curve, pt)
-		if err != nil {
-			return k, j.Kid, "EC point is not on the curve"
-		}
-		k.Key = pub
-	case "OKP":
-		if j.Crv != "Ed25519" {
-			return k, j.Kid, fmt.Sprintf("OKP curve %q is not Ed25519", remoteShort(j.Crv))
-		}
-		x, ok := decodeRemoteB64(j.X)
-		if !ok || len(x) != ed25519.PublicKeySize {
-			return k, j.Kid, "Ed25519 member x is missing or malformed"
-		}
-		k.Key = ed25519.PublicKey(x)
-	case "oct":
-		return k, j.Kid, "symmetric (oct) key"
-	default:
-		return k, j.Kid, fmt.Sprintf("kty %q is not RSA, EC or OKP", remoteShort(j.Kty))
-	}
-	if k.Algorithm != "" {
-		if err := checkKey(k.Key, k.Algorithm); err != nil {
-			return k, j.Kid, fmt.Sprintf("alg %s does not fit the key", k.Algorithm)
-		}
-	}
-	return k, j.Kid, ""
-}
-
-// remoteJWSHeader holds the protected header members VerifySignature reads.
-// jku, x5u, jwk and x5c are never read: keys come only from the set.
-type remoteJWSHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Crit json.RawMessage `json:"crit"`
-}
-
-// VerifySignature verifies the signature of a compact JWS with the keys of
-// the remote set and returns its decoded payload, as go-oidc's oidc.KeySet
-// requires. The key is chosen by the header's kid (a refetch may happen, see
-// [Remote]) and must fit the header's alg; without kid, at most four keys
-// that fit are tried. "none" and HMAC algorithms are refused, as is any
-// "crit" header; jku, x5u, jwk and x5c are ignored. It verifies the
-// signature only: claims (iss, aud, exp…) are the caller's to check.
-//
-// Errors wrap ErrMalformedJWS, ErrAlgorithmMismatch, ErrSignature and those
-// of [Remote.Keys].
-func (r *Remote) VerifySignature(ctx context.Context, jws string) ([]byte, error) {
-	if len(jws) > remoteMaxJWSBytes {
-		return nil, fmt.Errorf("jwks: token of %d bytes exceeds %d: %w", len(jws), remoteMaxJWSBytes, ErrMalformedJWS)
-	}
-	h, p, ok := strings.Cut(jws, ".")
-	if !ok {
-		return nil, fmt.Errorf("jwks: token is not compact serialization: %w", ErrMalformedJWS)
-	}
-	p, s, ok := strings.Cut(p, ".")
-	if !ok || strings.Contains(s, ".") {
-		return nil, fmt.Errorf("jwks: token does not have three segments: %w", ErrMalformedJWS)
-	}
-	hb, ok1 := decodeRemoteB64(h)
-	pb, ok2 := decodeRemoteB64(p)
-	sig, ok3 := decodeRemoteB64(s)
-	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("jwks: token segment is not base64url: %w", ErrMalformedJWS)
-	}
-	var hdr remoteJWSHeader
-	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return nil, fmt.Errorf("jwks: token header is not a JSON object: %w", ErrMalformedJWS)
-	}
-	if hdr.Crit != nil {
-		return nil, fmt.Errorf("jwks: token header has \"crit\", which is not supported: %w", ErrMalformedJWS)
-	}
-	alg := Algorithm(hdr.Alg)
-	if IsSymmetricOrNone(hdr.Alg) || !alg.Supported() {
-		return nil, fmt.Errorf("jwks: token algorithm %q refused: %w", remoteShort(hdr.Alg), ErrAlgorithmMismatch)
-	}
-	keys, err := r.Keys(ctx, hdr.Kid)
-	if err != nil {
-		return nil, err
-	}
-	input := []byte(jws[:len(h)+1+len(p)])
-	tried := 0
-	for _, k := range keys {
-		if !k.Fits(alg) {
-			continue
-		}
-		if tried++; tried > remoteMaxKeysTried {
-			break
-		}
-		if VerifySignature(k.Key, alg, input, sig) == nil {
-			return pb, nil
-		}
-	}
-	if tried == 0 {
-		return nil, fmt.Errorf("jwks: no key with key ID %q fits algorithm %s: %w", remoteShort(hdr.Kid), alg, ErrUnknownKey)
-	}
-	return nil, ErrSignature
 }
 
 // shorten bounds an untrusted string for an error message.
