@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pkjwt/pkjwt/internal/clock"
+	"github.com/pkjwt/pkjwt/internal/flight"
 )
 
 // Errors of the remote set cache ([Remote]). Each error a Remote returns wraps
@@ -178,13 +179,13 @@ type Remote struct {
 	// cur is the current set; nil before the first successful fetch.
 	cur atomic.Pointer[remoteSet]
 
-	// guards flight, started, attempted, lastAttempt, refetched,
-	// lastRefetch, lastErr and closed
-	mu     sync.Mutex
-	flight *remoteFlight
-	// started counts the fetches started so far; a caller compares it with
-	// its value on arrival to know whether a fetch started after it did.
-	started uint64
+	// guards flight, attempted, lastAttempt, refetched, lastRefetch,
+	// lastErr and closed
+	mu sync.Mutex
+	// flight is the fetch in flight; its results go to cur and lastErr. A
+	// caller compares flight.Seq() with its value on arrival to know whether
+	// a fetch started after it arrived.
+	flight flight.Group[struct{}]
 	// attempted and lastAttempt: the start of the latest fetch of any kind
 	// (the retry delay after a failed fetch).
 	attempted   bool
@@ -195,13 +196,6 @@ type Remote struct {
 	lastRefetch time.Time
 	lastErr     error
 	closed      bool
-}
-
-// remoteFlight is the fetch in flight; done is closed when it ends. seq is
-// the value of Remote.started once it began.
-type remoteFlight struct {
-	done chan struct{}
-	seq  uint64
 }
 
 // remoteSet is an immutable parsed set.
@@ -299,11 +293,11 @@ func (r *Remote) URL() string { return r.url }
 func (r *Remote) Close() error {
 	r.mu.Lock()
 	r.closed = true
-	f := r.flight
+	f := r.flight.Current()
 	r.mu.Unlock()
 	r.cancel()
 	if f != nil {
-		<-f.done
+		<-f.Done()
 	}
 	return nil
 }
@@ -350,7 +344,7 @@ func (r *Remote) Keys(ctx context.Context, kid string) ([]PublicKey, error) {
 //     arrived has ended, the caller is served what the cache holds.
 func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 	r.mu.Lock()
-	arrival := r.started
+	arrival := r.flight.Seq()
 	r.mu.Unlock()
 	settled := false // a fetch that started after arrival has ended
 	for {
@@ -376,7 +370,7 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 		// is served at once while it is refreshed in the background (stale
 		// while revalidate): a slow provider never stalls verifications.
 		usable := young && len(ks) > 0
-		if f := r.flight; f != nil && (usable || !settled) {
+		if f := r.flight.Current(); f != nil && (usable || !settled) {
 			r.mu.Unlock()
 			if usable {
 				return ks, nil
@@ -384,10 +378,10 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 			if err := r.wait(ctx, f); err != nil {
 				return nil, err
 			}
-			settled = f.seq > arrival
+			settled = f.Seq() > arrival
 			continue
 		}
-		if r.started > arrival {
+		if r.flight.Seq() > arrival {
 			settled = true
 		}
 		if !settled {
@@ -395,9 +389,7 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 			refetch := unknownKid && r.cooled(r.refetched, r.lastRefetch, now)
 			routine := !fresh && r.cooled(r.attempted, r.lastAttempt, now)
 			if refetch || routine {
-				r.started++
-				f := &remoteFlight{done: make(chan struct{}), seq: r.started}
-				r.flight = f
+				f := r.flight.Begin()
 				r.attempted, r.lastAttempt = true, now
 				if refetch {
 					r.refetched, r.lastRefetch = true, now
@@ -445,19 +437,17 @@ func (r *Remote) serve(s *remoteSet, ks []PublicKey, now time.Time, kid string, 
 	return ks, nil
 }
 
-func (r *Remote) wait(ctx context.Context, f *remoteFlight) error {
-	select {
-	case <-f.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("jwks: waiting for %s: %w", r.url, ctx.Err())
+func (r *Remote) wait(ctx context.Context, f *flight.Call[struct{}]) error {
+	if err := f.Wait(ctx); err != nil {
+		return fmt.Errorf("jwks: waiting for %s: %w", r.url, err)
 	}
+	return nil
 }
 
 // run performs one fetch on its own goroutine, so that the caller who
 // started it may give up (its context) without failing the other waiters.
 // The fetch is bounded by r.timeout and stopped by Close.
-func (r *Remote) run(parent context.Context, f *remoteFlight, noCache bool, lastGood *remoteSet) {
+func (r *Remote) run(parent context.Context, f *flight.Call[struct{}], noCache bool, lastGood *remoteSet) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), r.timeout)
 	stop := context.AfterFunc(r.base, cancel)
 	set, err := r.fetch(ctx, noCache)
@@ -475,9 +465,8 @@ func (r *Remote) run(parent context.Context, f *remoteFlight, noCache bool, last
 				slog.Time("fetched", lastGood.fetched), slog.Duration("max_age", r.maxAge))
 		}
 	}
-	r.flight = nil
+	r.flight.End(f, struct{}{}, err)
 	r.mu.Unlock()
-	close(f.done)
 }
 
 // shorten bounds an untrusted string for an error message.
