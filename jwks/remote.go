@@ -14,6 +14,7 @@ import (
 
 	"github.com/pkjwt/pkjwt/internal/clock"
 	"github.com/pkjwt/pkjwt/internal/flight"
+	"github.com/pkjwt/pkjwt/internal/httppolicy"
 )
 
 // Errors of the remote set cache ([Remote]). Each error a Remote returns wraps
@@ -276,7 +277,7 @@ func NewRemote(jwksURL string, cfg RemoteConfig) (*Remote, error) {
 		return nil, errors.Join(errs...)
 	}
 	if r.client == nil {
-		r.client = &http.Client{Timeout: r.timeout, CheckRedirect: remoteRedirectPolicy}
+		r.client = httppolicy.New(r.timeout, httppolicy.SameOrigin(remoteMaxRedirects))
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

@@ -13,18 +13,9 @@ import (
 	"github.com/pkjwt/pkjwt/internal/httpread"
 )
 
-// remoteRedirectPolicy follows at most three redirects, each to the origin of
-// the original request.
-func remoteRedirectPolicy(req *http.Request, via []*http.Request) error {
-	if len(via) >= 3 {
-		return errors.New("jwks: more than 3 redirects")
-	}
-	o := via[0].URL
-	if req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
-		return errors.New("jwks: redirect to another origin refused")
-	}
-	return nil
-}
+// remoteMaxRedirects bounds the redirects the default client follows, each
+// to the origin of the original request.
+const remoteMaxRedirects = 3
 
 func (r *Remote) fetch(ctx context.Context, noCache bool) (*remoteSet, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
