@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pkjwt/pkjwt/internal/httppolicy"
 	"github.com/pkjwt/pkjwt/internal/httpread"
 )
 
@@ -26,23 +27,13 @@ const (
 // The client assertion type of RFC 7523 §2.2.
 const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
-// refuseRedirect makes an http.Client return a 3xx response as it is instead
-// of following it.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
 // tokenHTTPClient returns the client used for token requests: a copy of hc
 // (or of the package default when hc is nil, never http.DefaultClient) that
 // never follows redirects and has a finite timeout.
 func tokenHTTPClient(hc *http.Client) *http.Client {
-	var c http.Client
-	if hc != nil {
-		c = *hc
-	}
-	c.CheckRedirect = refuseRedirect
-	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
-	}
-	return &c
+	c := httppolicy.Copy(hc, DefaultTimeout)
+	c.CheckRedirect = httppolicy.Refuse
+	return c
 }
 
 // endpoint is a token endpoint and the way to reach it.

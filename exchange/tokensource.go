@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/pkjwt/pkjwt/internal/flight"
 	"github.com/pkjwt/pkjwt/provider"
 )
 
@@ -37,7 +38,7 @@ type TokenSource struct {
 	mu     sync.Mutex
 	t      *oauth2.Token
 	id     *provider.IDToken
-	flight *flight
+	flight flight.Group[tokenFetch]
 }
 
 // fetched is one fetch's result: the token and whatever else the grant
@@ -47,11 +48,9 @@ type fetched struct {
 	id    *provider.IDToken // the latest verified ID token of a refresh source
 }
 
-// flight is one fetch in progress.
-type flight struct {
-	done chan struct{}
-	res  *fetched
-	err  error
+// tokenFetch is the result of one fetch shared with its waiters.
+type tokenFetch struct {
+	res *fetched
 	// leaderCanceled reports that the fetch failed because the context of
 	// the caller that ran it ended.
 	leaderCanceled bool
@@ -85,46 +84,42 @@ func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 			s.mu.Unlock()
 			return t, nil
 		}
-		if f := s.flight; f != nil {
+		if f := s.flight.Current(); f != nil {
 			s.mu.Unlock()
-			select {
-			case <-f.done:
-			case <-ctx.Done():
-				return nil, fmt.Errorf("exchange: waiting for a token fetch in flight: %w", ctx.Err())
+			if err := f.Wait(ctx); err != nil {
+				return nil, fmt.Errorf("exchange: waiting for a token fetch in flight: %w", err)
 			}
-			if f.err != nil {
+			r, err := f.Result()
+			if err != nil {
 				// The leader's own context ended, not ours: fetch again,
 				// which mints a new assertion. Any other failure (a
 				// client timeout included) is shared, so that waiters do
 				// not each repeat it in turn.
-				if f.leaderCanceled && ctx.Err() == nil {
+				if r.leaderCanceled && ctx.Err() == nil {
 					continue
 				}
-				return nil, f.err
+				return nil, err
 			}
-			return f.res.token, nil
+			return r.res.token, nil
 		}
-		f := &flight{done: make(chan struct{})}
-		s.flight = f
+		f := s.flight.Begin()
 		cur := s.t
 		s.mu.Unlock()
 
-		f.res, f.err = s.fetch(ctx, cur)
-		f.leaderCanceled = f.err != nil && ctx.Err() != nil
+		res, err := s.fetch(ctx, cur)
 		s.mu.Lock()
-		s.flight = nil
-		if f.err == nil {
-			s.t = f.res.token
-			if f.res.id != nil {
-				s.id = f.res.id
+		if err == nil {
+			s.t = res.token
+			if res.id != nil {
+				s.id = res.id
 			}
 		}
+		s.flight.End(f, tokenFetch{res: res, leaderCanceled: err != nil && ctx.Err() != nil}, err)
 		s.mu.Unlock()
-		close(f.done)
-		if f.err != nil {
-			return nil, f.err
+		if err != nil {
+			return nil, err
 		}
-		return f.res.token, nil
+		return res.token, nil
 	}
 }
 

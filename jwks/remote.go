@@ -3,34 +3,27 @@ package jwks
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pkjwt/pkjwt/internal/clock"
-	"github.com/pkjwt/pkjwt/internal/httpread"
+	"github.com/pkjwt/pkjwt/internal/flight"
+	"github.com/pkjwt/pkjwt/internal/httppolicy"
 )
 
 // Errors of the remote set cache ([Remote]). Each error a Remote returns wraps
 // one of these (or ErrSignature / ErrAlgorithmMismatch from verification).
 var (
 	// ErrUnknownKey: the remote set holds no usable key with the token's key
-	// ID (or no key that fits its algorithm), even after the refetch that an
-	// unknown key ID is allowed once per minimum interval.
+	// ID (or no key that fits its algorithm), after the refetch an unknown key
+	// ID triggers, or while that refetch is cooling down (at most one per
+	// RemoteConfig.MinInterval).
 	ErrUnknownKey = errors.New("jwks: no usable key with this key ID in the remote set")
 	// ErrFetch: the remote set could not be fetched (network error, timeout,
 	// a status other than 200, an oversize or malformed body). It is wrapped
@@ -69,11 +62,6 @@ const (
 	DefaultMaxKeys = 100
 	// DefaultFetchTimeout is the default RemoteConfig.Timeout.
 	DefaultFetchTimeout = 10 * time.Second
-
-	// remoteMaxJWSBytes bounds a token given to Remote.VerifySignature.
-	remoteMaxJWSBytes = 64 << 10
-	// remoteMaxKeysTried bounds the keys tried for one token that has no kid.
-	remoteMaxKeysTried = 4
 )
 
 // RemoteConfig holds the optional settings of a [Remote]. Every zero value
@@ -89,9 +77,15 @@ type RemoteConfig struct {
 	// refreshed, calls fail with ErrStale. Zero means one hour
 	// (MaxRemoteAge); more than one hour is an error.
 	MaxAge time.Duration
-	// MinInterval is the shortest time between two fetches: the floor of a
-	// Cache-Control max-age, and the rate limit of the refetch an unknown key
-	// ID or a failed fetch triggers. Zero means one minute
+	// MinInterval is the cooldown of unknown-kid refetches: a key ID missing
+	// from the set triggers a refetch at once unless another unknown-kid
+	// refetch started less than MinInterval ago, whatever routine fetches
+	// happened meanwhile. So the first token signed with a newly published
+	// key is followed at once, and a flood of random key IDs costs at most
+	// one fetch per MinInterval. It is also the floor of a Cache-Control
+	// max-age (so routine refreshes are at least MinInterval apart) and the
+	// delay before a routine fetch is retried after any fetch started, which
+	// matters only after a failure. Zero means one minute
 	// (DefaultMinInterval). It must not exceed MaxAge.
 	MinInterval time.Duration
 	// RefreshAfter is how long a set counts as fresh when the response has
@@ -150,9 +144,12 @@ func (k PublicKey) Fits(alg Algorithm) bool {
 //     [MinInterval, MaxAge]; past that freshness, a caller whose key is in
 //     the set gets it at once while the set is refreshed in the background
 //     (stale while revalidate, never beyond MaxAge);
-//   - refetches when a key ID is unknown, with Cache-Control: no-cache, at
-//     most once per MinInterval; a flood of tokens with random key IDs never
-//     becomes a flood of fetches;
+//   - refetches at once when a key ID is not in the set, with
+//     Cache-Control: no-cache, so that a provider may sign with a key the
+//     moment it publishes it; these unknown-kid refetches, and only they,
+//     are rate limited by each other: at most one starts per MinInterval,
+//     and a routine refresh does not delay the next one. A flood of tokens
+//     with random key IDs never becomes a flood of fetches;
 //   - runs one fetch at a time: other callers wait for it or for their own
 //     context;
 //   - replaces the whole set on refresh (a removed key stops verifying) and
@@ -183,17 +180,24 @@ type Remote struct {
 	// cur is the current set; nil before the first successful fetch.
 	cur atomic.Pointer[remoteSet]
 
-	// guards flight, attempted, lastAttempt, lastErr and closed
-	mu          sync.Mutex
-	flight      *remoteFlight
+	// guards flight, attempted, lastAttempt, refetched, lastRefetch,
+	// lastErr and closed
+	mu sync.Mutex
+	// flight is the fetch in flight; its results go to cur and lastErr. A
+	// caller compares flight.Seq() with its value on arrival to know whether
+	// a fetch started after it arrived.
+	flight flight.Group[struct{}]
+	// attempted and lastAttempt: the start of the latest fetch of any kind
+	// (the retry delay after a failed fetch).
 	attempted   bool
 	lastAttempt time.Time
+	// refetched and lastRefetch: the start of the latest unknown-kid
+	// refetch (the cooldown of unknown-kid refetches).
+	refetched   bool
+	lastRefetch time.Time
 	lastErr     error
 	closed      bool
 }
-
-// remoteFlight is the fetch in flight; done is closed when it ends.
-type remoteFlight struct{ done chan struct{} }
 
 // remoteSet is an immutable parsed set.
 type remoteSet struct {
@@ -273,26 +277,13 @@ func NewRemote(jwksURL string, cfg RemoteConfig) (*Remote, error) {
 		return nil, errors.Join(errs...)
 	}
 	if r.client == nil {
-		r.client = &http.Client{Timeout: r.timeout, CheckRedirect: remoteRedirectPolicy}
+		r.client = httppolicy.New(r.timeout, httppolicy.SameOrigin(remoteMaxRedirects))
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
 	r.base, r.cancel = context.WithCancel(context.Background())
 	return r, nil
-}
-
-// remoteRedirectPolicy follows at most three redirects, each to the origin of
-// the original request.
-func remoteRedirectPolicy(req *http.Request, via []*http.Request) error {
-	if len(via) >= 3 {
-		return errors.New("jwks: more than 3 redirects")
-	}
-	o := via[0].URL
-	if req.URL.Scheme != o.Scheme || req.URL.Host != o.Host {
-		return errors.New("jwks: redirect to another origin refused")
-	}
-	return nil
 }
 
 // URL returns the JWK Set URL.
@@ -303,11 +294,11 @@ func (r *Remote) URL() string { return r.url }
 func (r *Remote) Close() error {
 	r.mu.Lock()
 	r.closed = true
-	f := r.flight
+	f := r.flight.Current()
 	r.mu.Unlock()
 	r.cancel()
 	if f != nil {
-		<-f.done
+		<-f.Done()
 	}
 	return nil
 }
@@ -332,8 +323,31 @@ func (r *Remote) Keys(ctx context.Context, kid string) ([]PublicKey, error) {
 	return append([]PublicKey(nil), ks...), nil
 }
 
+// slow is Keys when the fresh set does not hold kid. It fetches at most
+// once per call of its own (or joins the fetch in flight), as follows:
+//
+//   - a set younger than MaxAge that holds kid is served at once; when it
+//     is past its freshness, a routine refresh starts in the background
+//     (stale while revalidate);
+//   - a kid missing from a set younger than MaxAge starts an unknown-kid
+//     refetch (Cache-Control: no-cache) unless one started less than
+//     MinInterval ago; routine fetches do not count against that cooldown,
+//     so a provider that signs with a key the moment it publishes it is
+//     followed at once;
+//   - otherwise no set, or one past its freshness, starts a routine fetch
+//     unless a fetch started less than MinInterval ago (the retry delay
+//     after a failure; after a success the set is fresh for at least
+//     MinInterval);
+//   - a caller who finds a fetch in flight waits for it. If that fetch
+//     started before the caller arrived, its answer may predate the
+//     caller's token, so the caller may then start a refetch of its own
+//     (within the same limits); once a fetch that started after the caller
+//     arrived has ended, the caller is served what the cache holds.
 func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
-	waited := false
+	r.mu.Lock()
+	arrival := r.flight.Seq()
+	r.mu.Unlock()
+	settled := false // a fetch that started after arrival has ended
 	for {
 		r.mu.Lock()
 		if r.closed {
@@ -343,47 +357,54 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 		now := r.now()
 		s := r.cur.Load()
 		var ks []PublicKey
-		fresh := false
+		young, fresh := false, false
 		if s != nil {
 			ks = s.lookup(kid)
-			fresh = now.Before(s.freshUntil) && now.Sub(s.fetched) < r.maxAge
+			young = now.Sub(s.fetched) < r.maxAge
+			fresh = young && now.Before(s.freshUntil)
 		}
-		if s != nil && fresh && len(ks) > 0 {
+		if fresh && len(ks) > 0 {
 			r.mu.Unlock()
 			return ks, nil
 		}
 		// A set past its freshness but younger than MaxAge that has the key
 		// is served at once while it is refreshed in the background (stale
 		// while revalidate): a slow provider never stalls verifications.
-		usable := s != nil && len(ks) > 0 && now.Sub(s.fetched) < r.maxAge
-		if !waited {
-			if f := r.flight; f != nil {
-				r.mu.Unlock()
-				if usable {
-					return ks, nil
-				}
-				if err := r.wait(ctx, f); err != nil {
-					return nil, err
-				}
-				waited = true
-				continue
+		usable := young && len(ks) > 0
+		if f := r.flight.Current(); f != nil && (usable || !settled) {
+			r.mu.Unlock()
+			if usable {
+				return ks, nil
 			}
-			if !r.attempted || now.Sub(r.lastAttempt) >= r.minInterval || now.Before(r.lastAttempt) {
-				f := &remoteFlight{done: make(chan struct{})}
-				r.flight = f
-				r.attempted = true
-				r.lastAttempt = now
-				noCache := s != nil && fresh // only an unknown kid brings us here with a fresh set
+			if err := r.wait(ctx, f); err != nil {
+				return nil, err
+			}
+			settled = f.Seq() > arrival
+			continue
+		}
+		if r.flight.Seq() > arrival {
+			settled = true
+		}
+		if !settled {
+			unknownKid := young && len(ks) == 0
+			refetch := unknownKid && r.cooled(r.refetched, r.lastRefetch, now)
+			routine := !fresh && r.cooled(r.attempted, r.lastAttempt, now)
+			if refetch || routine {
+				f := r.flight.Begin()
+				r.attempted, r.lastAttempt = true, now
+				if refetch {
+					r.refetched, r.lastRefetch = true, now
+				}
 				lastGood := s
 				r.mu.Unlock()
-				go r.run(ctx, f, noCache, lastGood)
+				go r.run(ctx, f, refetch, lastGood)
 				if usable {
 					return ks, nil
 				}
 				if err := r.wait(ctx, f); err != nil {
 					return nil, err
 				}
-				waited = true
+				settled = true
 				continue
 			}
 		}
@@ -391,6 +412,12 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 		r.mu.Unlock()
 		return r.serve(s, ks, now, kid, lastErr)
 	}
+}
+
+// cooled reports whether MinInterval has passed since last (or there was
+// no last, or the clock went back).
+func (r *Remote) cooled(was bool, last, now time.Time) bool {
+	return !was || now.Sub(last) >= r.minInterval || now.Before(last)
 }
 
 // serve decides what a caller gets when no (further) fetch is possible.
@@ -411,19 +438,17 @@ func (r *Remote) serve(s *remoteSet, ks []PublicKey, now time.Time, kid string, 
 	return ks, nil
 }
 
-func (r *Remote) wait(ctx context.Context, f *remoteFlight) error {
-	select {
-	case <-f.done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("jwks: waiting for %s: %w", r.url, ctx.Err())
+func (r *Remote) wait(ctx context.Context, f *flight.Call[struct{}]) error {
+	if err := f.Wait(ctx); err != nil {
+		return fmt.Errorf("jwks: waiting for %s: %w", r.url, err)
 	}
+	return nil
 }
 
 // run performs one fetch on its own goroutine, so that the caller who
 // started it may give up (its context) without failing the other waiters.
 // The fetch is bounded by r.timeout and stopped by Close.
-func (r *Remote) run(parent context.Context, f *remoteFlight, noCache bool, lastGood *remoteSet) {
+func (r *Remote) run(parent context.Context, f *flight.Call[struct{}], noCache bool, lastGood *remoteSet) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), r.timeout)
 	stop := context.AfterFunc(r.base, cancel)
 	set, err := r.fetch(ctx, noCache)
@@ -441,320 +466,8 @@ func (r *Remote) run(parent context.Context, f *remoteFlight, noCache bool, last
 				slog.Time("fetched", lastGood.fetched), slog.Duration("max_age", r.maxAge))
 		}
 	}
-	r.flight = nil
+	r.flight.End(f, struct{}{}, err)
 	r.mu.Unlock()
-	close(f.done)
-}
-
-func (r *Remote) fetch(ctx context.Context, noCache bool) (*remoteSet, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: fetch %s: %v: %w", r.url, err, ErrFetch)
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	if noCache {
-		req.Header.Set("Cache-Control", "no-cache")
-	}
-	resp, err := r.client.Do(req)
-	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("jwks: fetch %s: %w: %w", r.url, ErrFetch, ctxErr)
-		}
-		return nil, fmt.Errorf("jwks: fetch %s: %w: %w", r.url, ErrFetch, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("jwks: fetch %s: status %d: %w", r.url, resp.StatusCode, ErrFetch)
-	}
-	body, err := httpread.All(resp.Body, r.maxBody)
-	if err != nil {
-		if errors.Is(err, httpread.ErrTooLarge) {
-			return nil, fmt.Errorf("jwks: fetch %s: body exceeds %d bytes: %w: %w", r.url, r.maxBody, ErrFetch, ErrBodyTooLarge)
-		}
-		return nil, fmt.Errorf("jwks: fetch %s: reading body: %w: %w", r.url, ErrFetch, err)
-	}
-	keys, skipped, err := parseRemoteSet(body, r.maxKeys)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: fetch %s: %w: %w", r.url, ErrFetch, err)
-	}
-	for _, s := range skipped {
-		r.log.Info("jwks: key skipped", slog.String("jwks_url", r.url), slog.String("kid", s.kid), slog.String("reason", s.reason))
-	}
-	now := r.now()
-	ttl := r.refreshAfter
-	if ma, ok := cacheMaxAge(resp.Header); ok {
-		ttl = ma
-	}
-	ttl = min(max(ttl, r.minInterval), r.maxAge)
-	set := &remoteSet{all: keys, byKID: make(map[string][]PublicKey, len(keys)), fetched: now, freshUntil: now.Add(ttl)}
-	for _, k := range keys {
-		if k.KeyID != "" {
-			set.byKID[k.KeyID] = append(set.byKID[k.KeyID], k)
-		}
-	}
-	return set, nil
-}
-
-// maxAge reads the max-age directive of Cache-Control. no-cache and
-// no-store read as zero (the floor, MinInterval, then applies).
-func cacheMaxAge(h http.Header) (time.Duration, bool) {
-	var out time.Duration
-	found := false
-	for _, line := range h.Values("Cache-Control") {
-		for d := range strings.SplitSeq(line, ",") {
-			name, val, _ := strings.Cut(strings.TrimSpace(d), "=")
-			switch strings.ToLower(name) {
-			case "no-cache", "no-store":
-				return 0, true
-			case "max-age":
-				n, err := strconv.ParseInt(strings.Trim(val, `"`), 10, 64)
-				if err != nil || n < 0 {
-					continue
-				}
-				if n > int64(MaxRemoteAge/time.Second) {
-					n = int64(MaxRemoteAge / time.Second)
-				}
-				out, found = time.Duration(n)*time.Second, true
-			}
-		}
-	}
-	return out, found
-}
-
-// remoteSkipped records why a key of a remote set was not used.
-type remoteSkipped struct{ kid, reason string }
-
-// remoteJWK holds the members of a public JWK this package reads. Private
-// members (d, p, q, dp, dq, qi, oth, k) are never read.
-type remoteJWK struct {
-	Kty    string   `json:"kty"`
-	Kid    string   `json:"kid"`
-	Use    string   `json:"use"`
-	Alg    string   `json:"alg"`
-	KeyOps []string `json:"key_ops"`
-	Crv    string   `json:"crv"`
-	N      string   `json:"n"`
-	E      string   `json:"e"`
-	X      string   `json:"x"`
-	Y      string   `json:"y"`
-}
-
-// parseRemoteSet parses a JWK Set document. A document that is not a JSON
-// object with a "keys" array, or holds more than maxKeys keys, is
-// ErrMalformedSet; each key is then parsed on its own and skipped (with a
-// reason) when unusable.
-func parseRemoteSet(body []byte, maxKeys int) ([]PublicKey, []remoteSkipped, error) {
-	var doc struct {
-		Keys *[]json.RawMessage `json:"keys"`
-	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, nil, fmt.Errorf("jwks: the document is not a JWK set object: %w", ErrMalformedSet)
-	}
-	if doc.Keys == nil {
-		return nil, nil, fmt.Errorf("jwks: the document has no \"keys\" array: %w", ErrMalformedSet)
-	}
-	raw := *doc.Keys
-	if len(raw) > maxKeys {
-		return nil, nil, fmt.Errorf("jwks: the set holds %d keys, more than the limit of %d: %w", len(raw), maxKeys, ErrMalformedSet)
-	}
-	var keys []PublicKey
-	var skipped []remoteSkipped
-	for _, m := range raw {
-		k, kid, reason := parsePublicJWK(m)
-		if reason != "" {
-			skipped = append(skipped, remoteSkipped{kid: remoteShort(kid), reason: reason})
-			continue
-		}
-		keys = append(keys, k)
-	}
-	return keys, skipped, nil
-}
-
-var remoteB64 = base64.RawURLEncoding.Strict()
-
-// decodeRemoteB64 decodes unpadded base64url, refusing any byte outside the
-// alphabet (the standard decoder skips line breaks).
-func decodeRemoteB64(s string) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
-		if !isRemoteB64(s[i]) {
-			return nil, false
-		}
-	}
-	b, err := remoteB64.DecodeString(s)
-	return b, err == nil
-}
-
-func isRemoteB64(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
-var remoteCurves = map[string]struct {
-	curve elliptic.Curve
-	size  int
-}{
-	"P-256": {elliptic.P256(), 32},
-	"P-384": {elliptic.P384(), 48},
-	"P-521": {elliptic.P521(), 66},
-}
-
-// parsePublicJWK parses one public JWK. It returns a non-empty reason when
-// the key is unusable.
-func parsePublicJWK(m json.RawMessage) (PublicKey, string, string) {
-	var j remoteJWK
-	if err := json.Unmarshal(m, &j); err != nil {
-		return PublicKey{}, "", "not a JWK object with string members"
-	}
-	k := PublicKey{KeyID: j.Kid, Use: j.Use, Algorithm: Algorithm(j.Alg)}
-	if j.Use != "" && j.Use != "sig" {
-		return k, j.Kid, fmt.Sprintf("use %q is not \"sig\"", remoteShort(j.Use))
-	}
-	if j.KeyOps != nil {
-		verify := false
-		for _, op := range j.KeyOps {
-			verify = verify || op == "verify"
-		}
-		if !verify {
-			return k, j.Kid, "key_ops does not include \"verify\""
-		}
-	}
-	if j.Alg != "" && (IsSymmetricOrNone(j.Alg) || !k.Algorithm.Supported()) {
-		return k, j.Kid, fmt.Sprintf("alg %q is not a supported asymmetric algorithm", remoteShort(j.Alg))
-	}
-	switch j.Kty {
-	case "RSA":
-		n, ok1 := decodeRemoteB64(j.N)
-		e, ok2 := decodeRemoteB64(j.E)
-		if !ok1 || !ok2 || len(n) == 0 || len(e) == 0 || len(e) > 4 {
-			return k, j.Kid, "RSA members n and e are missing or malformed"
-		}
-		if len(n) > MaxRSABits/8+1 {
-			return k, j.Kid, "RSA modulus above 8192 bits"
-		}
-		var ev int64
-		for _, b := range e {
-			ev = ev<<8 | int64(b)
-		}
-		if ev < 3 || ev%2 == 0 || ev > 1<<31-1 {
-			return k, j.Kid, "RSA exponent is not an odd number in [3, 2^31)"
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev)}
-		if pub.N.BitLen() < MinRSABits {
-			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, below %d", pub.N.BitLen(), MinRSABits)
-		}
-		if pub.N.BitLen() > MaxRSABits {
-			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, above %d", pub.N.BitLen(), MaxRSABits)
-		}
-		if pub.N.Bit(0) == 0 {
-			return k, j.Kid, "RSA modulus is even"
-		}
-		k.Key = pub
-	case "EC":
-		c, ok := remoteCurves[j.Crv]
-		if !ok {
-			return k, j.Kid, fmt.Sprintf("EC curve %q is not P-256, P-384 or P-521", remoteShort(j.Crv))
-		}
-		x, ok1 := decodeRemoteB64(j.X)
-		y, ok2 := decodeRemoteB64(j.Y)
-		if !ok1 || !ok2 || len(x) != c.size || len(y) != c.size {
-			return k, j.Kid, "EC members x and y are missing, malformed or not of the curve's size"
-		}
-		pt := make([]byte, 0, 1+2*c.size)
-		pt = append(append(append(pt, 4), x...), y...)
-		pub, err := ecdsa.ParseUncompressedPublicKey(c.curve, pt)
-		if err != nil {
-			return k, j.Kid, "EC point is not on the curve"
-		}
-		k.Key = pub
-	case "OKP":
-		if j.Crv != "Ed25519" {
-			return k, j.Kid, fmt.Sprintf("OKP curve %q is not Ed25519", remoteShort(j.Crv))
-		}
-		x, ok := decodeRemoteB64(j.X)
-		if !ok || len(x) != ed25519.PublicKeySize {
-			return k, j.Kid, "Ed25519 member x is missing or malformed"
-		}
-		k.Key = ed25519.PublicKey(x)
-	case "oct":
-		return k, j.Kid, "symmetric (oct) key"
-	default:
-		return k, j.Kid, fmt.Sprintf("kty %q is not RSA, EC or OKP", remoteShort(j.Kty))
-	}
-	if k.Algorithm != "" {
-		if err := checkKey(k.Key, k.Algorithm); err != nil {
-			return k, j.Kid, fmt.Sprintf("alg %s does not fit the key", k.Algorithm)
-		}
-	}
-	return k, j.Kid, ""
-}
-
-// remoteJWSHeader holds the protected header members VerifySignature reads.
-// jku, x5u, jwk and x5c are never read: keys come only from the set.
-type remoteJWSHeader struct {
-	Alg  string          `json:"alg"`
-	Kid  string          `json:"kid"`
-	Crit json.RawMessage `json:"crit"`
-}
-
-// VerifySignature verifies the signature of a compact JWS with the keys of
-// the remote set and returns its decoded payload, as go-oidc's oidc.KeySet
-// requires. The key is chosen by the header's kid (a refetch may happen, see
-// [Remote]) and must fit the header's alg; without kid, at most four keys
-// that fit are tried. "none" and HMAC algorithms are refused, as is any
-// "crit" header; jku, x5u, jwk and x5c are ignored. It verifies the
-// signature only: claims (iss, aud, exp…) are the caller's to check.
-//
-// Errors wrap ErrMalformedJWS, ErrAlgorithmMismatch, ErrSignature and those
-// of [Remote.Keys].
-func (r *Remote) VerifySignature(ctx context.Context, jws string) ([]byte, error) {
-	if len(jws) > remoteMaxJWSBytes {
-		return nil, fmt.Errorf("jwks: token of %d bytes exceeds %d: %w", len(jws), remoteMaxJWSBytes, ErrMalformedJWS)
-	}
-	h, p, ok := strings.Cut(jws, ".")
-	if !ok {
-		return nil, fmt.Errorf("jwks: token is not compact serialization: %w", ErrMalformedJWS)
-	}
-	p, s, ok := strings.Cut(p, ".")
-	if !ok || strings.Contains(s, ".") {
-		return nil, fmt.Errorf("jwks: token does not have three segments: %w", ErrMalformedJWS)
-	}
-	hb, ok1 := decodeRemoteB64(h)
-	pb, ok2 := decodeRemoteB64(p)
-	sig, ok3 := decodeRemoteB64(s)
-	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("jwks: token segment is not base64url: %w", ErrMalformedJWS)
-	}
-	var hdr remoteJWSHeader
-	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return nil, fmt.Errorf("jwks: token header is not a JSON object: %w", ErrMalformedJWS)
-	}
-	if hdr.Crit != nil {
-		return nil, fmt.Errorf("jwks: token header has \"crit\", which is not supported: %w", ErrMalformedJWS)
-	}
-	alg := Algorithm(hdr.Alg)
-	if IsSymmetricOrNone(hdr.Alg) || !alg.Supported() {
-		return nil, fmt.Errorf("jwks: token algorithm %q refused: %w", remoteShort(hdr.Alg), ErrAlgorithmMismatch)
-	}
-	keys, err := r.Keys(ctx, hdr.Kid)
-	if err != nil {
-		return nil, err
-	}
-	input := []byte(jws[:len(h)+1+len(p)])
-	tried := 0
-	for _, k := range keys {
-		if !k.Fits(alg) {
-			continue
-		}
-		if tried++; tried > remoteMaxKeysTried {
-			break
-		}
-		if VerifySignature(k.Key, alg, input, sig) == nil {
-			return pb, nil
-		}
-	}
-	if tried == 0 {
-		return nil, fmt.Errorf("jwks: no key with key ID %q fits algorithm %s: %w", remoteShort(hdr.Kid), alg, ErrUnknownKey)
-	}
-	return nil, ErrSignature
 }
 
 // shorten bounds an untrusted string for an error message.

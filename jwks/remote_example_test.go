@@ -13,8 +13,9 @@ import (
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
-// A verifier caches an issuer's JWK Set. The first call fetches it; a token
-// with an unknown kid refetches at most once a minute, so random kids do not
+// A verifier caches an issuer's JWK Set. The first call fetches it. The
+// first unknown kid refetches it at once (the issuer may have just rotated);
+// later unknown kids refetch at most once a minute, so random kids do not
 // turn into a flood of fetches.
 func ExampleRemote() {
 	key, err := jwks.NewKey(context.Background(), testkeys.Signer(testkeys.P256A), jwks.KeyConfig{KeyID: "issuer-1"})
@@ -60,5 +61,5 @@ func ExampleRemote() {
 	// true
 	// true
 	// true
-	// fetches: 1
+	// fetches: 2
 }

@@ -311,15 +311,19 @@ func TestRemoteExpiry(t *testing.T) {
 					t.Fatalf("Keys(a) while refreshing error = %v, want the stale set", err)
 				}
 				synctest.Wait()
-				_, err = r.Keys(t.Context(), "a")
-				if !errors.Is(err, jwks.ErrUnknownKey) {
-					t.Fatalf("Keys(a) after refresh error = %v, want %v (the refresh replaces the set)", err, jwks.ErrUnknownKey)
-				}
 				if n := rt.fetches.Load(); n != 2 {
 					t.Fatalf("fetches = %d after the set expired, want 2", n)
 				}
 				if _, err := r.Keys(t.Context(), "b"); err != nil {
 					t.Fatalf("Keys(b) after refresh: %v", err)
+				}
+				// a is now an unknown key ID: one refetch, then ErrUnknownKey.
+				_, err = r.Keys(t.Context(), "a")
+				if !errors.Is(err, jwks.ErrUnknownKey) {
+					t.Fatalf("Keys(a) after refresh error = %v, want %v (the refresh replaces the set)", err, jwks.ErrUnknownKey)
+				}
+				if n := rt.fetches.Load(); n != 3 {
+					t.Fatalf("fetches = %d after an unknown key ID, want 3", n)
 				}
 			})
 		})
@@ -385,35 +389,40 @@ func TestRemoteStale(t *testing.T) {
 }
 
 // TestRemoteUnknownKidRefetch checks that an unknown kid triggers one
-// refetch with Cache-Control: no-cache, at most once per MinInterval.
+// refetch with Cache-Control: no-cache at once, even right after a routine
+// fetch, and at most once per MinInterval counted from the previous
+// unknown-kid refetch.
 func TestRemoteUnknownKidRefetch(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := rtKey(t, testkeys.RSA2048A, "a", jwks.RS256)
 		b := rtKey(t, testkeys.RSA2048B, "b", jwks.RS256)
+		c := rtKey(t, testkeys.RSA2048C, "c", jwks.RS256)
 		rt := &rtTransport{}
 		rt.set(rtSetJSON(a), 200, "max-age=3600")
 		r := rtRemote(t, rt, jwks.RemoteConfig{})
 		if _, err := r.Keys(t.Context(), "a"); err != nil {
 			t.Fatal(err)
 		}
-		// A rotation the cache does not know yet, within MinInterval of the
-		// first fetch: no refetch.
+		noCache := func() int {
+			rt.mu.Lock()
+			defer rt.mu.Unlock()
+			return rt.gotNoCache
+		}
+		// A rotation right after the routine fetch: the unknown kid is
+		// refetched at once, with no-cache.
+		time.Sleep(time.Second)
 		rt.set(rtSetJSON(a, b), 200, "max-age=3600")
-		if _, err := r.Keys(t.Context(), "b"); !errors.Is(err, jwks.ErrUnknownKey) {
-			t.Fatalf("Keys(b) within MinInterval error = %v, want %v", err, jwks.ErrUnknownKey)
-		}
-		if n := rt.fetches.Load(); n != 1 {
-			t.Fatalf("fetches = %d, want 1", n)
-		}
-		time.Sleep(jwks.DefaultMinInterval)
 		if _, err := r.Keys(t.Context(), "b"); err != nil {
-			t.Fatalf("Keys(b) after MinInterval: %v", err)
+			t.Fatalf("Keys(b) one second after the routine fetch: %v", err)
 		}
-		rt.mu.Lock()
-		noCache := rt.gotNoCache
-		rt.mu.Unlock()
-		if n := rt.fetches.Load(); n != 2 || noCache != 1 {
-			t.Fatalf("fetches = %d with %d no-cache, want 2 with 1", n, noCache)
+		if n, nc := rt.fetches.Load(), noCache(); n != 2 || nc != 1 {
+			t.Fatalf("fetches = %d with %d no-cache, want 2 with 1", n, nc)
+		}
+		// Another rotation within MinInterval of that refetch: no refetch.
+		rt.set(rtSetJSON(a, b, c), 200, "max-age=3600")
+		time.Sleep(jwks.DefaultMinInterval - time.Second)
+		if _, err := r.Keys(t.Context(), "c"); !errors.Is(err, jwks.ErrUnknownKey) {
+			t.Fatalf("Keys(c) within MinInterval of the refetch error = %v, want %v", err, jwks.ErrUnknownKey)
 		}
 		for i := range 1000 {
 			if _, err := r.Keys(t.Context(), fmt.Sprint("random-", i)); !errors.Is(err, jwks.ErrUnknownKey) {
@@ -423,11 +432,18 @@ func TestRemoteUnknownKidRefetch(t *testing.T) {
 		if n := rt.fetches.Load(); n != 2 {
 			t.Fatalf("fetches = %d after 1000 random kids within MinInterval, want 2", n)
 		}
+		time.Sleep(time.Second)
+		if _, err := r.Keys(t.Context(), "c"); err != nil {
+			t.Fatalf("Keys(c) MinInterval after the refetch: %v", err)
+		}
+		if n, nc := rt.fetches.Load(), noCache(); n != 3 || nc != 2 {
+			t.Fatalf("fetches = %d with %d no-cache, want 3 with 2", n, nc)
+		}
 	})
 }
 
 // TestRemoteFlood runs 10,000 concurrent verifications with random kids and
-// counts at most one fetch per MinInterval.
+// counts at most one fetch per MinInterval after the first.
 func TestRemoteFlood(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := rtKey(t, testkeys.RSA2048A, "a", jwks.RS256)
@@ -435,6 +451,9 @@ func TestRemoteFlood(t *testing.T) {
 		rt.set(rtSetJSON(a), 200, "")
 		r := rtRemote(t, rt, jwks.RemoteConfig{})
 		good := rtToken(t, a, nil, `{"sub":"x"}`)
+		if _, err := r.VerifySignature(t.Context(), good); err != nil {
+			t.Fatal(err)
+		}
 		var wg sync.WaitGroup
 		var unknown, ok atomic.Int64
 		for round := range 3 {
@@ -457,8 +476,8 @@ func TestRemoteFlood(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			if n := rt.fetches.Load(); n > int64(round+1) {
-				t.Fatalf("round %d: fetches = %d, want at most %d (one per MinInterval)", round, n, round+1)
+			if n := rt.fetches.Load(); n > int64(round+2) {
+				t.Fatalf("round %d: fetches = %d, want at most %d (the first and one per MinInterval)", round, n, round+2)
 			}
 			time.Sleep(jwks.DefaultMinInterval)
 		}
