@@ -22,15 +22,21 @@ const (
 	maxRedirects = 5
 )
 
-// boundedClient returns a copy of base (or a new client) with a finite
-// timeout, a redirect policy that stays on the original origin (then base's
-// own rule, if any), and a transport whose response bodies fail with
-// ErrBodyTooLarge past limit.
-func boundedClient(base *http.Client, limit int64) *http.Client {
+// sharedClient returns a copy of base (or a new client) with a finite
+// timeout and a redirect policy that stays on the original origin (then
+// base's own rule, if any).
+func sharedClient(base *http.Client) *http.Client {
 	c := httppolicy.Copy(base, DefaultTimeout)
-	c.Transport = httppolicy.LimitBodies(c.Transport, limit, errBodyLimit)
 	c.CheckRedirect = httppolicy.Both(httppolicy.SameOrigin(maxRedirects), c.CheckRedirect)
 	return c
+}
+
+// boundedClient returns a copy of shared whose response bodies fail with
+// ErrBodyTooLarge past limit.
+func boundedClient(shared *http.Client, limit int64) *http.Client {
+	c := *shared
+	c.Transport = httppolicy.LimitBodies(c.Transport, limit, errBodyLimit)
+	return &c
 }
 
 // errRedirect is the cause of a refused redirect; the client wraps it in a

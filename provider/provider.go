@@ -67,7 +67,9 @@ type Config struct {
 type Provider struct {
 	issuer  string
 	meta    metadata
-	client  *http.Client
+	client  *http.Client // shared with bodies bounded at limit
+	shared  *http.Client // timeout and redirect rule, no body limit
+	limit   int64
 	keys    *jwks.Remote
 	now     func() time.Time
 	log     *slog.Logger
@@ -133,9 +135,12 @@ func Discover(ctx context.Context, issuer string, cfg Config) (*Provider, error)
 	if limit == 0 {
 		limit = DefaultMaxBodyBytes
 	}
+	shared := sharedClient(cfg.HTTPClient)
 	p := &Provider{
 		issuer:  issuer,
-		client:  boundedClient(cfg.HTTPClient, limit),
+		client:  boundedClient(shared, limit),
+		shared:  shared,
+		limit:   limit,
 		now:     clock.Or(cfg.Now),
 		log:     cfg.Logger,
 		skipCAC: cfg.InsecureSkipClientAuthCheck,

@@ -1,5 +1,7 @@
 package provider
 
+import "net/http"
+
 // Config returns the settings p applies, so that a package talking to the
 // same provider (exchange.New) uses the same HTTP client, clock and logger
 // without the application setting them twice. Defaults are filled in:
@@ -18,16 +20,15 @@ package provider
 // ClientAuthAlgorithm and KeySet serve discovery and the key cache only and
 // are not kept: they are zero here. Config does no I/O.
 func (p *Provider) Config() Config {
-	hc := *p.client
-	limit := int64(DefaultMaxBodyBytes)
-	if lt, ok := hc.Transport.(*limitTransport); ok {
-		hc.Transport, limit = lt.base, lt.limit
+	hc := *p.shared
+	if hc.Transport == nil {
+		hc.Transport = http.DefaultTransport
 	}
 	return Config{
 		HTTPClient:                  &hc,
 		Now:                         p.now,
 		Logger:                      p.log,
-		MaxBodyBytes:                limit,
+		MaxBodyBytes:                p.limit,
 		InsecureSkipClientAuthCheck: p.skipCAC,
 	}
 }
