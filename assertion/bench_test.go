@@ -105,6 +105,26 @@ func BenchmarkMint(b *testing.B) {
 // this ratio is the steadier figure. Run:
 //
 //	go test -run '^$' -bench BenchmarkMintPaired -count 6 ./assertion/
+//
+// A client assertion costs little more than its signature: the header is
+// encoded once per key (cached behind an atomic pointer, so a rotating
+// jwks.Ring costs one re-encoding per rotation), the claims are written by
+// hand into one stack buffer from a prefix precomputed per Minter, and the
+// compact serialisation is built in one buffer sized up front.
+//
+// Medians of 6 runs on a quiet 2-vCPU linux/amd64 virtual machine (Go 1.26),
+// per-operation medians from BenchmarkMintPaired (the ratio's range over the
+// 6 runs in brackets), allocations from BenchmarkMint:
+//
+//	        raw        assertion   assertion/raw         allocs/op raw → assertion
+//	RS256   838 µs     844 µs      1.007 (1.007–1.007)   3 → 6
+//	ES256   23.9 µs    25.0 µs     1.049 (1.045–1.051)   60 → 69
+//	EdDSA   17.8 µs    18.4 µs     1.034 (1.032–1.040)   1 → 4
+//
+// The three extra allocations for RS256 and EdDSA are the package's (the
+// jti, the output buffer and the returned string); for ES256 the other six
+// are jwks.Key.Sign's conversion of the signer's ASN.1 DER into R||S, which
+// is also most of the ES256 time above the raw signature.
 func BenchmarkMintPaired(b *testing.B) {
 	for _, bc := range benchCases(b) {
 		b.Run(bc.name, func(b *testing.B) {

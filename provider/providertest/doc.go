@@ -2,85 +2,59 @@
 // [net/http/httptest], for tests of OpenID Connect clients that authenticate
 // with private_key_jwt — the way httptest serves tests of HTTP code.
 //
+//	op := providertest.New(t, providertest.Config{}) // closed by t.Cleanup
+//	if err := op.RegisterClient(providertest.Client{
+//		ID:           "my-app",
+//		JWKSJSON:     jwks.NewSet(key).JSON(),
+//		RedirectURIs: []string{"http://127.0.0.1/callback"},
+//	}); err != nil {
+//		t.Fatal(err)
+//	}
+//	p, err := provider.Discover(ctx, op.Issuer(), provider.Config{HTTPClient: op.HTTPClient()})
+//	…
+//	op.Misbehave(providertest.IDTokenWrongATHash) // now check that the client refuses
+//
 // It is NOT a production provider. It approves a configured user without
-// asking anyone, keeps everything in memory, signs with keys published in
-// this repository (internal/testkeys), and answers quickly rather than
-// safely. Use it only in tests and demonstrations.
+// asking anyone, keeps everything in memory, signs with test keys published
+// in this repository (internal/testkeys) and answers quickly rather than
+// safely. Use it only in tests and demonstrations; [Start] serves programs
+// that have no [testing.TB].
 //
 // # What it serves
 //
-// Below its issuer (the server's URL plus an optional path, optionally with
-// a trailing slash):
-//
-//   - /.well-known/openid-configuration: OpenID Provider Metadata (OIDC
-//     Discovery §3) with authorization_response_iss_parameter_supported true,
-//     token_endpoint_auth_methods_supported ["private_key_jwt"] and
-//     code_challenge_methods_supported ["S256"].
-//   - /jwks: the provider's public keys (RFC 7517); [Server.RotateKeys]
-//     switches to the next pre-generated key and keeps publishing the
-//     previous one.
-//   - /authorize: approves at once. It requires a registered client, an
-//     exactly matching redirect_uri, response_type code, the openid scope
-//     and PKCE with S256 (RFC 7636); it answers with code, state and iss
-//     (RFC 9207). [Server.Authorize] plays the browser.
-//   - /token: authorization_code, refresh_token (rotated; a reused refresh
-//     token revokes its family), client_credentials, jwt-bearer (RFC 7523
-//     §2.1) and token-exchange (RFC 8693). Codes are single use: a second
-//     redemption fails and revokes what the first issued. Codes are bound
-//     to the client, the redirect_uri and the PKCE challenge.
-//   - /userinfo: the user's claims for a Bearer access token.
-//
-// ID tokens carry iss, sub, aud, exp, iat, auth_time, nonce, at_hash, sid,
-// azp (with several audiences) and the user's extra claims, signed RS256 by
-// default (PS256, ES256 or EdDSA on request). Access and refresh tokens are
-// opaque or JWTs (RFC 9068).
+// Discovery with authorization_response_iss_parameter_supported,
+// private_key_jwt and S256; the provider's JWK Set ([Server.RotateKeys]
+// rotates it); an authorization endpoint that approves at once
+// ([Server.Authorize] plays the browser); a token endpoint for the
+// authorization code (single-use codes bound to client, redirect URI and PKCE
+// challenge), refresh token (rotated, reuse revokes the family), client
+// credentials, JWT bearer and token exchange grants; and UserInfo. ID tokens
+// are signed RS256 by default (PS256, ES256 or EdDSA on request).
 //
 // # Client authentication
 //
-// Every token request must authenticate with a client assertion (OIDC Core
-// §9 private_key_jwt, RFC 7521 §4.2, RFC 7523 §3, RFC 10070). The checks are
-// this package's own code, written from the specifications, so that a
-// minting mistake elsewhere in the module cannot hide behind the same
-// checking mistake; go-jose verifies the signature only:
-//
-//   - exactly one authentication method: an Authorization header or a
-//     client_secret beside the assertion is refused (and the assertion's
-//     jti is spent all the same, so a retry with the same assertion fails);
-//   - client_assertion_type exactly
-//     urn:ietf:params:oauth:client-assertion-type:jwt-bearer;
-//   - a compact JWS (three base64url parts, JSON objects, no crit, no
-//     repeated member);
-//   - alg in the client's allowed list, never none or HMAC;
-//   - a signature by a registered key of the client, found by kid, or by
-//     trying every fitting key when kid is absent; a jwks_uri is fetched and
-//     cached like a real server does;
-//   - iss = sub = the client ID;
-//   - aud per [AudiencePolicy]: by default the issuer as the sole value;
-//   - typ, when present, client-authentication+jwt or JWT;
-//   - exp present and not past, iat present and not in the future, nbf not
-//     in the future (all within Config.ClockSkew), exp − iat at most
-//     Config.MaxAssertionLifetime;
-//   - jti present and never seen before (remembered until exp, in bounded
-//     memory);
-//   - a client_id form parameter, when sent, equal to sub.
-//
-// Refusals answer as RFC 6749 §5.2 JSON (invalid_client with 401 and
-// WWW-Authenticate). A real server hides the reason; this one records it:
-// [Server.Refusals] and [Server.LastRefusal] return [Refusal] values whose
-// Reason wraps one of the Err… sentinels, for [errors.Is].
+// Every token request must carry a client assertion, checked by this
+// package's own code, written from the specifications, so that a minting
+// mistake elsewhere in the module cannot hide behind the same checking
+// mistake: one authentication method only, the exact client_assertion_type,
+// a compact JWS with an allowed asymmetric alg and a registered key of the
+// client, iss = sub = client ID, aud per [AudiencePolicy] (by default the
+// issuer alone), the typ, exp, iat and nbf within [Config.ClockSkew], and a
+// jti never seen before. A real server hides why it refused; this one records it
+// ([Server.Refusals], [Server.LastRefusal]), as a reason that wraps one of
+// the Err… sentinels.
 //
 // # Misbehaving on cue
 //
-// [Server.Misbehave] switches on one [Misbehavior] or more — wrong or
-// missing ID-token claims, alg none, corrupted signatures, HS256 keyed with
-// the public key, unpublished or rotated keys, JWKS decoys, discovery
-// mismatches, oversized, slow and failing responses, broken token and
-// authorization responses — so that a test can check that a client refuses
-// each. [Server.Reset] switches all off.
+// [Server.Misbehave] switches on misbehaviours — wrong ID-token claims, alg
+// none, corrupted signatures, unpublished or rotated keys, discovery
+// mismatches, oversize, slow and failing responses — so that a test can check
+// that a client refuses each; [Server.Reset] switches all off.
 //
-// # For tests
+// # Specifications
 //
-// [Server.Count] counts requests per endpoint, [Server.LastAssertion]
-// returns the last client assertion received, decoded. The server is safe
-// for concurrent use.
+// OpenID Connect Discovery 1.0 §3, OpenID Connect Core 1.0 §3.1 and §9,
+// RFC 6749 §5.2, RFC 7517, RFC 7521 §4.2, RFC 7523 §2.1 and §3, RFC 7636,
+// RFC 8693, RFC 9068, RFC 9207 and RFC 10070. See the security model in the
+// module README: https://github.com/pkjwt/pkjwt#security-model
 package providertest
