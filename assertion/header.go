@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sync/atomic"
 
+	"github.com/pkjwt/pkjwt/internal/jose"
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
@@ -60,7 +61,7 @@ func (c *headerCache) get(key *jwks.Key) (*header, error) {
 // else ever goes into a header: no jku, x5u, jwk, x5c or crit.
 func (c *headerCache) build(key *jwks.Key) (*header, error) {
 	alg := key.Algorithm()
-	if !alg.Supported() || jwks.IsSymmetricOrNone(string(alg)) {
+	if _, ok := jose.Lookup(string(alg)); !ok {
 		return nil, fmt.Errorf("assertion: key %q has algorithm %q: %w", shorten(key.KeyID()), shorten(string(alg)), jwks.ErrAlgorithmMismatch)
 	}
 	size, err := signatureSize(key.Public())

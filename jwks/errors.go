@@ -19,7 +19,7 @@ var (
 	// ErrNotPrivateKey: a public key or certificate was given where a private
 	// key is needed.
 	ErrNotPrivateKey = errors.New("jwks: not a private key")
-	// ErrWeakKey: an RSA key below MinRSABits.
+	// ErrWeakKey: an RSA key below 2048 bits.
 	ErrWeakKey = errors.New("jwks: key too weak")
 	// ErrUnsupportedKey: a key type or curve this package does not use.
 	ErrUnsupportedKey = errors.New("jwks: unsupported key")
@@ -44,4 +44,6 @@ var (
 	// retirement before activation, two entries with the same key ID or the
 	// same activation time, a rotation that would not take effect).
 	ErrInvalidRing = errors.New("jwks: invalid key ring")
+	// ErrSignature: a signature does not verify ([Remote.VerifySignature]).
+	ErrSignature = errors.New("jwks: signature does not verify")
 )

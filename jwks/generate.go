@@ -8,6 +8,8 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"fmt"
+
+	"github.com/pkjwt/pkjwt/internal/jose"
 )
 
 // Generate creates a new key for alg: RSA 2048 bits for RS256 and PS256
@@ -15,15 +17,15 @@ import (
 // or ES512, Ed25519 for EdDSA. The key ID is the RFC 7638 thumbprint.
 // An unsupported alg wraps ErrAlgorithmMismatch.
 func Generate(alg Algorithm) (*Key, error) {
-	info, ok := algs[alg]
+	info, ok := alg.info()
 	if !ok {
 		return nil, fmt.Errorf("jwks: cannot generate a key for algorithm %q: %w", alg, ErrAlgorithmMismatch)
 	}
-	switch info.kty {
+	switch info.Kty {
 	case "RSA":
 		return GenerateRSA(2048, alg)
 	case "EC":
-		k, err := ecdsa.GenerateKey(info.curve, rand.Reader)
+		k, err := ecdsa.GenerateKey(info.Curve, rand.Reader)
 		if err != nil {
 			return nil, fmt.Errorf("jwks: generate: %v", err)
 		}
@@ -39,17 +41,17 @@ func Generate(alg Algorithm) (*Key, error) {
 
 // GenerateRSA creates a new RSA key of bits (2048, 3072 or 4096) for an RSA
 // algorithm such as RS256 or PS256. Other sizes wrap ErrWeakKey (below 2048)
-// or ErrUnsupportedKey (above [MaxSigningRSABits], or between the three).
+// or ErrUnsupportedKey (above [maxSigningRSABits], or between the three).
 func GenerateRSA(bits int, alg Algorithm) (*Key, error) {
 	switch {
-	case bits < MinRSABits:
-		return nil, fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required (use 2048, 3072 or 4096): %w", bits, MinRSABits, ErrWeakKey)
-	case bits > MaxSigningRSABits:
+	case bits < jose.MinRSABits:
+		return nil, fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required (use 2048, 3072 or 4096): %w", bits, jose.MinRSABits, ErrWeakKey)
+	case bits > maxSigningRSABits:
 		return nil, checkSigningRSABits(bits)
 	case bits != 2048 && bits != 3072 && bits != 4096:
 		return nil, fmt.Errorf("jwks: RSA key of %d bits; use 2048, 3072 or 4096: %w", bits, ErrUnsupportedKey)
 	}
-	if info, ok := algs[alg]; !ok || info.kty != "RSA" {
+	if info, ok := alg.info(); !ok || info.Kty != "RSA" {
 		return nil, fmt.Errorf("jwks: algorithm %q for an RSA key; use RS256 or PS256: %w", alg, ErrAlgorithmMismatch)
 	}
 	k, err := rsa.GenerateKey(rand.Reader, bits)

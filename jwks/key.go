@@ -121,22 +121,22 @@ func NewKey(ctx context.Context, s crypto.Signer, cfg KeyConfig) (*Key, error) {
 	return newKey(ctx, s, cfg, exportable)
 }
 
-// MaxSigningRSABits is the largest RSA key accepted for signing, in bits of
+// maxSigningRSABits is the largest RSA key accepted for signing, in bits of
 // the modulus. Verifiers such as go-jose (and with it go-oidc, many providers
 // and providertest) refuse RSA keys above 4096 bits, so a larger signing key
 // would load and then have every token refused. [NewKey], the Parse and Load
 // functions and [GenerateRSA] refuse larger keys with ErrUnsupportedKey.
-// Verification ([VerifySignature], [Remote]) accepts keys up to [MaxRSABits].
-const MaxSigningRSABits = 4096
+// Verification ([Remote], package provider) accepts keys up to 8192 bits.
+const maxSigningRSABits = 4096
 
-// checkSigningRSABits refuses an RSA signing key of bits below MinRSABits
-// (ErrWeakKey) or above MaxSigningRSABits (ErrUnsupportedKey), saying why.
+// checkSigningRSABits refuses an RSA signing key of bits below 2048
+// (ErrWeakKey) or above maxSigningRSABits (ErrUnsupportedKey), saying why.
 func checkSigningRSABits(bits int) error {
 	switch {
-	case bits < MinRSABits:
-		return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, MinRSABits, ErrWeakKey)
-	case bits > MaxSigningRSABits:
-		return fmt.Errorf("jwks: RSA key of %d bits; a signing key may have at most %d bits, because verifiers such as go-jose refuse larger RSA keys (use 2048, 3072 or 4096): %w", bits, MaxSigningRSABits, ErrUnsupportedKey)
+	case bits < jose.MinRSABits:
+		return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, jose.MinRSABits, ErrWeakKey)
+	case bits > maxSigningRSABits:
+		return fmt.Errorf("jwks: RSA key of %d bits; a signing key may have at most %d bits, because verifiers such as go-jose refuse larger RSA keys (use 2048, 3072 or 4096): %w", bits, maxSigningRSABits, ErrUnsupportedKey)
 	}
 	return nil
 }
@@ -226,15 +226,15 @@ func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool
 	if err := checkKey(pub, alg); err != nil {
 		return nil, err
 	}
-	info := algs[alg]
-	k := &Key{signer: &signerBox{s}, pub: pub, alg: alg, exportable: exportable, ecSize: info.size}
+	info, _ := alg.info()
+	k := &Key{signer: &signerBox{s}, pub: pub, alg: alg, exportable: exportable, ecSize: info.Size}
 	switch {
-	case info.pss:
-		k.opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.hash}
-	case info.kty == "OKP":
+	case info.PSS:
+		k.opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: info.Hash}
+	case info.Kty == "OKP":
 		k.opts = crypto.Hash(0)
 	default:
-		k.opts = info.hash
+		k.opts = info.Hash
 	}
 	tp, err := thumbprint(pub)
 	if err != nil {
@@ -258,7 +258,7 @@ func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool
 		}
 		return nil, fmt.Errorf("jwks: self-test signature for key %q failed (%v): %w", shortLabel(k.kid), err, ErrInvalidKey)
 	}
-	if err := VerifySignature(pub, alg, probe, sig); err != nil {
+	if info, _ := alg.info(); jose.VerifySignature(pub, info, probe, sig) != nil {
 		return nil, fmt.Errorf("jwks: self-test signature does not verify with the public key: %w", ErrInvalidKey)
 	}
 	return k, nil

@@ -508,7 +508,7 @@ func BenchmarkRSASign(b *testing.B) {
 }
 
 // rsa4097 returns the pre-generated RSA key of 4097 bits in
-// testdata/rsa4097.pem, one bit above MaxSigningRSABits. Its PEM label reads
+// testdata/rsa4097.pem, one bit above maxSigningRSABits. Its PEM label reads
 // TESTING KEY, as in internal/testkeys, and is rewritten here.
 func rsa4097(t testing.TB) (pemBytes []byte, key *rsa.PrivateKey) {
 	t.Helper()
@@ -523,17 +523,17 @@ func rsa4097(t testing.TB) (pemBytes []byte, key *rsa.PrivateKey) {
 		t.Fatal(err)
 	}
 	key = k.(*rsa.PrivateKey)
-	if bits := key.N.BitLen(); bits != MaxSigningRSABits+1 {
-		t.Fatalf("testdata/rsa4097.pem has %d bits, want %d", bits, MaxSigningRSABits+1)
+	if bits := key.N.BitLen(); bits != maxSigningRSABits+1 {
+		t.Fatalf("testdata/rsa4097.pem has %d bits, want %d", bits, maxSigningRSABits+1)
 	}
 	return pemBytes, key
 }
 
-// TestSigningRSAAboveMaxRefused: an RSA signing key above MaxSigningRSABits
+// TestSigningRSAAboveMaxRefused: an RSA signing key above maxSigningRSABits
 // is refused by every loader with ErrUnsupportedKey and a message saying
 // why, rather than loading and then failing at verifiers (go-jose, and so
 // providers and providertest, refuse RSA keys above 4096 bits). Keys of
-// exactly MaxSigningRSABits load (TestDefaultAlgorithms).
+// exactly maxSigningRSABits load (TestDefaultAlgorithms).
 func TestSigningRSAAboveMaxRefused(t *testing.T) {
 	pemBytes, key := rsa4097(t)
 	pkcs1 := pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(key), nil)
@@ -576,17 +576,17 @@ func TestSigningRSAAboveMaxRefused(t *testing.T) {
 	for _, tc := range tests {
 		k, err := tc.load()
 		if !errors.Is(err, ErrUnsupportedKey) || k != nil {
-			t.Errorf("%s(RSA above %d bits) = %v, %v, want nil, ErrUnsupportedKey", tc.name, MaxSigningRSABits, k, err)
+			t.Errorf("%s(RSA above %d bits) = %v, %v, want nil, ErrUnsupportedKey", tc.name, maxSigningRSABits, k, err)
 			continue
 		}
 		msg := err.Error()
 		for _, want := range []string{"at most 4096 bits", "go-jose"} {
 			if !strings.Contains(msg, want) {
-				t.Errorf("%s(RSA above %d bits) error %q does not say %q", tc.name, MaxSigningRSABits, msg, want)
+				t.Errorf("%s(RSA above %d bits) error %q does not say %q", tc.name, maxSigningRSABits, msg, want)
 			}
 		}
 		if strings.Contains(msg, "inconsistent") {
-			t.Errorf("%s(RSA above %d bits) error %q calls a sound key inconsistent", tc.name, MaxSigningRSABits, msg)
+			t.Errorf("%s(RSA above %d bits) error %q calls a sound key inconsistent", tc.name, maxSigningRSABits, msg)
 		}
 		checkNoKeyBytes(t, tc.name+" error", msg)
 	}

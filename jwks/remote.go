@@ -125,16 +125,6 @@ type PublicKey struct {
 	Key crypto.PublicKey
 }
 
-// Fits reports whether the key may verify a signature made with alg: alg is
-// a supported asymmetric algorithm, equal to the key's own Algorithm when it
-// has one, and fits the key's type, curve and size.
-func (k PublicKey) Fits(alg Algorithm) bool {
-	if k.Algorithm != "" && k.Algorithm != alg {
-		return false
-	}
-	return checkKey(k.Key, alg) == nil
-}
-
 // Remote is a cache of a remote JWK Set (RFC 7517 §5), such as an OpenID
 // Provider's jwks_uri. It fetches lazily, inside the call of the first
 // caller that needs keys, and:

@@ -6,9 +6,11 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
+
+	"github.com/pkjwt/pkjwt/internal/jose"
 )
 
 // remoteSkipped records why a key of a remote set was not used.
@@ -17,33 +19,79 @@ type remoteSkipped struct{ kid, reason string }
 // remoteJWK holds the members of a public JWK this package reads. Private
 // members (d, p, q, dp, dq, qi, oth, k) are never read.
 type remoteJWK struct {
-	Kty    string   `json:"kty"`
-	Kid    string   `json:"kid"`
-	Use    string   `json:"use"`
-	Alg    string   `json:"alg"`
-	KeyOps []string `json:"key_ops"`
-	Crv    string   `json:"crv"`
-	N      string   `json:"n"`
-	E      string   `json:"e"`
-	X      string   `json:"x"`
-	Y      string   `json:"y"`
+	Kty, Kid, Use, Alg, Crv, N, E, X, Y string
+	KeyOps                              []string
+	hasKeyOps                           bool
 }
 
-// parseRemoteSet parses a JWK Set document. A document that is not a JSON
-// object with a "keys" array, or holds more than maxKeys keys, is
-// ErrMalformedSet; each key is then parsed on its own and skipped (with a
-// reason) when unusable.
+// readRemoteJWK reads one JWK object through the module's JOSE reader:
+// member names exact, a repeated member malformed, the members read here
+// strings (key_ops an array of strings).
+func readRemoteJWK(m []byte) (remoteJWK, bool) {
+	var j remoteJWK
+	err := jose.Object(m, func(name, val []byte) error {
+		var dst *string
+		switch string(name) {
+		case "kty":
+			dst = &j.Kty
+		case "kid":
+			dst = &j.Kid
+		case "use":
+			dst = &j.Use
+		case "alg":
+			dst = &j.Alg
+		case "crv":
+			dst = &j.Crv
+		case "n":
+			dst = &j.N
+		case "e":
+			dst = &j.E
+		case "x":
+			dst = &j.X
+		case "y":
+			dst = &j.Y
+		case "key_ops":
+			l, ok := jose.Strings(val)
+			if !ok {
+				return errNotJWK
+			}
+			j.KeyOps, j.hasKeyOps = l, true
+			return nil
+		default:
+			return nil
+		}
+		s, ok := jose.String(val)
+		if !ok {
+			return errNotJWK
+		}
+		*dst = s
+		return nil
+	})
+	return j, err == nil
+}
+
+var errNotJWK = errors.New("not a JWK")
+
+// parseRemoteSet parses a JWK Set document through the module's JOSE
+// reader. A document that is not one JSON object with a "keys" array (a
+// repeated member name anywhere makes it malformed), or holds more than
+// maxKeys keys, is ErrMalformedSet; each key is then parsed on its own and
+// skipped (with a reason) when unusable.
 func parseRemoteSet(body []byte, maxKeys int) ([]PublicKey, []remoteSkipped, error) {
-	var doc struct {
-		Keys *[]json.RawMessage `json:"keys"`
+	var keysVal []byte
+	err := jose.Object(body, func(name, val []byte) error {
+		if string(name) == "keys" {
+			keysVal = val
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("jwks: the document is not a JWK set object: %v: %w", err, ErrMalformedSet)
 	}
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return nil, nil, fmt.Errorf("jwks: the document is not a JWK set object: %w", ErrMalformedSet)
-	}
-	if doc.Keys == nil {
+	if len(keysVal) == 0 || keysVal[0] != '[' {
 		return nil, nil, fmt.Errorf("jwks: the document has no \"keys\" array: %w", ErrMalformedSet)
 	}
-	raw := *doc.Keys
+	raw, _ := jose.Elements(keysVal)
 	if len(raw) > maxKeys {
 		return nil, nil, fmt.Errorf("jwks: the set holds %d keys, more than the limit of %d: %w", len(raw), maxKeys, ErrMalformedSet)
 	}
@@ -89,16 +137,16 @@ var remoteCurves = map[string]struct {
 
 // parsePublicJWK parses one public JWK. It returns a non-empty reason when
 // the key is unusable.
-func parsePublicJWK(m json.RawMessage) (PublicKey, string, string) {
-	var j remoteJWK
-	if err := json.Unmarshal(m, &j); err != nil {
+func parsePublicJWK(m []byte) (PublicKey, string, string) {
+	j, ok := readRemoteJWK(m)
+	if !ok {
 		return PublicKey{}, "", "not a JWK object with string members"
 	}
 	k := PublicKey{KeyID: j.Kid, Use: j.Use, Algorithm: Algorithm(j.Alg)}
 	if j.Use != "" && j.Use != "sig" {
 		return k, j.Kid, fmt.Sprintf("use %q is not \"sig\"", remoteShort(j.Use))
 	}
-	if j.KeyOps != nil {
+	if j.hasKeyOps {
 		verify := false
 		for _, op := range j.KeyOps {
 			verify = verify || op == "verify"
@@ -107,7 +155,7 @@ func parsePublicJWK(m json.RawMessage) (PublicKey, string, string) {
 			return k, j.Kid, "key_ops does not include \"verify\""
 		}
 	}
-	if j.Alg != "" && (IsSymmetricOrNone(j.Alg) || !k.Algorithm.Supported()) {
+	if _, ok := jose.Lookup(j.Alg); j.Alg != "" && (jose.Refused(j.Alg) || !ok) {
 		return k, j.Kid, fmt.Sprintf("alg %q is not a supported asymmetric algorithm", remoteShort(j.Alg))
 	}
 	switch j.Kty {
@@ -117,7 +165,7 @@ func parsePublicJWK(m json.RawMessage) (PublicKey, string, string) {
 		if !ok1 || !ok2 || len(n) == 0 || len(e) == 0 || len(e) > 4 {
 			return k, j.Kid, "RSA members n and e are missing or malformed"
 		}
-		if len(n) > MaxRSABits/8+1 {
+		if len(n) > jose.MaxRSABits/8+1 {
 			return k, j.Kid, "RSA modulus above 8192 bits"
 		}
 		var ev int64
@@ -128,11 +176,11 @@ func parsePublicJWK(m json.RawMessage) (PublicKey, string, string) {
 			return k, j.Kid, "RSA exponent is not an odd number in [3, 2^31)"
 		}
 		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev)}
-		if pub.N.BitLen() < MinRSABits {
-			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, below %d", pub.N.BitLen(), MinRSABits)
+		if pub.N.BitLen() < jose.MinRSABits {
+			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, below %d", pub.N.BitLen(), jose.MinRSABits)
 		}
-		if pub.N.BitLen() > MaxRSABits {
-			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, above %d", pub.N.BitLen(), MaxRSABits)
+		if pub.N.BitLen() > jose.MaxRSABits {
+			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, above %d", pub.N.BitLen(), jose.MaxRSABits)
 		}
 		if pub.N.Bit(0) == 0 {
 			return k, j.Kid, "RSA modulus is even"
@@ -170,7 +218,7 @@ func parsePublicJWK(m json.RawMessage) (PublicKey, string, string) {
 		return k, j.Kid, fmt.Sprintf("kty %q is not RSA, EC or OKP", remoteShort(j.Kty))
 	}
 	if k.Algorithm != "" {
-		if err := checkKey(k.Key, k.Algorithm); err != nil {
+		if a, _ := jose.Lookup(j.Alg); jose.CheckKey(k.Key, a) != nil {
 			return k, j.Kid, fmt.Sprintf("alg %s does not fit the key", k.Algorithm)
 		}
 	}

@@ -35,7 +35,8 @@ func rtKey(t testing.TB, name, kid string, alg jwks.Algorithm) *jwks.Key {
 }
 
 // rtToken signs a compact JWS with k; header members in extra are added.
-func rtToken(t testing.TB, k *jwks.Key, extra map[string]any, payload string) string {
+// rawHeader, when given, is raw JSON members added to the header.
+func rtToken(t testing.TB, k *jwks.Key, extra map[string]any, payload string, rawHeader ...string) string {
 	t.Helper()
 	h := map[string]any{"alg": string(k.Algorithm()), "kid": k.KeyID()}
 	for n, v := range extra {
@@ -46,6 +47,9 @@ func rtToken(t testing.TB, k *jwks.Key, extra map[string]any, payload string) st
 		h[n] = v
 	}
 	hb, _ := json.Marshal(h)
+	for _, m := range rawHeader {
+		hb = append(append(hb[:len(hb)-1], ","+m...), '}')
+	}
 	in := base64.RawURLEncoding.EncodeToString(hb) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
 	sig, err := k.Sign(context.Background(), []byte(in))
 	if err != nil {
@@ -207,6 +211,10 @@ func TestRemoteFetchErrors(t *testing.T) {
 		{name: "no keys member", body: `{}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
 		{name: "keys not an array", body: `{"keys":{}}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
 		{name: "array document", body: `[]`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
+		{name: "keys member twice", body: `{"keys":[],"keys":[` + string(k.PublicJWKJSON()) + `]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
+		{name: "keys member twice, escaped", body: `{"keys":[` + string(k.PublicJWKJSON()) + `],"k\u0065ys":[]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
+		{name: "a key with n twice", body: `{"keys":[` + strings.Replace(string(k.PublicJWKJSON()), `"n":`, `"n":"AQAB","n":`, 1) + `]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
+		{name: "KID in upper case is not kid", body: `{"keys":[` + strings.Replace(string(k.PublicJWKJSON()), `"kid":`, `"KID":`, 1) + `]}`, wantErr: []error{jwks.ErrUnknownKey}},
 		{name: "empty set", body: `{"keys":[]}`, wantErr: []error{jwks.ErrUnknownKey}},
 		{name: "only unusable keys", body: `{"keys":[{"kty":"oct","k":"AAAA"}]}`, wantErr: []error{jwks.ErrUnknownKey}},
 		{name: "exactly max keys", body: many, cfg: jwks.RemoteConfig{MaxKeys: 6}},
@@ -462,7 +470,7 @@ func TestRemoteFlood(t *testing.T) {
 					tok := good
 					if i%2 == 1 {
 						// Unknown kids fail before any signature check.
-						tok = b64([]byte(fmt.Sprintf(`{"alg":"RS256","kid":"r%d-%d"}`, round, i))) + ".e30.c2ln"
+						tok = b64([]byte(fmt.Sprintf(`{"alg":"RS256","kid":"r%d-%d"}`, round, i))) + ".e30." + b64(make([]byte, 256)) // a plausible RS256 signature length
 					}
 					_, err := r.VerifySignature(t.Context(), tok)
 					switch {
@@ -579,7 +587,10 @@ func TestRemoteVerifySignature(t *testing.T) {
 		{"alg HS256", hs("HS256"), jwks.ErrAlgorithmMismatch},
 		{"alg hs256", hs("hs256"), jwks.ErrAlgorithmMismatch},
 		{"alg rs256", hs("rs256"), jwks.ErrAlgorithmMismatch},
-		{"alg does not fit the key", rtToken(t, rs, map[string]any{"alg": "ES256"}, `{}`), jwks.ErrUnknownKey},
+		{"alg does not fit the signature length", rtToken(t, rs, map[string]any{"alg": "ES256"}, `{}`), jwks.ErrMalformedJWS},
+		{"alg does not fit the kid's key", rtToken(t, es, map[string]any{"kid": rs.KeyID()}, `{}`), jwks.ErrUnknownKey},
+		{"header alg twice", rtToken(t, rs, nil, `{}`, `"alg":"RS256"`), jwks.ErrMalformedJWS},
+		{"header ALG only", rtToken(t, rs, map[string]any{"alg": nil, "ALG": "RS256"}, `{}`), jwks.ErrAlgorithmMismatch},
 		{"crit", rtToken(t, rs, map[string]any{"crit": []string{"exp"}, "exp": 1}, `{}`), jwks.ErrMalformedJWS},
 		{"two segments", parts[0] + "." + parts[1], jwks.ErrMalformedJWS},
 		{"four segments", good + ".x", jwks.ErrMalformedJWS},

@@ -122,7 +122,7 @@ func Discover(ctx context.Context, issuer string, cfg Config) (*Provider, error)
 	} else if strings.ContainsAny(issuer, "?") {
 		errs = append(errs, fmt.Errorf("provider: issuer %q has a query: %w", short(issuer), ErrInsecureURL))
 	}
-	if a := cfg.ClientAuthAlgorithm; a != "" && (!a.Supported() || jwks.IsSymmetricOrNone(string(a))) {
+	if a := cfg.ClientAuthAlgorithm; a != "" && !supportedAlg(a) {
 		errs = append(errs, fmt.Errorf("provider: ClientAuthAlgorithm %q is not a supported asymmetric algorithm", short(string(a))))
 	}
 	if cfg.MaxBodyBytes < 0 {
@@ -428,4 +428,11 @@ func clone(s []string) []string {
 		return nil
 	}
 	return append([]string(nil), s...)
+}
+
+// supportedAlg reports whether a is an asymmetric algorithm the module's
+// JOSE core signs and verifies with (compared exactly).
+func supportedAlg(a jwks.Algorithm) bool {
+	_, ok := jose.Lookup(string(a))
+	return ok
 }

@@ -19,9 +19,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -246,7 +246,7 @@ func demoRotation(ctx context.Context, c *config, key *jwks.Key, stdout io.Write
 			published = append(published, short(kid))
 		}
 		fmt.Fprintf(stdout, "%-26s signing %s; published %v; old token's signature verifies: %v\n",
-			when, short(signing.KeyID()), published, verifies(set, old))
+			when, short(signing.KeyID()), published, verifies(ctx, set, old))
 		return nil
 	}
 	fmt.Fprintf(stdout, "key rotation on a simulated clock: lead %v, grace %v (key IDs shortened to 8 characters)\n", lead, grace)
@@ -288,27 +288,29 @@ func short(kid string) string {
 	return kid
 }
 
-// verifies reports whether token's signature verifies with the key of its kid
-// in set.
-func verifies(set *jwks.Set, token string) bool {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return false
-	}
-	var header struct{ Kid string }
-	if b, err := base64.RawURLEncoding.DecodeString(parts[0]); err != nil || json.Unmarshal(b, &header) != nil {
-		return false
-	}
-	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+// verifies reports whether token's signature verifies with the published
+// set, the way a partner checks it: a jwks.Remote reading the set (served
+// here from memory instead of fetched from /.well-known/jwks.json). Only the
+// signature is checked, since the point is which keys are published; a
+// partner also checks the claims (package provider's JWTVerifier does both).
+func verifies(ctx context.Context, set *jwks.Set, token string) bool {
+	serve := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return &http.Response{
+			StatusCode: http.StatusOK,
+			Header:     http.Header{"Content-Type": {"application/jwk-set+json"}},
+			Body:       io.NopCloser(bytes.NewReader(set.JSON())),
+			Request:    req,
+		}, nil
+	})
+	remote, err := jwks.NewRemote("https://partner.example/.well-known/jwks.json", jwks.RemoteConfig{HTTPClient: &http.Client{Transport: serve}})
 	if err != nil {
 		return false
 	}
-	// The token is our own here. A verifier of tokens it receives must also
-	// pin the algorithm and check the claims, as package provider does.
-	for _, k := range set.JSONWebKeySet().Keys {
-		if k.KeyID == header.Kid {
-			return jwks.VerifySignature(k.Key, jwks.RS256, []byte(parts[0]+"."+parts[1]), sig) == nil
-		}
-	}
-	return false
+	defer remote.Close()
+	_, err = remote.VerifySignature(ctx, token)
+	return err == nil
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

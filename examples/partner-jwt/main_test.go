@@ -122,9 +122,14 @@ func TestMintAndServe(t *testing.T) {
 	if header.Alg != "RS256" || header.Kid != want.KeyID() {
 		t.Errorf("header alg %q kid %q, want RS256 and %q", header.Alg, header.Kid, want.KeyID())
 	}
-	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
-	if err := jwks.VerifySignature(want.Public(), jwks.RS256, []byte(parts[0]+"."+parts[1]), sig); err != nil {
-		t.Errorf("token signature does not verify with the served key: %v", err)
+	// A partner fetches the served set and checks the signature with it.
+	remote, err := jwks.NewRemote(url, jwks.RemoteConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remote.Close()
+	if _, err := remote.VerifySignature(t.Context(), token); err != nil {
+		t.Errorf("token signature does not verify with the served set: %v", err)
 	}
 	var claims struct {
 		Iss, Sub string

@@ -422,5 +422,34 @@ func Strings(val []byte) (l []string, ok bool) {
 	}
 }
 
+// Elements returns the raw elements of a raw JSON array; ok is false for
+// any other value.
+func Elements(val []byte) (l [][]byte, ok bool) {
+	if len(val) < 2 || val[0] != '[' {
+		return nil, false
+	}
+	r := reader{data: val, i: 1}
+	r.space()
+	if val[r.i] == ']' {
+		return [][]byte{}, true
+	}
+	for {
+		start := r.i
+		if r.value(0) != nil {
+			return nil, false
+		}
+		l = append(l, val[start:r.i])
+		r.space()
+		if r.i >= len(val) {
+			return nil, false
+		}
+		if val[r.i] == ']' {
+			return l, true
+		}
+		r.i++ // ','
+		r.space()
+	}
+}
+
 // IsNull reports whether a raw JSON value is null.
 func IsNull(val []byte) bool { return string(val) == "null" }

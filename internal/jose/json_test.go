@@ -104,6 +104,15 @@ func TestValueReaders(t *testing.T) {
 	if l, ok := Strings([]byte(`[]`)); !ok || len(l) != 0 {
 		t.Errorf("Strings([]) = %q, %v", l, ok)
 	}
+	if l, ok := Elements([]byte(`[ {"a":[1,2]} , "x",3 ]`)); !ok || len(l) != 3 || string(l[0]) != `{"a":[1,2]}` || string(l[2]) != "3" {
+		t.Errorf("Elements = %q, %v", l, ok)
+	}
+	if l, ok := Elements([]byte(`[]`)); !ok || len(l) != 0 {
+		t.Errorf("Elements([]) = %q, %v", l, ok)
+	}
+	if _, ok := Elements([]byte(`{}`)); ok {
+		t.Error("Elements({}) ok, want not an array")
+	}
 	if _, ok := Strings([]byte(`["a",1]`)); ok {
 		t.Error(`Strings(["a",1]) ok, want not strings`)
 	}

@@ -263,7 +263,7 @@ func (s *Server) checkClientAssertion(ctx context.Context, raw, formClientID str
 // candidate keys and verifies the signature with go-jose.
 func (s *Server) verifySignature(ctx context.Context, p *parsedJWT, cs *clientState) error {
 	algName, _ := p.header["alg"].(string)
-	if algName == "" || jwks.IsSymmetricOrNone(algName) || !slices.Contains(cs.algs, jose.SignatureAlgorithm(algName)) {
+	if algName == "" || refusedAlg(algName) || !slices.Contains(cs.algs, jose.SignatureAlgorithm(algName)) {
 		return fmt.Errorf("providertest: alg %.20q not allowed for client %q: %w", fmt.Sprint(p.header["alg"]), cs.ID, ErrAlgorithm)
 	}
 	alg := jwks.Algorithm(algName)
