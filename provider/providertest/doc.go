@@ -28,7 +28,22 @@
 //     §2.1) and token-exchange (RFC 8693). Codes are single use: a second
 //     redemption fails and revokes what the first issued. Codes are bound
 //     to the client, the redirect_uri and the PKCE challenge.
-//   - /userinfo: the user's claims for a Bearer access token.
+//   - /userinfo: the user's claims for a Bearer access token, as JSON or,
+//     for a client with UserInfoSigned, as a JWT signed like ID tokens with
+//     iss and aud (OIDC Core §5.3.2).
+//   - /revoke and /introspect: token revocation (RFC 7009; 200 for any
+//     token, revoking only the caller's; a refresh token takes its family
+//     with it) and introspection (RFC 7662; active only for the caller's
+//     live tokens), both authenticating the client like /token.
+//   - /end_session: RP-Initiated Logout 1.0, by GET or POST, with a verified
+//     id_token_hint (expired ones too) and a post_logout_redirect_uri
+//     registered exactly; it ends the session, revokes its tokens and sends
+//     logout tokens to the session's clients. [Server.EndSession] plays the
+//     browser.
+//
+// [Server.SendLogoutToken] POSTs a logout token (Back-Channel Logout 1.0:
+// typ logout+jwt, events, sub and/or sid, no nonce) to a client's loopback
+// BackchannelLogoutURI and returns the client's answer.
 //
 // ID tokens carry iss, sub, aud, exp, iat, auth_time, nonce, at_hash, sid,
 // azp (with several audiences) and the user's extra claims, signed RS256 by
@@ -37,7 +52,8 @@
 //
 // # Client authentication
 //
-// Every token request must authenticate with a client assertion (OIDC Core
+// Every request to /token, /revoke and /introspect must authenticate with
+// a client assertion (OIDC Core
 // §9 private_key_jwt, RFC 7521 §4.2, RFC 7523 §3, RFC 10070). The checks are
 // this package's own code, written from the specifications, so that a
 // minting mistake elsewhere in the module cannot hide behind the same
@@ -75,7 +91,9 @@
 // missing ID-token claims, alg none, corrupted signatures, HS256 keyed with
 // the public key, unpublished or rotated keys, JWKS decoys, discovery
 // mismatches, oversized, slow and failing responses, broken token and
-// authorization responses — so that a test can check that a client refuses
+// authorization responses, a userinfo sub of another user, bad logout
+// tokens (with a nonce, without events, wrongly typed, a replayed jti,
+// another user's sub) — so that a test can check that a client refuses
 // each. [Server.Reset] switches all off.
 //
 // # For tests

@@ -127,7 +127,7 @@ func (s *Server) SendLogoutToken(ctx context.Context, clientID string, l Logout)
 	}
 	tok, err := s.logoutToken(ctx, clientID, l)
 	if err != nil {
-		return 0, nil, fmt.Errorf("providertest: send logout token: %v", err)
+		return 0, nil, fmt.Errorf("providertest: send logout token: %w", err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cs.BackchannelLogoutURI, strings.NewReader(url.Values{"logout_token": {tok}}.Encode()))
 	if err != nil {
