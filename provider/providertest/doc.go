@@ -52,12 +52,12 @@
 //
 // # Client authentication
 //
-// Every request to /token, /revoke and /introspect must authenticate with
-// a client assertion (OIDC Core
-// §9 private_key_jwt, RFC 7521 §4.2, RFC 7523 §3, RFC 10070). The checks are
-// this package's own code, written from the specifications, so that a
-// minting mistake elsewhere in the module cannot hide behind the same
-// checking mistake; go-jose verifies the signature only:
+// Every request to /token, /revoke and /introspect must authenticate with a
+// client assertion (OIDC Core §9 private_key_jwt, RFC 7521 §4.2, RFC 7523
+// §3, RFC 10070). The checks are this package's own code, written from the
+// specifications, so that a minting mistake elsewhere in the module cannot
+// hide behind the same checking mistake; go-jose verifies the signature
+// only:
 //
 //   - exactly one authentication method: an Authorization header or a
 //     client_secret beside the assertion is refused (and the assertion's
