@@ -314,8 +314,8 @@ type idTokenHint struct {
 }
 
 // verifyIDTokenHint verifies an ID token this server signed with one of its
-// published keys: strict JSON, typ absent or JWT, iss the issuer, sub and
-// aud present. Its exp is not checked (RP-Initiated Logout 1.0 §2).
+// published keys: strict JSON, typ absent or JWT, iss the issuer, sub, aud,
+// exp and iat present. Its exp is not checked (RP-Initiated Logout 1.0 §2).
 func (s *Server) verifyIDTokenHint(raw string) (*idTokenHint, error) {
 	bad := func(why string) error {
 		return fmt.Errorf("providertest: id_token_hint %s: %w", why, ErrInvalidIDTokenHint)
@@ -367,8 +367,11 @@ func (s *Server) verifyIDTokenHint(raw string) (*idTokenHint, error) {
 	if iss, _ := p.claims["iss"].(string); iss != s.issuer {
 		return nil, bad("was issued by another issuer")
 	}
-	if h.sub == "" || len(h.aud) == 0 {
-		return nil, bad("lacks sub or aud")
+	_, hasExp := numericDate(p.claims["exp"])
+	_, hasIat := numericDate(p.claims["iat"])
+	if h.sub == "" || len(h.aud) == 0 || !hasExp || !hasIat {
+		// A signed userinfo response, for one, has no exp and no iat.
+		return nil, bad("lacks sub, aud, exp or iat")
 	}
 	if azp, _ := p.claims["azp"].(string); azp != "" {
 		h.client = azp

@@ -317,7 +317,9 @@ func TestEndSession(t *testing.T) {
 
 func TestEndSessionRefusals(t *testing.T) {
 	t.Parallel()
-	s, _ := newServer(t, providertest.Config{AccessTokens: providertest.TokenJWT, Clients: []providertest.Client{logoutClient(nil), otherClient()}})
+	c := logoutClient(nil)
+	c.UserInfoSigned = true
+	s, _ := newServer(t, providertest.Config{AccessTokens: providertest.TokenJWT, Clients: []providertest.Client{c, otherClient()}})
 	tok := login(t, s, t0)
 	hint := tok["id_token"].(string)
 	_, idc := verifyJWT(t, s, hint, jose.RS256)
@@ -327,13 +329,14 @@ func TestEndSessionRefusals(t *testing.T) {
 	forged := signJWS(t, clientKey(), jose.RS256, s.SigningKeyID(), map[string]any{"typ": "JWT"}, idc)
 	parts := strings.Split(hint, ".")
 	tampered := parts[0] + "." + b64([]byte(`{"iss":"`+s.Issuer()+`","sub":"someone-else","aud":"`+clientID+`"}`)) + "." + parts[2]
-	wrongIss := func() string {
-		s.Misbehave(providertest.IDTokenWrongIssuer)
-		defer s.Reset()
-		return login(t, s, t0)["id_token"].(string)
-	}()
 	// A JWT access token of this server: its iss, aud and key, typ at+jwt.
 	accessToken := tok["access_token"].(string)
+	_, _, signedUserInfo := userinfo(t, s, tok["access_token"].(string))
+	hintWith := func(m providertest.Misbehavior) string {
+		s.Misbehave(m)
+		defer s.Reset()
+		return login(t, s, t0)["id_token"].(string)
+	}
 
 	for _, tc := range []struct {
 		name string
@@ -348,8 +351,12 @@ func TestEndSessionRefusals(t *testing.T) {
 		{"hint for another client", url.Values{"id_token_hint": {hint}, "client_id": {otherClientID}}, providertest.ErrInvalidIDTokenHint},
 		{"hint signed by another key", url.Values{"id_token_hint": {forged}}, providertest.ErrInvalidIDTokenHint},
 		{"tampered hint", url.Values{"id_token_hint": {tampered}}, providertest.ErrInvalidIDTokenHint},
-		{"hint from another issuer", url.Values{"id_token_hint": {wrongIss}}, providertest.ErrInvalidIDTokenHint},
+		{"hint from another issuer", url.Values{"id_token_hint": {hintWith(providertest.IDTokenWrongIssuer)}}, providertest.ErrInvalidIDTokenHint},
 		{"access token as hint", url.Values{"id_token_hint": {accessToken}, "client_id": {clientID}}, providertest.ErrInvalidIDTokenHint},
+		{"signed userinfo as hint", url.Values{"id_token_hint": {string(signedUserInfo)}}, providertest.ErrInvalidIDTokenHint},
+		{"alg none hint", url.Values{"id_token_hint": {hintWith(providertest.IDTokenAlgNone)}}, providertest.ErrInvalidIDTokenHint},
+		{"HS256 hint keyed with the public key", url.Values{"id_token_hint": {hintWith(providertest.IDTokenHS256WithPublicKey)}}, providertest.ErrInvalidIDTokenHint},
+		{"unpublished key", url.Values{"id_token_hint": {hintWith(providertest.IDTokenUnpublishedKey)}}, providertest.ErrInvalidIDTokenHint},
 		{"garbage hint", url.Values{"id_token_hint": {"a.b.c"}}, providertest.ErrInvalidIDTokenHint},
 		{"repeated parameter", url.Values{"client_id": {clientID, clientID}}, providertest.ErrInvalidRequest},
 	} {
