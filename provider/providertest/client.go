@@ -123,8 +123,9 @@ type clientState struct {
 // its cached keys). It does no network I/O: a JWKSURL is fetched when first
 // needed. It returns an error when c is invalid: no ID, not exactly one key
 // source, private or unusable keys, none or HMAC algorithms, algorithms
-// outside Config.ClientAuthAlgorithms, unknown grant types, or redirect
-// URIs that are not absolute URLs without a fragment.
+// outside Config.ClientAuthAlgorithms, unknown grant types, redirect or
+// post-logout redirect URIs that are not absolute URLs without a fragment,
+// or a BackchannelLogoutURI that is not an http(s) URL on a loopback host.
 func (s *Server) RegisterClient(c Client) error {
 	cs, err := newClientState(c, s.cfg.ClientAuthAlgorithms)
 	if err != nil {
