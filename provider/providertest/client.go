@@ -80,6 +80,26 @@ type Client struct {
 	// GrantTypes are the grant types the client may use, among the Grant…
 	// constants. Zero means authorization_code and refresh_token.
 	GrantTypes []string
+	// UserInfoSigned answers the client's userinfo requests with a JWT
+	// (Content-Type application/jwt, OIDC Core §5.3.2) signed like ID
+	// tokens, with iss and aud (the client ID) beside the user's claims:
+	// what userinfo_signed_response_alg asks for at registration. Zero
+	// answers JSON.
+	UserInfoSigned bool
+	// PostLogoutRedirectURIs are compared exactly with
+	// post_logout_redirect_uri at the end-session endpoint (OpenID Connect
+	// RP-Initiated Logout 1.0 §3). Zero means the end-session endpoint
+	// never redirects for the client.
+	PostLogoutRedirectURIs []string
+	// BackchannelLogoutURI is where logout tokens are POSTed (OpenID
+	// Connect Back-Channel Logout 1.0 §2.2). It must be an http(s) URL on a
+	// loopback host (127.0.0.1, ::1 or localhost): this server only talks
+	// to tests. Zero means the client gets no logout tokens.
+	BackchannelLogoutURI string
+	// BackchannelLogoutSessionRequired says the client needs sid in logout
+	// tokens; [Server.SendLogoutToken] then refuses to send one without a
+	// session ID. Zero allows logout tokens with sub alone.
+	BackchannelLogoutSessionRequired bool
 }
 
 // clientState is a registered client with its key cache.
@@ -103,8 +123,9 @@ type clientState struct {
 // its cached keys). It does no network I/O: a JWKSURL is fetched when first
 // needed. It returns an error when c is invalid: no ID, not exactly one key
 // source, private or unusable keys, none or HMAC algorithms, algorithms
-// outside Config.ClientAuthAlgorithms, unknown grant types, or redirect
-// URIs that are not absolute URLs without a fragment.
+// outside Config.ClientAuthAlgorithms, unknown grant types, redirect or
+// post-logout redirect URIs that are not absolute URLs without a fragment,
+// or a BackchannelLogoutURI that is not an http(s) URL on a loopback host.
 func (s *Server) RegisterClient(c Client) error {
 	cs, err := newClientState(c, s.cfg.ClientAuthAlgorithms)
 	if err != nil {
@@ -148,7 +169,13 @@ func newClientState(c Client, serverAlgs []jwks.Algorithm) (*clientState, error)
 		Algorithms:   slices.Clone(c.Algorithms),
 		RedirectURIs: slices.Clone(c.RedirectURIs),
 		GrantTypes:   slices.Clone(c.GrantTypes),
+
+		UserInfoSigned:                   c.UserInfoSigned,
+		PostLogoutRedirectURIs:           slices.Clone(c.PostLogoutRedirectURIs),
+		BackchannelLogoutURI:             c.BackchannelLogoutURI,
+		BackchannelLogoutSessionRequired: c.BackchannelLogoutSessionRequired,
 	}
+	errs = append(errs, checkLogoutURIs(cs.Client)...)
 	if len(cs.Algorithms) == 0 {
 		cs.Algorithms = slices.Clone(serverAlgs)
 	}

@@ -28,28 +28,36 @@
 // ([Server.Authorize] plays the browser); a token endpoint for the
 // authorization code (single-use codes bound to client, redirect URI and PKCE
 // challenge), refresh token (rotated, reuse revokes the family), client
-// credentials, JWT bearer and token exchange grants; and UserInfo. ID tokens
-// are signed RS256 by default (PS256, ES256 or EdDSA on request).
+// credentials, JWT bearer and token exchange grants; UserInfo as JSON or, for
+// a client with UserInfoSigned, a signed JWT (OIDC Core §5.3.2); revocation
+// (RFC 7009) and introspection (RFC 7662), which authenticate the client like
+// the token endpoint; RP-Initiated Logout at /end_session
+// ([Server.EndSession] plays the browser); and Back-Channel Logout tokens
+// POSTed to a client's loopback BackchannelLogoutURI
+// ([Server.SendLogoutToken]). ID tokens are signed RS256 by default (PS256,
+// ES256 or EdDSA on request).
 //
 // # Client authentication
 //
-// Every token request must carry a client assertion, checked by this
-// package's own code, written from the specifications, so that a minting
-// mistake elsewhere in the module cannot hide behind the same checking
-// mistake: one authentication method only, the exact client_assertion_type,
-// a compact JWS with an allowed asymmetric alg and a registered key of the
-// client, iss = sub = client ID, aud per [AudiencePolicy] (by default the
-// issuer alone), the typ, exp, iat and nbf within [Config.ClockSkew], and a
-// jti never seen before. A real server hides why it refused; this one records it
-// ([Server.Refusals], [Server.LastRefusal]), as a reason that wraps one of
-// the Err… sentinels.
+// Every request to the token, revocation and introspection endpoints must
+// carry a client assertion, checked by this package's own code, written from
+// the specifications, so that a minting mistake elsewhere in the module
+// cannot hide behind the same checking mistake: one authentication method
+// only, the exact client_assertion_type, a compact JWS with an allowed
+// asymmetric alg and a registered key of the client, iss = sub = client ID,
+// aud per [AudiencePolicy] (by default the issuer alone), the typ, exp, iat
+// and nbf within [Config.ClockSkew], and a jti never seen before. A real
+// server hides why it refused; this one records it ([Server.Refusals],
+// [Server.LastRefusal]), as a reason that wraps one of the Err… sentinels.
 //
 // # Misbehaving on cue
 //
 // [Server.Misbehave] switches on misbehaviours — wrong ID-token claims, alg
 // none, corrupted signatures, unpublished or rotated keys, discovery
-// mismatches, oversize, slow and failing responses — so that a test can check
-// that a client refuses each; [Server.Reset] switches all off.
+// mismatches, oversize, slow and failing responses, a UserInfo sub of another
+// user, bad logout tokens (with a nonce, without events, wrongly typed, a
+// replayed jti, another user's sub) — so that a test can check that a client
+// refuses each; [Server.Reset] switches all off.
 //
 // # Specifications
 //

@@ -51,6 +51,17 @@ func (s *Server) discoveryDocument() map[string]any {
 		"scopes_supported":                                 []string{"openid", "profile", "email", "offline_access"},
 		"claims_supported":                                 []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid", "azp"},
 		"authorization_response_iss_parameter_supported":   true,
+
+		"userinfo_signing_alg_values_supported":                    []string{string(s.cfg.IDTokenAlgorithm)},
+		"end_session_endpoint":                                     ep(s.EndSessionEndpoint()),
+		"backchannel_logout_supported":                             true,
+		"backchannel_logout_session_supported":                     true,
+		"revocation_endpoint":                                      ep(s.RevocationEndpoint()),
+		"revocation_endpoint_auth_methods_supported":               []string{"private_key_jwt"},
+		"revocation_endpoint_auth_signing_alg_values_supported":    algs,
+		"introspection_endpoint":                                   ep(s.IntrospectionEndpoint()),
+		"introspection_endpoint_auth_methods_supported":            []string{"private_key_jwt"},
+		"introspection_endpoint_auth_signing_alg_values_supported": algs,
 	}
 }
 
@@ -200,6 +211,5 @@ func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "invalid token", http.StatusUnauthorized)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	s.writeJSON(w, claims, "application/json", false)
+	s.writeUserInfo(r.Context(), w, tok, claims)
 }

@@ -127,6 +127,33 @@ const (
 	// error=access_denied (with state and iss) instead of a code.
 	AuthorizeError
 
+	// UserInfo.
+
+	// UserInfoOtherSubject sets sub of the userinfo response (JSON or
+	// signed) to another user's, different from the ID token's; OIDC Core
+	// §5.3.4 says the client must not use such a response.
+	UserInfoOtherSubject
+
+	// Logout tokens (OpenID Connect Back-Channel Logout 1.0 §2.4, §2.6),
+	// sent by [Server.SendLogoutToken] and by the end-session endpoint.
+
+	// LogoutTokenNonce adds a nonce claim, which a logout token must never
+	// carry (it would let it pass for an ID token).
+	LogoutTokenNonce
+	// LogoutTokenNoEvents leaves the events claim out.
+	LogoutTokenNoEvents
+	// LogoutTokenWrongTyp sets the typ header to at+jwt instead of
+	// logout+jwt.
+	LogoutTokenWrongTyp
+	// LogoutTokenReplay sends the jti of the previous logout token the
+	// server sent (to any client) again; the first logout token the server
+	// sends still gets a fresh jti.
+	LogoutTokenReplay
+	// LogoutTokenOtherSubject sets sub to another user's than the one
+	// logged out (adding sub when only sid was to be sent), so that sub
+	// and sid no longer belong together.
+	LogoutTokenOtherSubject
+
 	endMisbehavior // keep last
 )
 
@@ -174,6 +201,12 @@ var misbehaviorNames = [...]string{
 	AuthorizeMissingIssuer:         "AuthorizeMissingIssuer",
 	AuthorizeWrongState:            "AuthorizeWrongState",
 	AuthorizeError:                 "AuthorizeError",
+	UserInfoOtherSubject:           "UserInfoOtherSubject",
+	LogoutTokenNonce:               "LogoutTokenNonce",
+	LogoutTokenNoEvents:            "LogoutTokenNoEvents",
+	LogoutTokenWrongTyp:            "LogoutTokenWrongTyp",
+	LogoutTokenReplay:              "LogoutTokenReplay",
+	LogoutTokenOtherSubject:        "LogoutTokenOtherSubject",
 }
 
 // String returns the constant's name, such as "IDTokenAlgNone".

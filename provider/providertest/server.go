@@ -69,6 +69,7 @@ type Server struct {
 	lastAssertion *Assertion
 	refusals      []Refusal
 	user          User
+	logout        logoutState // logout.go
 }
 
 // New starts a server for a test and closes it with t.Cleanup. It calls
@@ -381,6 +382,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case UserInfoPath:
 		s.count(EndpointUserInfo)
 		s.serveUserInfo(w, r)
+	case EndSessionPath:
+		s.count(EndpointEndSession)
+		s.serveEndSession(w, r)
+	case RevocationPath:
+		s.count(EndpointRevocation)
+		s.serveRevocation(w, r)
+	case IntrospectionPath:
+		s.count(EndpointIntrospection)
+		s.serveIntrospection(w, r)
 	default:
 		http.NotFound(w, r)
 	}
