@@ -127,6 +127,27 @@ const (
 	// error=access_denied (with state and iss) instead of a code.
 	AuthorizeError
 
+	// PAR and DPoP.
+
+	// BearerAfterDPoP answers token_type Bearer to a token request that
+	// carried a DPoP proof; the tokens are still bound to the proof's key.
+	BearerAfterDPoP
+	// DPoPNonceEveryRequest answers every token request carrying a DPoP
+	// proof with use_dpop_nonce and a fresh DPoP-Nonce, whatever nonce the
+	// proof holds, so a client must give up after one retry.
+	DPoPNonceEveryRequest
+	// PARExpiredRequestURI issues request_uri values that have expired
+	// already (expires_in 0); the authorization endpoint refuses them.
+	PARExpiredRequestURI
+	// PARRedirect answers the PAR endpoint with 307 to another URL (counted
+	// as EndpointPARRedirected), which a client must not follow with its
+	// client assertion.
+	PARRedirect
+	// DPoPNonceHuge sends a DPoP-Nonce header of 1 MiB with use_dpop_nonce
+	// answers (it takes effect with Config.DPoPNonceRequired or
+	// DPoPNonceEveryRequest).
+	DPoPNonceHuge
+
 	endMisbehavior // keep last
 )
 
@@ -174,6 +195,11 @@ var misbehaviorNames = [...]string{
 	AuthorizeMissingIssuer:         "AuthorizeMissingIssuer",
 	AuthorizeWrongState:            "AuthorizeWrongState",
 	AuthorizeError:                 "AuthorizeError",
+	BearerAfterDPoP:                "BearerAfterDPoP",
+	DPoPNonceEveryRequest:          "DPoPNonceEveryRequest",
+	PARExpiredRequestURI:           "PARExpiredRequestURI",
+	PARRedirect:                    "PARRedirect",
+	DPoPNonceHuge:                  "DPoPNonceHuge",
 }
 
 // String returns the constant's name, such as "IDTokenAlgNone".
