@@ -14,21 +14,38 @@
 //
 //   - /.well-known/openid-configuration: OpenID Provider Metadata (OIDC
 //     Discovery §3) with authorization_response_iss_parameter_supported true,
-//     token_endpoint_auth_methods_supported ["private_key_jwt"] and
-//     code_challenge_methods_supported ["S256"].
+//     token_endpoint_auth_methods_supported ["private_key_jwt"],
+//     code_challenge_methods_supported ["S256"], the PAR endpoint,
+//     require_pushed_authorization_requests and
+//     dpop_signing_alg_values_supported.
 //   - /jwks: the provider's public keys (RFC 7517); [Server.RotateKeys]
 //     switches to the next pre-generated key and keeps publishing the
 //     previous one.
 //   - /authorize: approves at once. It requires a registered client, an
 //     exactly matching redirect_uri, response_type code, the openid scope
 //     and PKCE with S256 (RFC 7636); it answers with code, state and iss
-//     (RFC 9207). [Server.Authorize] plays the browser.
+//     (RFC 9207). [Server.Authorize] plays the browser. It also takes
+//     client_id and a request_uri from /par (RFC 9126 §4): single use,
+//     expiring, and refused when a parameter sent beside it differs; with
+//     Config.RequirePushedAuthorizationRequests a plain request is refused.
+//   - /par: pushed authorization requests (RFC 9126), authenticated like
+//     token requests, answered 201 with request_uri and expires_in
+//     (Config.PARLifetime). A DPoP proof or dpop_jkt there binds the code
+//     to that key (RFC 9449 §10).
 //   - /token: authorization_code, refresh_token (rotated; a reused refresh
 //     token revokes its family), client_credentials, jwt-bearer (RFC 7523
 //     §2.1) and token-exchange (RFC 8693). Codes are single use: a second
 //     redemption fails and revokes what the first issued. Codes are bound
-//     to the client, the redirect_uri and the PKCE challenge.
-//   - /userinfo: the user's claims for a Bearer access token.
+//     to the client, the redirect_uri and the PKCE challenge. A DPoP proof
+//     (RFC 9449 §4.3: one header, typ dpop+jwt, alg in
+//     Config.DPoPAlgorithms, a public jwk, jti never replayed, htm, htu,
+//     iat within Config.DPoPProofWindow, the server's nonce with
+//     Config.DPoPNonceRequired) binds the tokens to its key: token_type
+//     DPoP, cnf.jkt in JWT access tokens; a bound code or refresh token
+//     needs a proof by the same key.
+//   - /userinfo: the user's claims for a Bearer access token, or for a
+//     DPoP-bound one sent with the DPoP scheme and a proof carrying ath; a
+//     bound token sent as Bearer is refused.
 //
 // ID tokens carry iss, sub, aud, exp, iat, auth_time, nonce, at_hash, sid,
 // azp (with several audiences) and the user's extra claims, signed RS256 by
@@ -75,8 +92,10 @@
 // missing ID-token claims, alg none, corrupted signatures, HS256 keyed with
 // the public key, unpublished or rotated keys, JWKS decoys, discovery
 // mismatches, oversized, slow and failing responses, broken token and
-// authorization responses — so that a test can check that a client refuses
-// each. [Server.Reset] switches all off.
+// authorization responses, PAR and DPoP tricks (a Bearer token_type after a
+// proof, a nonce demanded on every request, an expired request_uri, a
+// redirect from /par, a 1 MiB DPoP-Nonce) — so that a test can check that a
+// client refuses or survives each. [Server.Reset] switches all off.
 //
 // # For tests
 //

@@ -132,9 +132,10 @@ const (
 	// BearerAfterDPoP answers token_type Bearer to a token request that
 	// carried a DPoP proof; the tokens are still bound to the proof's key.
 	BearerAfterDPoP
-	// DPoPNonceEveryRequest answers every token request carrying a DPoP
-	// proof with use_dpop_nonce and a fresh DPoP-Nonce, whatever nonce the
-	// proof holds, so a client must give up after one retry.
+	// DPoPNonceEveryRequest answers every request carrying an otherwise
+	// valid DPoP proof (token, PAR and userinfo endpoints) with
+	// use_dpop_nonce and a fresh DPoP-Nonce, whatever nonce the proof
+	// holds, so a client must give up after one retry.
 	DPoPNonceEveryRequest
 	// PARExpiredRequestURI issues request_uri values that have expired
 	// already (expires_in 0); the authorization endpoint refuses them.
