@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/pkjwt/pkjwt/provider/providertest"
 )
 
@@ -133,6 +134,11 @@ func TestPARRefusals(t *testing.T) {
 		want   error
 	}{
 		{"no client authentication", func(f url.Values) { f.Del("client_assertion"); f.Del("client_assertion_type") }, 401, providertest.ErrNoClientAuthentication},
+		{"aud is the PAR endpoint", func(f url.Values) {
+			c := claims(s, t0)
+			c["aud"] = s.PAREndpoint()
+			f.Set("client_assertion", signJWS(t, clientKey(), jose.RS256, clientKID, nil, c))
+		}, 401, providertest.ErrAudience},
 		{"client_id differs from the assertion", func(f url.Values) { f.Set("client_id", "client-2") }, 401, providertest.ErrClientIDMismatch},
 		{"request_uri inside", func(f url.Values) { f.Set("request_uri", providertest.RequestURIPrefix+"x") }, 400, providertest.ErrInvalidRequest},
 		{"request object", func(f url.Values) { f.Set("request", "a.b.c") }, 400, providertest.ErrInvalidRequest},
