@@ -39,6 +39,11 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// PAR (RFC 9126 §4, par.go): q becomes the pushed request.
+	var ok bool
+	if q, ok = s.resolvePushed(w, q); !ok {
+		return
+	}
 	clientID, redirectURI := q.Get("client_id"), q.Get("redirect_uri")
 	s.mu.Lock()
 	cs := s.clients[clientID]
@@ -89,6 +94,7 @@ func (s *Server) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		clientID: clientID, redirectURI: redirectURI, challenge: q.Get("code_challenge"),
 		nonce: q.Get("nonce"), scope: strings.Join(scopes, " "), sid: randomString(12),
 		user: copyUser(s.user), authTime: now, expires: now.Add(s.cfg.CodeLifetime),
+		dpopJKT: q.Get("dpop_jkt"), // RFC 9449 §10
 	}
 	// Forget expired codes now and then, so memory stays bounded.
 	if len(s.codes) > 1024 {

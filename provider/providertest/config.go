@@ -126,6 +126,32 @@ type Config struct {
 	// OversizeBytes is the body size the Oversized… misbehaviors reach.
 	// Zero means 5 MiB.
 	OversizeBytes int
+
+	// Pushed authorization requests (RFC 9126) and DPoP (RFC 9449): see
+	// par.go and dpop.go.
+
+	// RequirePushedAuthorizationRequests refuses authorization requests
+	// that do not carry a request_uri from the PAR endpoint, and publishes
+	// require_pushed_authorization_requests true. Zero accepts both.
+	RequirePushedAuthorizationRequests bool
+	// PARLifetime is expires_in of a request_uri: how long it may be used
+	// (once) at the authorization endpoint. Zero means 60 seconds.
+	PARLifetime time.Duration
+	// DPoPAlgorithms are the algorithms accepted for DPoP proofs and
+	// published as dpop_signing_alg_values_supported. Zero means ES256,
+	// EdDSA and PS256. None and HMAC algorithms are refused.
+	DPoPAlgorithms []jwks.Algorithm
+	// DPoPProofWindow is how far a DPoP proof's iat may be from the
+	// server's clock, either way. Zero means 60 seconds.
+	DPoPProofWindow time.Duration
+	// DPoPNonceRequired makes every DPoP proof carry the server's current
+	// nonce (RFC 9449 §8, §9): a proof without it, or with an old one, is
+	// answered use_dpop_nonce with a DPoP-Nonce header. Zero requires no
+	// nonce.
+	DPoPNonceRequired bool
+	// DPoPNonceLifetime is how long a server nonce is accepted before the
+	// server moves to a new one. Zero means 5 minutes.
+	DPoPNonceLifetime time.Duration
 }
 
 const (
@@ -143,4 +169,8 @@ const (
 	maxClientJWKSBytes          = 1 << 20
 	maxRefusals                 = 1000
 	maxTokens                   = 10_000 // expired tokens are forgotten beyond this
+
+	defaultPARLifetime       = time.Minute
+	defaultDPoPProofWindow   = time.Minute
+	defaultDPoPNonceLifetime = 5 * time.Minute
 )

@@ -23,19 +23,25 @@
 // # What it serves
 //
 // Discovery with authorization_response_iss_parameter_supported,
-// private_key_jwt and S256; the provider's JWK Set ([Server.RotateKeys]
-// rotates it); an authorization endpoint that approves at once
-// ([Server.Authorize] plays the browser); a token endpoint for the
-// authorization code (single-use codes bound to client, redirect URI and PKCE
-// challenge), refresh token (rotated, reuse revokes the family), client
-// credentials, JWT bearer and token exchange grants; UserInfo as JSON or, for
-// a client with UserInfoSigned, a signed JWT (OIDC Core §5.3.2); revocation
-// (RFC 7009) and introspection (RFC 7662), which authenticate the client like
-// the token endpoint; RP-Initiated Logout at /end_session
-// ([Server.EndSession] plays the browser); and Back-Channel Logout tokens
-// POSTed to a client's loopback BackchannelLogoutURI
-// ([Server.SendLogoutToken]). ID tokens are signed RS256 by default (PS256,
-// ES256 or EdDSA on request).
+// private_key_jwt, S256, PAR and DPoP metadata; the provider's JWK Set
+// ([Server.RotateKeys] rotates it); an authorization endpoint that approves
+// at once ([Server.Authorize] plays the browser), also from a request_uri of
+// the pushed authorization request endpoint (RFC 9126: authenticated like
+// token requests, single use, expiring, required with
+// Config.RequirePushedAuthorizationRequests); a token endpoint for the
+// authorization code (single-use codes bound to client, redirect URI, PKCE
+// challenge and DPoP key), refresh token (rotated, reuse revokes the family),
+// client credentials, JWT bearer and token exchange grants, checking DPoP
+// proofs (RFC 9449 §4.3: typ, alg, a public jwk, jti never replayed, htm,
+// htu, iat window, the server's nonce with Config.DPoPNonceRequired) and then
+// answering token_type DPoP with cnf.jkt in JWT access tokens; UserInfo as
+// JSON or, for a client with UserInfoSigned, a signed JWT (OIDC Core
+// §5.3.2), with the DPoP scheme for bound tokens; revocation (RFC 7009) and
+// introspection (RFC 7662), which authenticate the client like the token
+// endpoint; RP-Initiated Logout at /end_session ([Server.EndSession] plays
+// the browser); and Back-Channel Logout tokens POSTed to a client's loopback
+// BackchannelLogoutURI ([Server.SendLogoutToken]). ID tokens are signed
+// RS256 by default (PS256, ES256 or EdDSA on request).
 //
 // # Client authentication
 //
@@ -56,8 +62,11 @@
 // none, corrupted signatures, unpublished or rotated keys, discovery
 // mismatches, oversize, slow and failing responses, a UserInfo sub of another
 // user, bad logout tokens (with a nonce, without events, wrongly typed, a
-// replayed jti, another user's sub) — so that a test can check that a client
-// refuses each; [Server.Reset] switches all off.
+// replayed jti, another user's sub), PAR and DPoP tricks (a Bearer
+// token_type after a proof, a nonce demanded on every request, an expired
+// request_uri, a redirect from the PAR endpoint, a 1 MiB DPoP-Nonce) — so
+// that a test can check that a client refuses or survives each;
+// [Server.Reset] switches all off.
 //
 // # Specifications
 //

@@ -34,7 +34,7 @@ func (s *Server) discoveryDocument() map[string]any {
 	if noPKJ {
 		methods = []string{"client_secret_basic", "client_secret_post"}
 	}
-	return map[string]any{
+	doc := map[string]any{
 		"issuer":                                           issuer,
 		"authorization_endpoint":                           ep(s.AuthorizationEndpoint()),
 		"token_endpoint":                                   ep(s.TokenEndpoint()),
@@ -63,6 +63,8 @@ func (s *Server) discoveryDocument() map[string]any {
 		"introspection_endpoint_auth_methods_supported":            []string{"private_key_jwt"},
 		"introspection_endpoint_auth_signing_alg_values_supported": algs,
 	}
+	s.addFAPIMetadata(doc, ep) // par.go
+	return doc
 }
 
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request) {
@@ -183,6 +185,10 @@ func (s *Server) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 	if s.is(ServerErrorUserInfo) {
 		s.record(Refusal{Endpoint: EndpointUserInfo, Status: 500, Code: "server_error", Reason: ErrMisbehaving})
 		http.Error(w, "internal server error", http.StatusInternalServerError)
+		return
+	}
+	// DPoP-bound tokens (RFC 9449 §7, dpop.go).
+	if !s.userInfoDPoP(w, r) {
 		return
 	}
 	scheme, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")

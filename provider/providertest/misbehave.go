@@ -153,6 +153,27 @@ const (
 	// logged out (adding sub when only sid was to be sent), so that sub
 	// and sid no longer belong together.
 	LogoutTokenOtherSubject
+	// PAR and DPoP.
+
+	// BearerAfterDPoP answers token_type Bearer to a token request that
+	// carried a DPoP proof; the tokens are still bound to the proof's key.
+	BearerAfterDPoP
+	// DPoPNonceEveryRequest answers every request carrying an otherwise
+	// valid DPoP proof (token, PAR and userinfo endpoints) with
+	// use_dpop_nonce and a fresh DPoP-Nonce, whatever nonce the proof
+	// holds, so a client must give up after one retry.
+	DPoPNonceEveryRequest
+	// PARExpiredRequestURI issues request_uri values that have expired
+	// already (expires_in 0); the authorization endpoint refuses them.
+	PARExpiredRequestURI
+	// PARRedirect answers the PAR endpoint with 307 to another URL (counted
+	// as EndpointPARRedirected), which a client must not follow with its
+	// client assertion.
+	PARRedirect
+	// DPoPNonceHuge sends a DPoP-Nonce header of 1 MiB with use_dpop_nonce
+	// answers (it takes effect with Config.DPoPNonceRequired or
+	// DPoPNonceEveryRequest).
+	DPoPNonceHuge
 
 	endMisbehavior // keep last
 )
@@ -207,6 +228,11 @@ var misbehaviorNames = [...]string{
 	LogoutTokenWrongTyp:            "LogoutTokenWrongTyp",
 	LogoutTokenReplay:              "LogoutTokenReplay",
 	LogoutTokenOtherSubject:        "LogoutTokenOtherSubject",
+	BearerAfterDPoP:                "BearerAfterDPoP",
+	DPoPNonceEveryRequest:          "DPoPNonceEveryRequest",
+	PARExpiredRequestURI:           "PARExpiredRequestURI",
+	PARRedirect:                    "PARRedirect",
+	DPoPNonceHuge:                  "DPoPNonceHuge",
 }
 
 // String returns the constant's name, such as "IDTokenAlgNone".

@@ -32,6 +32,11 @@ const (
 	EndpointAuthorize Endpoint = "authorize"
 	EndpointToken     Endpoint = "token"
 	EndpointUserInfo  Endpoint = "userinfo"
+	// EndpointPAR is the pushed authorization request endpoint (RFC 9126).
+	EndpointPAR Endpoint = "par"
+	// EndpointPARRedirected counts requests that followed the redirect of
+	// the PARRedirect misbehavior; a client should never send one.
+	EndpointPARRedirected Endpoint = "par_redirected"
 	// EndpointClientJWKS counts the server's own fetches of clients'
 	// jwks_uri; it is not an endpoint of the server.
 	EndpointClientJWKS Endpoint = "client_jwks"
@@ -44,6 +49,7 @@ const (
 	AuthorizePath = "/authorize"
 	TokenPath     = "/token"
 	UserInfoPath  = "/userinfo"
+	PARPath       = "/par"
 )
 
 // Server is a mock OpenID Provider on [httptest]. It is safe for concurrent
@@ -56,6 +62,7 @@ type Server struct {
 	now     func() time.Time
 	closing chan struct{}
 	closed  sync.Once
+	fapi    fapiState // PAR and DPoP state, with its own mutex (par.go, dpop.go)
 
 	// guards every field below
 	mu            sync.Mutex
@@ -146,6 +153,7 @@ func newServer(cfg Config) (*Server, error) {
 			errs = append(errs, fmt.Errorf("providertest: %s is negative", d.name))
 		}
 	}
+	errs = append(errs, checkFAPIConfig(&cfg)...)
 	if cfg.MaxJTIs < 0 || cfg.OversizeBytes < 0 {
 		errs = append(errs, errors.New("providertest: MaxJTIs and OversizeBytes must not be negative"))
 	}
@@ -391,6 +399,12 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	case IntrospectionPath:
 		s.count(EndpointIntrospection)
 		s.serveIntrospection(w, r)
+	case PARPath:
+		s.count(EndpointPAR)
+		s.servePAR(w, r)
+	case parRedirectedPath:
+		s.count(EndpointPARRedirected)
+		s.serveParRedirected(w, r)
 	default:
 		http.NotFound(w, r)
 	}

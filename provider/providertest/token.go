@@ -32,6 +32,7 @@ type codeGrant struct {
 	user                                                User
 	authTime, expires                                   time.Time
 	used, revoked                                       bool
+	dpopJKT                                             string // RFC 9449 §10: the key the code is bound to
 }
 
 // issuedToken is an access or refresh token the server issued.
@@ -45,6 +46,7 @@ type issuedToken struct {
 	family   string // the code (or first refresh token) it descends from
 	authTime time.Time
 	sid      string
+	jkt      string // RFC 9449: the DPoP key thumbprint the token is bound to
 }
 
 // tokenError is a refusal at the token endpoint.
@@ -147,6 +149,11 @@ func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
 			scheme+` realm="providertest", error="invalid_client"`)
 		return
 	}
+	// DPoP (RFC 9449 §4.3, dpop.go): r then carries the proof's key.
+	var ok bool
+	if r, ok = s.tokenDPoP(w, r, cs.ID); !ok {
+		return
+	}
 	gt := form.Get("grant_type")
 	var te *tokenError
 	var resp map[string]any
@@ -232,14 +239,15 @@ func pad(b []byte, n int) []byte {
 // and remembers them. It returns the token response members.
 func (s *Server) issue(ctx context.Context, cs *clientState, user User, scope, family string, authTime time.Time, sid string, refresh bool, aud []string) (map[string]any, *issuedToken, error) {
 	now := s.now()
-	at := &issuedToken{clientID: cs.ID, user: user, scope: scope, expires: now.Add(s.cfg.AccessTokenLifetime), family: family, authTime: authTime, sid: sid}
+	jkt := dpopJKT(ctx)
+	at := &issuedToken{clientID: cs.ID, user: user, scope: scope, expires: now.Add(s.cfg.AccessTokenLifetime), family: family, authTime: authTime, sid: sid, jkt: jkt}
 	access, err := s.newTokenString(ctx, at, aud)
 	if err != nil {
 		return nil, nil, err
 	}
 	resp := map[string]any{
 		"access_token": access,
-		"token_type":   "Bearer",
+		"token_type":   s.tokenType(jkt),
 		"expires_in":   int64(s.cfg.AccessTokenLifetime / time.Second),
 	}
 	if scope != "" {
@@ -247,7 +255,7 @@ func (s *Server) issue(ctx context.Context, cs *clientState, user User, scope, f
 	}
 	toks := map[string]*issuedToken{access: at}
 	if refresh {
-		rt := &issuedToken{refresh: true, clientID: cs.ID, user: user, scope: scope, expires: now.Add(refreshTokenLifetime), family: family, authTime: authTime, sid: sid}
+		rt := &issuedToken{refresh: true, clientID: cs.ID, user: user, scope: scope, expires: now.Add(refreshTokenLifetime), family: family, authTime: authTime, sid: sid, jkt: jkt}
 		rs, err := s.newTokenString(ctx, rt, nil)
 		if err != nil {
 			return nil, nil, err
@@ -287,6 +295,9 @@ func (s *Server) newTokenString(ctx context.Context, t *issuedToken, aud []strin
 	}
 	if t.scope != "" {
 		c["scope"] = t.scope
+	}
+	if t.jkt != "" && !t.refresh {
+		c["cnf"] = map[string]any{"jkt": t.jkt} // RFC 9449 §6.1
 	}
 	typ := "at+jwt"
 	if t.refresh {
@@ -338,6 +349,10 @@ func (s *Server) grantCode(ctx context.Context, cs *clientState, form url.Values
 	if b64enc(sum[:]) != c.challenge {
 		s.mu.Unlock()
 		return nil, invalidGrant(fmt.Errorf("providertest: code_verifier does not match code_challenge: %w", ErrPKCE))
+	}
+	if err := checkDPoPBinding("code", c.dpopJKT, dpopJKT(ctx)); err != nil {
+		s.mu.Unlock()
+		return nil, invalidGrant(err)
 	}
 	c.used = true
 	grant := *c
@@ -392,6 +407,10 @@ func (s *Server) grantRefresh(ctx context.Context, cs *clientState, form url.Val
 		}
 		s.mu.Unlock()
 		return nil, invalidGrant(fmt.Errorf("providertest: refresh token revoked or already used; its family is revoked: %w", ErrInvalidRefreshToken))
+	}
+	if err := checkDPoPBinding("refresh token", t.jkt, dpopJKT(ctx)); err != nil {
+		s.mu.Unlock()
+		return nil, invalidGrant(err)
 	}
 	scope := t.scope
 	if sc := form.Get("scope"); sc != "" {
