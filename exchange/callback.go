@@ -41,12 +41,12 @@ type Result struct {
 // at_hash against the access token and auth_time against a requested
 // max_age.
 //
-// Errors: ErrInvalidTransaction, ErrTransactionExpired,
-// ErrMalformedCallback, ErrStateMismatch, ErrIssuerMismatch,
-// ErrIssuerMissing, *AuthorizationError; then those of the token request
-// (*TokenError, ErrRedirect, ErrMalformedResponse, ErrResponseTooLarge,
-// ErrUnsupportedTokenType, an assertion error, a context or network error);
-// ErrNoIDToken; and the provider package's ID token errors
+// Errors: ErrInvalidTransaction (also for an expired transaction),
+// ErrStateMismatch (also for a malformed callback query), ErrIssuerMismatch
+// (also for a missing iss), *AuthorizationError; then those of the token
+// request (*TokenError, ErrMalformedResponse, an assertion error, a context
+// or network error; ErrMalformedResponse also when the answer has no
+// id_token); and the provider package's ID token errors
 // (provider.ErrNonceMismatch, provider.ErrInvalidSignature, …). None
 // carries the code, the verifier, the assertion or a token.
 func (c *Client) Callback(ctx context.Context, tx Transaction, query url.Values) (*Result, error) {

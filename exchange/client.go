@@ -16,12 +16,9 @@ import (
 	"github.com/pkjwt/pkjwt/provider"
 )
 
-// Defaults of [Config].
-const (
-	// DefaultTransactionMaxAge is how long a [Transaction] may wait for its
-	// callback when Config.TransactionMaxAge is zero.
-	DefaultTransactionMaxAge = 10 * time.Minute
-)
+// defaultTransactionMaxAge is how long a [Transaction] may wait for its
+// callback when Config.TransactionMaxAge is zero.
+const defaultTransactionMaxAge = 10 * time.Minute
 
 // Config configures a [Client]. ClientID and exactly one of Key and
 // Assertions are required; every other field has a safe zero value. The
@@ -36,8 +33,8 @@ type Config struct {
 	// Key signs the client assertions, minted fresh for every request: a
 	// *jwks.Key, or a *jwks.Ring that rotates. It is the shortcut for the
 	// common case: assertions of [assertion.ProfileRFC10070] (aud = the
-	// provider's issuer), [assertion.DefaultLifetime] (5 minutes), signed
-	// by this Client's clock. Exactly one of Key and Assertions is
+	// provider's issuer), the assertion package's default lifetime (5
+	// minutes), signed by this Client's clock. Exactly one of Key and Assertions is
 	// required.
 	Key jwks.KeySource
 	// Assertions replaces Key: every request asks it for a client
@@ -70,14 +67,14 @@ type Config struct {
 	Scopes []string
 	// HTTPClient carries token requests and is the default base of
 	// [TokenSource.Client]. Zero means the provider's: the HTTPClient given
-	// to [provider.Discover] (its transport, jar and timeout, or
-	// [provider.DefaultTimeout] when it had none), never
+	// to [provider.Discover] (its transport, jar and timeout, or the
+	// provider package's 10-second timeout when it had none), never
 	// [http.DefaultClient]. For token requests a copy is used that never
-	// follows redirects, and that gets [DefaultTimeout] when its Timeout is
-	// zero; bodies are bounded by MaxResponseBytes.
+	// follows redirects, and that gets a 30-second timeout when its Timeout
+	// is zero; bodies are bounded by MaxResponseBytes.
 	HTTPClient *http.Client
-	// MaxResponseBytes bounds a token endpoint's body; a longer body is
-	// ErrResponseTooLarge. Zero means [DefaultMaxResponseBytes] (1 MiB).
+	// MaxResponseBytes bounds a token endpoint's body in bytes; a longer
+	// body is ErrMalformedResponse, never truncated. Zero means 1 MiB.
 	MaxResponseBytes int64
 	// Logger receives debug records of token requests (grant type, status,
 	// duration; never a token). Zero means the provider's logger
@@ -88,18 +85,18 @@ type Config struct {
 	// (provider.Config.Now, time.Now by default).
 	Now func() time.Time
 	// Leeway is the clock skew allowed when checking ID token times. Zero
-	// means [provider.DefaultLeeway] (one minute); at most
-	// [provider.MaxLeeway].
+	// means one minute; at most five minutes (the provider package's
+	// limits, checked by [provider.Provider.IDTokenVerifier]).
 	Leeway time.Duration
 	// IDTokenAlgorithms is the allow-list of ID token signature algorithms,
 	// intersected with the provider's id_token_signing_alg_values_supported.
 	// Zero means RS256 only, the OpenID Connect default.
 	IDTokenAlgorithms []jwks.Algorithm
 	// TransactionMaxAge is how long a [Transaction] may wait for its
-	// callback. Zero means [DefaultTransactionMaxAge] (10 minutes).
+	// callback. Zero means 10 minutes.
 	TransactionMaxAge time.Duration
 	// ExpiryDelta is how long before expiry a [TokenSource] replaces a
-	// token. Zero means [DefaultExpiryDelta] (10 seconds).
+	// token. Zero means 10 seconds.
 	ExpiryDelta time.Duration
 }
 
@@ -136,7 +133,7 @@ type Client struct {
 // fields (ErrInvalidConfig, also for an *assertion.Minter in
 // Config.Assertions whose client ID or audience is not this Client's, and
 // the assertion package's errors for the minter made from Config.Key), the
-// provider's code challenge methods (ErrPKCEUnsupported), the
+// provider's code challenge methods (ErrInvalidConfig without S256), the
 // private_key_jwt pre-flight against the provider's metadata (a
 // *provider.ClientAuthError, for the algorithm of Config.Key's current
 // signing key) and the ID token verifier's settings. It does no network
@@ -250,7 +247,7 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 		bad("Config.Leeway, TransactionMaxAge and ExpiryDelta must not be negative")
 	}
 	if len(md.challengeMethods) > 0 && !slices.Contains(md.challengeMethods, "S256") {
-		errs = append(errs, fmt.Errorf("exchange: the provider advertises code_challenge_methods_supported without S256: %w", ErrPKCEUnsupported))
+		errs = append(errs, fmt.Errorf("exchange: the provider advertises code_challenge_methods_supported without S256: %w", errPKCEUnsupported))
 	}
 	src := cfg.Assertions
 	if cfg.Key != nil && cfg.ClientID != "" {
@@ -285,14 +282,14 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	if c.txMaxAge == 0 {
-		c.txMaxAge = DefaultTransactionMaxAge
+		c.txMaxAge = defaultTransactionMaxAge
 	}
 	if c.expiryDelta == 0 {
-		c.expiryDelta = DefaultExpiryDelta
+		c.expiryDelta = defaultExpiryDelta
 	}
 	maxBytes := cfg.MaxResponseBytes
 	if maxBytes == 0 {
-		maxBytes = DefaultMaxResponseBytes
+		maxBytes = defaultMaxResponseBytes
 	}
 	c.ep = endpoint{url: md.tokenURL, hc: tokenHTTPClient(cfg.HTTPClient), maxBytes: maxBytes, now: c.now, logger: c.logger}
 	return c, nil
@@ -347,11 +344,5 @@ func checkRedirectURL(s string) error {
 	return nil
 }
 
-// ClientID returns the client identifier.
-func (c *Client) ClientID() string { return c.clientID }
-
 // Issuer returns the issuer of the provider the client talks to.
 func (c *Client) Issuer() string { return c.issuer }
-
-// TokenEndpoint returns the token endpoint URL.
-func (c *Client) TokenEndpoint() string { return c.ep.url }

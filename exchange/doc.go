@@ -3,7 +3,11 @@
 // assertion minted for it alone, and tokens come back as [golang.org/x/oauth2]
 // types, so the rest of an application keeps using x/oauth2.
 //
-//	c, err := exchange.New(p, cfg) // p from provider.Discover; cfg names the client and its key
+//	c, err := exchange.New(p, exchange.Config{ // p from provider.Discover
+//		ClientID:    "s6BhdRkqt3",
+//		Key:         key, // a *jwks.Key or *jwks.Ring; assertions with aud = p.Issuer()
+//		RedirectURL: "https://app.example/callback",
+//	})
 //	…
 //	// Login handler: send the user to the provider.
 //	authURL, tx, err := c.AuthCodeURL()
@@ -15,7 +19,10 @@
 //	… // res.IDToken is verified; res.Token is an *oauth2.Token
 //	ts := c.RefreshTokenSource(res.Token, res.IDToken) // a fresh assertion per refresh
 //
-// Use it after [provider.Discover]; see Example (Login) and
+// Use it after [provider.Discover]. For other assertion settings (the
+// legacy audience, another lifetime, a certificate thumbprint) set
+// Config.Assertions to an [assertion.Minter] instead of Key (ExampleNew
+// (LegacyProfile)). See Example (Login) and
 // ExampleClient_RefreshTokenSource. Services without a user call
 // [Client.ClientCredentialsTokenSource] (Example (ClientCredentials)); a
 // service acting for a user exchanges that user's token with

@@ -9,10 +9,12 @@ import (
 	"unicode/utf8"
 )
 
-// Sentinels for the error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 8693 §2.2.2
-// and OpenID Connect Core §3.1.2.6. A [*TokenError] or [*AuthorizationError]
-// matches the sentinel of its code with [errors.Is]; the sentinels themselves
-// are never returned alone.
+// Sentinels for the error codes of RFC 6749 §4.1.2.1 and §5.2, RFC 8693 §2.2.2,
+// RFC 8707 §2 and OpenID Connect Core §3.1.2.6, one per decision a caller
+// makes. A [*TokenError] or [*AuthorizationError] matches the sentinel of its
+// code with [errors.Is]; where several codes share a sentinel, the error's
+// Code field keeps the exact code. The sentinels themselves are never
+// returned alone.
 var (
 	// ErrInvalidRequest: "invalid_request" — a parameter is missing, repeated
 	// or malformed.
@@ -26,32 +28,25 @@ var (
 	// assertion is invalid, expired, revoked or was issued to another client.
 	// Some providers also answer it for a rejected client assertion.
 	ErrInvalidGrant = errors.New("exchange: invalid_grant")
-	// ErrUnauthorizedClient: "unauthorized_client" — the client may not use
-	// this grant type or response type.
+	// ErrUnauthorizedClient: "unauthorized_client", "unsupported_grant_type"
+	// or "unsupported_response_type" — the client may not use this grant
+	// type or response type; the fix is in the client's registration at the
+	// provider.
 	ErrUnauthorizedClient = errors.New("exchange: unauthorized_client")
-	// ErrUnsupportedGrantType: "unsupported_grant_type".
-	ErrUnsupportedGrantType = errors.New("exchange: unsupported_grant_type")
-	// ErrInvalidScope: "invalid_scope".
+	// ErrInvalidScope: "invalid_scope" or "invalid_target" (RFC 8693 §2.2.2,
+	// RFC 8707 §2) — a requested scope, audience or resource is unknown or
+	// not allowed: ask for less.
 	ErrInvalidScope = errors.New("exchange: invalid_scope")
-	// ErrInvalidTarget: "invalid_target" (RFC 8693 §2.2.2, RFC 8707) — the
-	// audience or resource is unknown or not allowed.
-	ErrInvalidTarget = errors.New("exchange: invalid_target")
 	// ErrAccessDenied: "access_denied" — the user or the server refused.
 	ErrAccessDenied = errors.New("exchange: access_denied")
-	// ErrUnsupportedResponseType: "unsupported_response_type".
-	ErrUnsupportedResponseType = errors.New("exchange: unsupported_response_type")
-	// ErrServerError: "server_error".
+	// ErrServerError: "server_error" or "temporarily_unavailable" — the
+	// provider failed or is overloaded: retry later.
 	ErrServerError = errors.New("exchange: server_error")
-	// ErrTemporarilyUnavailable: "temporarily_unavailable".
-	ErrTemporarilyUnavailable = errors.New("exchange: temporarily_unavailable")
-	// ErrInteractionRequired: "interaction_required" (OIDC Core §3.1.2.6).
+	// ErrInteractionRequired: "interaction_required", "login_required",
+	// "account_selection_required" or "consent_required" (OIDC Core
+	// §3.1.2.6) — a login with prompt=none needs the user: start it again
+	// without prompt=none.
 	ErrInteractionRequired = errors.New("exchange: interaction_required")
-	// ErrLoginRequired: "login_required" (OIDC Core §3.1.2.6).
-	ErrLoginRequired = errors.New("exchange: login_required")
-	// ErrAccountSelectionRequired: "account_selection_required" (OIDC Core §3.1.2.6).
-	ErrAccountSelectionRequired = errors.New("exchange: account_selection_required")
-	// ErrConsentRequired: "consent_required" (OIDC Core §3.1.2.6).
-	ErrConsentRequired = errors.New("exchange: consent_required")
 )
 
 // codeSentinel maps a protocol error code to its sentinel. Only exact,
@@ -62,81 +57,81 @@ var codeSentinel = map[string]error{
 	"invalid_client":             ErrInvalidClient,
 	"invalid_grant":              ErrInvalidGrant,
 	"unauthorized_client":        ErrUnauthorizedClient,
-	"unsupported_grant_type":     ErrUnsupportedGrantType,
+	"unsupported_grant_type":     ErrUnauthorizedClient,
+	"unsupported_response_type":  ErrUnauthorizedClient,
 	"invalid_scope":              ErrInvalidScope,
-	"invalid_target":             ErrInvalidTarget,
+	"invalid_target":             ErrInvalidScope,
 	"access_denied":              ErrAccessDenied,
-	"unsupported_response_type":  ErrUnsupportedResponseType,
 	"server_error":               ErrServerError,
-	"temporarily_unavailable":    ErrTemporarilyUnavailable,
+	"temporarily_unavailable":    ErrServerError,
 	"interaction_required":       ErrInteractionRequired,
-	"login_required":             ErrLoginRequired,
-	"account_selection_required": ErrAccountSelectionRequired,
-	"consent_required":           ErrConsentRequired,
+	"login_required":             ErrInteractionRequired,
+	"account_selection_required": ErrInteractionRequired,
+	"consent_required":           ErrInteractionRequired,
 }
 
 // Errors this package detects itself. Every error a function of this package
 // returns wraps one of these, a [*TokenError], an [*AuthorizationError], an
 // error of the assertion or provider package, or a context or network error.
 var (
-	// ErrRedirect: the token endpoint answered with a 3xx status. Redirects
-	// are never followed: a 307 or 308 would resend the code, the PKCE
-	// verifier and the client assertion to another address. Configure the
-	// token endpoint's final URL at the provider.
-	ErrRedirect = errors.New("exchange: token endpoint answered with a redirect")
 	// ErrMalformedResponse: the token endpoint's answer is not a valid RFC
-	// 6749 §5.1 response (not a JSON object, a missing or mistyped member, a
-	// negative expires_in, an unexpected status).
+	// 6749 §5.1 response: not a JSON object, a missing or mistyped member, a
+	// negative expires_in, an unexpected status, a body over
+	// [Config.MaxResponseBytes] (an error, never a truncation), a redirect
+	// (never followed: a 307 or 308 would resend the code, the PKCE verifier
+	// and the client assertion to another address; configure the token
+	// endpoint's final URL), a token type other than Bearer (except from a
+	// token exchange), or no id_token in the answer to an openid login (OIDC
+	// Core §3.1.3.3).
 	ErrMalformedResponse = errors.New("exchange: malformed token response")
-	// ErrResponseTooLarge: the token endpoint's body exceeded
-	// [Config.MaxResponseBytes]. It is an error, never a truncation.
-	ErrResponseTooLarge = errors.New("exchange: token response too large")
-	// ErrUnsupportedTokenType: the token endpoint issued a token type this
-	// client cannot use (anything but Bearer, except from a token exchange).
-	ErrUnsupportedTokenType = errors.New("exchange: unsupported token type")
-	// ErrNoIDToken: the token response to an openid request carries no
-	// id_token.
-	ErrNoIDToken = errors.New("exchange: no id_token in token response")
-	// ErrStateMismatch: the callback's state is missing or is not the one of
-	// the transaction: a forged or replayed callback, or a session mix-up.
-	ErrStateMismatch = errors.New("exchange: state does not match")
+	// ErrStateMismatch: the callback does not answer this transaction: its
+	// state is missing or not the transaction's (a forged or replayed
+	// callback, or a session mix-up), or the query repeats a parameter or
+	// has neither code nor error (RFC 6749 §3.1). Start the login again.
+	ErrStateMismatch = errors.New("exchange: callback does not match the transaction")
 	// ErrIssuerMismatch: the callback's iss parameter (RFC 9207) is not the
-	// provider's issuer: a mix-up attack, or the callback belongs to another
-	// provider.
-	ErrIssuerMismatch = errors.New("exchange: iss does not match the issuer")
-	// ErrIssuerMissing: the provider advertises
-	// authorization_response_iss_parameter_supported but the callback has no
-	// iss parameter (RFC 9207 §2.4).
-	ErrIssuerMissing = errors.New("exchange: iss parameter missing")
-	// ErrMalformedCallback: the callback query lacks a code or repeats a
-	// parameter (RFC 6749 §3.1).
-	ErrMalformedCallback = errors.New("exchange: malformed callback")
-	// ErrInvalidTransaction: the transaction is incomplete or belongs to
-	// another provider.
-	ErrInvalidTransaction = errors.New("exchange: invalid transaction")
-	// ErrTransactionExpired: the transaction is older than
-	// [Config.TransactionMaxAge].
-	ErrTransactionExpired = errors.New("exchange: transaction expired")
+	// provider's issuer, or is missing although the provider advertises
+	// authorization_response_iss_parameter_supported (RFC 9207 §2.4): a
+	// mix-up attack, or the callback belongs to another provider.
+	ErrIssuerMismatch = errors.New("exchange: callback iss is missing or not the issuer")
+	// ErrInvalidTransaction: the transaction is incomplete, belongs to
+	// another provider, or is older than [Config.TransactionMaxAge]. Start
+	// the login again.
+	ErrInvalidTransaction = errors.New("exchange: invalid or expired transaction")
 	// ErrNoRefreshToken: a refresh was needed but there is no refresh token.
 	ErrNoRefreshToken = errors.New("exchange: no refresh token")
-	// ErrIDTokenContinuity: an ID token returned by a refresh does not keep
-	// the original iss and sub or does not name the client in aud (OIDC Core
-	// §12.2). Each case also matches its own sentinel: ErrSubjectChanged,
+	// ErrIDTokenContinuity: an ID token returned by a refresh breaks
+	// continuity with the original login's (OIDC Core §12.2): another iss,
+	// another sub, or an aud without the client. Every such failure matches
+	// it; each also matches the sentinel of what differs: ErrSubjectChanged,
 	// provider.ErrInvalidIssuer or provider.ErrInvalidAudience.
 	ErrIDTokenContinuity = errors.New("exchange: refreshed id_token does not match the original")
 	// ErrSubjectChanged: an ID token returned by a refresh is about another
 	// user (another sub) than the original login's. The session must not
-	// go on as the original user; sign the user in again. It comes with
-	// ErrIDTokenContinuity.
+	// go on as the original user; sign the user in again. It is the one
+	// case of ErrIDTokenContinuity that names a user, and always comes with
+	// it.
 	ErrSubjectChanged = errors.New("exchange: refreshed id_token has another subject")
-	// ErrPKCEUnsupported: the provider advertises code challenge methods
-	// without S256.
-	ErrPKCEUnsupported = errors.New("exchange: provider does not support PKCE S256")
-	// ErrInvalidOption: an [Option]'s value is invalid or sets a parameter
-	// this package controls.
-	ErrInvalidOption = errors.New("exchange: invalid option")
-	// ErrInvalidConfig: a [Config] field is missing or invalid.
+	// ErrInvalidConfig: a [Config] field is missing or invalid, the provider
+	// does not fit it (no PKCE S256 among its code challenge methods), or a
+	// per-call argument is: an [Option]'s value is invalid or sets a
+	// parameter this package controls, a [TokenExchangeRequest] is
+	// incomplete, a JWT bearer grant is empty.
 	ErrInvalidConfig = errors.New("exchange: invalid config")
+)
+
+// Precise causes behind the public sentinels, for this package's tests. Each
+// wraps the sentinel a caller checks; the message at the call site says the
+// rest.
+var (
+	errRedirect             = fmt.Errorf("%w: redirect", ErrMalformedResponse)
+	errUnsupportedTokenType = fmt.Errorf("%w: unsupported token type", ErrMalformedResponse)
+	errNoIDToken            = fmt.Errorf("%w: no id_token", ErrMalformedResponse)
+	errMalformedCallback    = fmt.Errorf("%w: malformed callback", ErrStateMismatch)
+	errIssuerMissing        = fmt.Errorf("%w: iss missing", ErrIssuerMismatch)
+	errTransactionExpired   = fmt.Errorf("%w: expired", ErrInvalidTransaction)
+	errPKCEUnsupported      = fmt.Errorf("%w: no PKCE S256", ErrInvalidConfig)
+	errInvalidOption        = fmt.Errorf("%w: invalid option", ErrInvalidConfig)
 )
 
 // Bounds on the strings taken from a server's error answer.

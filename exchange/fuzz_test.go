@@ -40,7 +40,7 @@ func FuzzParseTokenResponse(f *testing.F) {
 		r, err := parseTokenResponse(status, body, t0, []string{secret})
 		if err != nil {
 			var te *TokenError
-			if !errors.Is(err, ErrMalformedResponse) && !errors.Is(err, ErrRedirect) && !errors.As(err, &te) {
+			if !errors.Is(err, ErrMalformedResponse) && !errors.Is(err, errRedirect) && !errors.As(err, &te) {
 				t.Fatalf("undocumented error %v", err)
 			}
 			msg := err.Error()
@@ -73,7 +73,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		Verifier: "v000000000000000000000000000000000000000000", Issuer: "https://op.example",
 		RedirectURL: "https://rp.example/cb", Created: t0,
 	}
-	c := &Client{issuer: "https://op.example", now: func() time.Time { return t0 }, txMaxAge: DefaultTransactionMaxAge, issRequired: true}
+	c := &Client{issuer: "https://op.example", now: func() time.Time { return t0 }, txMaxAge: defaultTransactionMaxAge, issRequired: true}
 	for _, s := range []string{
 		"code=abc&state=" + tx.State + "&iss=https%3A%2F%2Fop.example",
 		"code=abc&state=" + tx.State,
@@ -99,8 +99,8 @@ func FuzzCallbackQuery(f *testing.F) {
 		}
 		var ae *AuthorizationError
 		switch {
-		case errors.Is(err, ErrStateMismatch), errors.Is(err, ErrIssuerMismatch), errors.Is(err, ErrIssuerMissing),
-			errors.Is(err, ErrMalformedCallback), errors.As(err, &ae):
+		case errors.Is(err, ErrStateMismatch), errors.Is(err, ErrIssuerMismatch), errors.Is(err, errIssuerMissing),
+			errors.Is(err, errMalformedCallback), errors.As(err, &ae):
 		default:
 			t.Fatalf("undocumented error %v", err)
 		}

@@ -12,13 +12,17 @@ import (
 	"github.com/pkjwt/pkjwt/assertion"
 )
 
-// Grant types and token type identifiers.
+// Grant types this package sends.
 const (
-	// GrantTypeJWTBearer is the JWT bearer grant of RFC 7523 §2.1.
-	GrantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-	// GrantTypeTokenExchange is the token exchange grant of RFC 8693 §2.1.
-	GrantTypeTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+	// grantTypeJWTBearer is the JWT bearer grant of RFC 7523 §2.1.
+	grantTypeJWTBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+	// grantTypeTokenExchange is the token exchange grant of RFC 8693 §2.1.
+	grantTypeTokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+)
 
+// Token type identifiers of RFC 8693 §3 for [TokenExchangeRequest]. Any other
+// identifier (a SAML assertion's, say) is passed as its URN string.
+const (
 	// TokenTypeAccessToken is the RFC 8693 §3 identifier of an OAuth 2.0
 	// access token.
 	TokenTypeAccessToken = "urn:ietf:params:oauth:token-type:access_token"
@@ -29,10 +33,6 @@ const (
 	TokenTypeIDToken = "urn:ietf:params:oauth:token-type:id_token"
 	// TokenTypeJWT is the RFC 8693 §3 identifier of a JWT of any other kind.
 	TokenTypeJWT = "urn:ietf:params:oauth:token-type:jwt"
-	// TokenTypeSAML1 is the RFC 8693 §3 identifier of a SAML 1.1 assertion.
-	TokenTypeSAML1 = "urn:ietf:params:oauth:token-type:saml1"
-	// TokenTypeSAML2 is the RFC 8693 §3 identifier of a SAML 2.0 assertion.
-	TokenTypeSAML2 = "urn:ietf:params:oauth:token-type:saml2"
 )
 
 // authenticate adds a freshly minted client assertion to form and posts it
@@ -55,7 +55,7 @@ func (c *Client) authenticate(ctx context.Context, form url.Values, secrets []st
 // requireBearer refuses a token type this package's clients cannot send.
 func requireBearer(r *tokenResponse) error {
 	if r.token.TokenType != "Bearer" {
-		return fmt.Errorf("exchange: token endpoint issued token_type %s, want Bearer: %w", quote(truncate(r.token.TokenType, 32)), ErrUnsupportedTokenType)
+		return fmt.Errorf("exchange: token endpoint issued token_type %s, want Bearer: %w", quote(truncate(r.token.TokenType, 32)), errUnsupportedTokenType)
 	}
 	return nil
 }
@@ -65,10 +65,11 @@ func requireBearer(r *tokenResponse) error {
 // network round trip and never retries. [WithScopes], [WithResource] and
 // [WithParam] apply; Config.Scopes do not (they are the login's).
 //
-// Errors: ErrInvalidOption, a *[TokenError] (errors.Is with
-// ErrInvalidClient, ErrInvalidScope, ErrUnauthorizedClient, …), ErrRedirect,
-// ErrMalformedResponse, ErrResponseTooLarge, ErrUnsupportedTokenType, an
-// assertion error, or a context or network error.
+// Errors: ErrInvalidConfig for an invalid option, a *[TokenError]
+// (errors.Is with ErrInvalidClient, ErrInvalidScope, ErrUnauthorizedClient,
+// …), ErrMalformedResponse (also for a redirect, a body over
+// Config.MaxResponseBytes or a token type other than Bearer), an assertion
+// error, or a context or network error.
 func (c *Client) ClientCredentials(ctx context.Context, opts ...Option) (*oauth2.Token, error) {
 	o, err := collect(opts)
 	if err != nil {
@@ -117,7 +118,7 @@ func (c *Client) ClientCredentialsTokenSource(opts ...Option) *TokenSource {
 // [WithResource] and [WithParam] apply. One round trip, no retry.
 //
 // Errors: those of [Client.ClientCredentials]; an empty grant is
-// ErrInvalidOption.
+// ErrInvalidConfig.
 func (c *Client) JWTBearer(ctx context.Context, grant string, opts ...Option) (*oauth2.Token, error) {
 	o, err := collect(opts)
 	if err != nil {
@@ -128,9 +129,9 @@ func (c *Client) JWTBearer(ctx context.Context, grant string, opts ...Option) (*
 
 func (c *Client) jwtBearer(ctx context.Context, grant string, o options) (*oauth2.Token, error) {
 	if strings.TrimSpace(grant) == "" {
-		return nil, fmt.Errorf("exchange: JWT bearer grant without a JWT: %w", ErrInvalidOption)
+		return nil, fmt.Errorf("exchange: JWT bearer grant without a JWT: %w", errInvalidOption)
 	}
-	form := url.Values{"grant_type": {GrantTypeJWTBearer}, "assertion": {grant}}
+	form := url.Values{"grant_type": {grantTypeJWTBearer}, "assertion": {grant}}
 	o.applyToken(form)
 	r, err := c.authenticate(ctx, form, []string{grant})
 	if err != nil {
@@ -153,7 +154,7 @@ func (c *Client) JWTBearerTokenSource(grants assertion.Source, opts ...Option) *
 			return nil, oerr
 		}
 		if grants == nil {
-			return nil, fmt.Errorf("exchange: JWTBearerTokenSource without a grant source: %w", ErrInvalidOption)
+			return nil, fmt.Errorf("exchange: JWTBearerTokenSource without a grant source: %w", errInvalidOption)
 		}
 		g, err := grants.Assertion(ctx)
 		if err != nil {
@@ -219,7 +220,7 @@ func (r TokenExchangeRequest) check() error {
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("exchange: token exchange request: %s: %w", strings.Join(errs, "; "), ErrInvalidOption)
+		return fmt.Errorf("exchange: token exchange request: %s: %w", strings.Join(errs, "; "), errInvalidOption)
 	}
 	return nil
 }
@@ -230,8 +231,8 @@ func (r TokenExchangeRequest) check() error {
 // token); its issued_token_type is in Extra("issued_token_type"), which RFC
 // 8693 §2.2.1 requires. [WithParam] applies. One round trip, no retry.
 //
-// Errors: those of [Client.ClientCredentials] (ErrInvalidTarget for a refused
-// audience or resource), and ErrInvalidOption for an invalid request.
+// Errors: those of [Client.ClientCredentials] (ErrInvalidScope for a refused
+// scope, audience or resource), and ErrInvalidConfig for an invalid request.
 func (c *Client) TokenExchange(ctx context.Context, req TokenExchangeRequest, opts ...Option) (*oauth2.Token, error) {
 	if err := req.check(); err != nil {
 		return nil, err
@@ -241,7 +242,7 @@ func (c *Client) TokenExchange(ctx context.Context, req TokenExchangeRequest, op
 		return nil, err
 	}
 	form := url.Values{
-		"grant_type":         {GrantTypeTokenExchange},
+		"grant_type":         {grantTypeTokenExchange},
 		"subject_token":      {req.SubjectToken},
 		"subject_token_type": {req.SubjectTokenType},
 	}

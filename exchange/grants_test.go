@@ -143,8 +143,8 @@ func TestClientCredentialsRefusesNonBearer(t *testing.T) {
 	op := newFakeOP(t)
 	op.setRespond(func(url.Values) (int, string) { return 200, `{"access_token":"a","token_type":"DPoP"}` })
 	c, _ := fakeClient(t, op, Config{})
-	if _, err := c.ClientCredentials(t.Context()); !errors.Is(err, ErrUnsupportedTokenType) {
-		t.Errorf("error = %v, want %v", err, ErrUnsupportedTokenType)
+	if _, err := c.ClientCredentials(t.Context()); !errors.Is(err, errUnsupportedTokenType) {
+		t.Errorf("error = %v, want %v", err, errUnsupportedTokenType)
 	}
 }
 
@@ -156,8 +156,8 @@ func TestOptionsReserved(t *testing.T) {
 		WithParam("client_secret", "x"), WithParam("client_assertion", "x"), WithParam("Grant_Type", "password"),
 		WithParam("", "x"), WithScopes("a b"), WithScopes(""), WithResource("relative/path"), WithResource("https://a/#frag"),
 	} {
-		if _, err := c.ClientCredentials(t.Context(), opt); !errors.Is(err, ErrInvalidOption) {
-			t.Errorf("ClientCredentials(%v) error = %v, want %v", opt, err, ErrInvalidOption)
+		if _, err := c.ClientCredentials(t.Context(), opt); !errors.Is(err, errInvalidOption) {
+			t.Errorf("ClientCredentials(%v) error = %v, want %v", opt, err, errInvalidOption)
 		}
 	}
 	if n := len(op.requests()); n != 0 {
@@ -207,11 +207,11 @@ func TestJWTBearer(t *testing.T) {
 	}
 	r := op.requests()[0]
 	checkAuth(t, r, "s6BhdRkqt3")
-	if r.form.Get("grant_type") != GrantTypeJWTBearer || r.form.Get("assertion") != grant || r.form.Get("scope") != "payments" {
+	if r.form.Get("grant_type") != grantTypeJWTBearer || r.form.Get("assertion") != grant || r.form.Get("scope") != "payments" {
 		t.Errorf("form = %v", r.form)
 	}
-	if _, err := c.JWTBearer(t.Context(), " "); !errors.Is(err, ErrInvalidOption) {
-		t.Errorf("JWTBearer(empty) error = %v, want %v", err, ErrInvalidOption)
+	if _, err := c.JWTBearer(t.Context(), " "); !errors.Is(err, errInvalidOption) {
+		t.Errorf("JWTBearer(empty) error = %v, want %v", err, errInvalidOption)
 	}
 }
 
@@ -263,7 +263,7 @@ func TestTokenExchange(t *testing.T) {
 	r := op.requests()[0]
 	checkAuth(t, r, "s6BhdRkqt3")
 	want := url.Values{
-		"grant_type": {GrantTypeTokenExchange}, "subject_token": {"subj"}, "subject_token_type": {TokenTypeAccessToken},
+		"grant_type": {grantTypeTokenExchange}, "subject_token": {"subj"}, "subject_token_type": {TokenTypeAccessToken},
 		"requested_token_type": {TokenTypeJWT}, "audience": {"svc-a", "svc-b"}, "resource": {"https://api.example/"},
 		"scope": {"read"}, "actor_token": {"act"}, "actor_token_type": {TokenTypeJWT},
 	}
@@ -287,8 +287,8 @@ func TestTokenExchangeChecks(t *testing.T) {
 		"empty audience":   {SubjectToken: "s", SubjectTokenType: TokenTypeJWT, Audience: []string{""}},
 		"scope with space": {SubjectToken: "s", SubjectTokenType: TokenTypeJWT, Scopes: []string{"a b"}},
 	} {
-		if _, err := c.TokenExchange(t.Context(), req); !errors.Is(err, ErrInvalidOption) {
-			t.Errorf("TokenExchange(%q) error = %v, want %v", name, err, ErrInvalidOption)
+		if _, err := c.TokenExchange(t.Context(), req); !errors.Is(err, errInvalidOption) {
+			t.Errorf("TokenExchange(%q) error = %v, want %v", name, err, errInvalidOption)
 		}
 	}
 	// The default response lacks issued_token_type, which RFC 8693 requires.
@@ -313,7 +313,7 @@ func TestTokenSourceReuse(t *testing.T) {
 	if t1 != t2 || len(op.requests()) != 1 {
 		t.Fatalf("valid token not reused: %d requests", len(op.requests()))
 	}
-	clk.Advance(time.Hour - DefaultExpiryDelta) // within the expiry delta
+	clk.Advance(time.Hour - defaultExpiryDelta) // within the expiry delta
 	if _, err := ts.Token(); err != nil {
 		t.Fatal(err)
 	}
@@ -431,7 +431,7 @@ func TestTokenSourceClient(t *testing.T) {
 	}))
 	t.Cleanup(api.Close)
 	hc := c.ClientCredentialsTokenSource().Client(nil)
-	if hc == http.DefaultClient || hc.Timeout != DefaultTimeout {
+	if hc == http.DefaultClient || hc.Timeout != defaultTimeout {
 		t.Errorf("Client(nil) = %p timeout %v", hc, hc.Timeout)
 	}
 	resp, err := hc.Get(api.URL)
@@ -468,8 +468,8 @@ func TestNewClientConfigErrors(t *testing.T) {
 		{name: "redirect fragment", cfg: Config{ClientID: "c", Key: key, RedirectURL: "https://rp/cb#x"}, want: []error{ErrInvalidConfig}},
 		{name: "bad scope", cfg: Config{ClientID: "c", Key: key, Scopes: []string{"a b"}}, want: []error{ErrInvalidConfig}},
 		{name: "negative", cfg: Config{ClientID: "c", Key: key, Leeway: -1, MaxResponseBytes: -1}, want: []error{ErrInvalidConfig}},
-		{name: "no S256", cfg: Config{ClientID: "c", Key: key}, md: metadata{issuer: md.issuer, tokenURL: md.tokenURL, challengeMethods: []string{"plain"}}, want: []error{ErrPKCEUnsupported}},
-		{name: "all at once", cfg: Config{Key: key, Assertions: src, RedirectURL: "x"}, md: metadata{issuer: md.issuer, tokenURL: md.tokenURL, challengeMethods: []string{"plain"}}, want: []error{ErrInvalidConfig, ErrPKCEUnsupported}},
+		{name: "no S256", cfg: Config{ClientID: "c", Key: key}, md: metadata{issuer: md.issuer, tokenURL: md.tokenURL, challengeMethods: []string{"plain"}}, want: []error{errPKCEUnsupported}},
+		{name: "all at once", cfg: Config{Key: key, Assertions: src, RedirectURL: "x"}, md: metadata{issuer: md.issuer, tokenURL: md.tokenURL, challengeMethods: []string{"plain"}}, want: []error{ErrInvalidConfig, errPKCEUnsupported}},
 	}
 	for _, tc := range tests {
 		m := tc.md
@@ -480,6 +480,11 @@ func TestNewClientConfigErrors(t *testing.T) {
 		for _, w := range tc.want {
 			if !errors.Is(err, w) {
 				t.Errorf("newClient(%q) error = %v, want %v", tc.name, err, w)
+			}
+		}
+		if len(tc.want) == 1 {
+			if c := otherCause(err, tc.want[0]); c != nil {
+				t.Errorf("newClient(%q) error = %v, matches %v too", tc.name, err, c)
 			}
 		}
 	}
@@ -533,8 +538,8 @@ func TestNewClientMinter(t *testing.T) {
 			t.Errorf("newClient(%q) error = %v", tc.name, err)
 			continue
 		}
-		if c.ClientID() != tc.clientID {
-			t.Errorf("newClient(%q).ClientID() = %q, want %q", tc.name, c.ClientID(), tc.clientID)
+		if c.clientID != tc.clientID {
+			t.Errorf("newClient(%q) client ID = %q, want %q", tc.name, c.clientID, tc.clientID)
 		}
 	}
 }

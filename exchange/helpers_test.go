@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,25 @@ import (
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
 )
+
+// causes are the precise causes behind the public sentinels (errors.go).
+var causes = []error{
+	errRedirect, errUnsupportedTokenType, errNoIDToken, errMalformedCallback,
+	errIssuerMissing, errTransactionExpired, errPKCEUnsupported, errInvalidOption,
+}
+
+// otherCause returns a precise cause that err matches although want is not
+// it, or nil: a table row that wants a public sentinel (ErrStateMismatch,
+// say) must not pass because of another cause folded into it
+// (errMalformedCallback).
+func otherCause(err, want error) error {
+	for _, c := range causes {
+		if errors.Is(err, c) && !errors.Is(want, c) {
+			return c
+		}
+	}
+	return nil
+}
 
 func contextWithCancel(t *testing.T) (context.Context, context.CancelFunc) {
 	t.Helper()

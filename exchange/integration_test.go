@@ -23,6 +23,7 @@ import (
 
 	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/exchange"
+	"github.com/pkjwt/pkjwt/internal/httpread"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
@@ -256,13 +257,14 @@ func TestLoginMisbehaviors(t *testing.T) {
 		status  int // for *TokenError, 0 to skip
 	}{
 		{m: providertest.AuthorizeWrongIssuer, wantErr: exchange.ErrIssuerMismatch},
-		{m: providertest.AuthorizeMissingIssuer, wantErr: exchange.ErrIssuerMissing},
+		{m: providertest.AuthorizeMissingIssuer, wantErr: exchange.ErrIssuerMissingForTest},
 		{m: providertest.AuthorizeWrongState, wantErr: exchange.ErrStateMismatch},
 		{m: providertest.AuthorizeError, wantErr: exchange.ErrAccessDenied},
-		{m: providertest.TokenNoIDToken, wantErr: exchange.ErrNoIDToken},
+		{m: providertest.TokenNoIDToken, wantErr: exchange.ErrNoIDTokenForTest},
 		{m: providertest.TokenIDTokenWrongType, wantErr: exchange.ErrMalformedResponse},
 		{m: providertest.TokenErrorIn200, wantErr: exchange.ErrServerError, status: 200},
-		{m: providertest.OversizedToken, wantErr: exchange.ErrResponseTooLarge},
+		{m: providertest.OversizedToken, wantErr: exchange.ErrMalformedResponse},
+		{m: providertest.OversizedToken, wantErr: httpread.ErrTooLarge},
 		{m: providertest.ServerErrorToken, wantErr: &exchange.TokenError{}, status: 500},
 		{m: providertest.IDTokenWrongNonce, wantErr: provider.ErrNonceMismatch},
 		{m: providertest.IDTokenMissingNonce, wantErr: provider.ErrNonceMismatch},
@@ -339,8 +341,8 @@ func TestTokenEndpointRedirect(t *testing.T) {
 			})
 		})
 		_, err := e.login(t.Context())
-		if !errors.Is(err, exchange.ErrRedirect) {
-			t.Errorf("login with token endpoint %d error = %v, want %v", status, err, exchange.ErrRedirect)
+		if !errors.Is(err, exchange.ErrRedirectForTest) {
+			t.Errorf("login with token endpoint %d error = %v, want %v", status, err, exchange.ErrRedirectForTest)
 		}
 		if n := stolen.Load(); n != 0 {
 			t.Errorf("the redirect target received %d requests", n)

@@ -21,8 +21,8 @@ import (
 // [WithScopes], [WithRedirectURL], [WithMaxAge] and [WithParam] (prompt,
 // login_hint, acr_values, …) apply; WithResource adds resource indicators.
 //
-// Errors: ErrInvalidOption, or ErrInvalidConfig when no redirect URL is
-// configured or given.
+// Errors: ErrInvalidConfig, for an invalid option or when no redirect URL
+// is configured or given.
 func (c *Client) AuthCodeURL(opts ...Option) (string, Transaction, error) {
 	o, err := collect(opts)
 	if err != nil {
@@ -31,7 +31,7 @@ func (c *Client) AuthCodeURL(opts ...Option) (string, Transaction, error) {
 	redirect := c.redirectURL
 	if o.redirectURL != "" {
 		if err := checkRedirectURL(o.redirectURL); err != nil {
-			return "", Transaction{}, fmt.Errorf("exchange: WithRedirectURL: %v: %w", err, ErrInvalidOption)
+			return "", Transaction{}, fmt.Errorf("exchange: WithRedirectURL: %v: %w", err, errInvalidOption)
 		}
 		redirect = o.redirectURL
 	}
@@ -60,7 +60,7 @@ func (c *Client) AuthCodeURL(opts ...Option) (string, Transaction, error) {
 	q.Set("scope", scopeString(scopes))
 	q.Set("state", tx.State)
 	q.Set("nonce", tx.Nonce)
-	q.Set("code_challenge", tx.Challenge())
+	q.Set("code_challenge", tx.challenge())
 	q.Set("code_challenge_method", "S256")
 	if o.maxAgeSet {
 		tx.MaxAge = o.maxAge
@@ -96,13 +96,13 @@ func (c *Client) callbackCode(tx Transaction, query url.Values) (string, error) 
 	}
 	switch age := c.now().Sub(tx.Created); {
 	case age > c.txMaxAge:
-		return "", fmt.Errorf("exchange: the transaction is %v old, more than %v: %w", age.Round(time.Second), c.txMaxAge, ErrTransactionExpired)
+		return "", fmt.Errorf("exchange: the transaction is %v old, more than %v: %w", age.Round(time.Second), c.txMaxAge, errTransactionExpired)
 	case age < -maxFutureSkew:
 		return "", fmt.Errorf("exchange: the transaction was created %v in the future: %w", (-age).Round(time.Second), ErrInvalidTransaction)
 	}
 	for k, v := range query {
 		if len(v) > 1 {
-			return "", fmt.Errorf("exchange: callback repeats parameter %s (RFC 6749 §3.1): %w", quote(truncate(k, 32)), ErrMalformedCallback)
+			return "", fmt.Errorf("exchange: callback repeats parameter %s (RFC 6749 §3.1): %w", quote(truncate(k, 32)), errMalformedCallback)
 		}
 	}
 	state := query.Get("state")
@@ -114,7 +114,7 @@ func (c *Client) callbackCode(tx Transaction, query url.Values) (string, error) 
 			return "", fmt.Errorf("exchange: the callback's iss %s is not the issuer %s (RFC 9207): %w", quote(truncate(iss[0], 128)), quote(c.issuer), ErrIssuerMismatch)
 		}
 	} else if c.issRequired {
-		return "", fmt.Errorf("exchange: the provider advertises authorization_response_iss_parameter_supported but the callback has no iss (RFC 9207 §2.4): %w", ErrIssuerMissing)
+		return "", fmt.Errorf("exchange: the provider advertises authorization_response_iss_parameter_supported but the callback has no iss (RFC 9207 §2.4): %w", errIssuerMissing)
 	}
 	if code, ok := query["error"]; ok {
 		return "", &AuthorizationError{
@@ -125,7 +125,7 @@ func (c *Client) callbackCode(tx Transaction, query url.Values) (string, error) 
 	}
 	code := query.Get("code")
 	if code == "" {
-		return "", fmt.Errorf("exchange: the callback has neither code nor error: %w", ErrMalformedCallback)
+		return "", fmt.Errorf("exchange: the callback has neither code nor error: %w", errMalformedCallback)
 	}
 	return code, nil
 }
@@ -147,7 +147,7 @@ func (c *Client) exchangeCode(ctx context.Context, tx Transaction, code string) 
 		return nil, err
 	}
 	if !r.hasIDToken || r.idToken == "" {
-		return nil, fmt.Errorf("exchange: the token response to an openid login has no id_token: %w", ErrNoIDToken)
+		return nil, fmt.Errorf("exchange: the token response to an openid login has no id_token: %w", errNoIDToken)
 	}
 	return r, nil
 }

@@ -30,7 +30,7 @@ func TestAuthCodeURL(t *testing.T) {
 	want := map[string]string{
 		"response_type": "code", "client_id": "s6BhdRkqt3", "redirect_uri": "https://rp.example/cb",
 		"scope": "openid email profile", "state": tx.State, "nonce": tx.Nonce,
-		"code_challenge": tx.Challenge(), "code_challenge_method": "S256", "prompt": "login",
+		"code_challenge": tx.challenge(), "code_challenge_method": "S256", "prompt": "login",
 		"max_age": "300", "resource": "https://api.example/",
 	}
 	for k, v := range want {
@@ -61,8 +61,8 @@ func TestAuthCodeURLErrors(t *testing.T) {
 		t.Errorf("AuthCodeURL without redirect error = %v, want %v", err, ErrInvalidConfig)
 	}
 	for _, opt := range []Option{WithParam("state", "fixed"), WithParam("nonce", "n"), WithParam("code_challenge_method", "plain"), WithRedirectURL("relative"), WithMaxAge(-time.Second)} {
-		if _, _, err := c.AuthCodeURL(WithRedirectURL("https://rp.example/cb"), opt); !errors.Is(err, ErrInvalidOption) {
-			t.Errorf("AuthCodeURL(%v) error = %v, want %v", opt, err, ErrInvalidOption)
+		if _, _, err := c.AuthCodeURL(WithRedirectURL("https://rp.example/cb"), opt); !errors.Is(err, errInvalidOption) {
+			t.Errorf("AuthCodeURL(%v) error = %v, want %v", opt, err, errInvalidOption)
 		}
 	}
 }
@@ -93,7 +93,7 @@ func TestCallbackCode(t *testing.T) {
 	}{
 		{name: "ok", query: q("code", "c1", "state", tx.State, "iss", iss)},
 		{name: "ok without iss when not advertised", query: q("code", "c1", "state", tx.State)},
-		{name: "missing iss when advertised", query: q("code", "c1", "state", tx.State), issRequired: true, wantErr: ErrIssuerMissing},
+		{name: "missing iss when advertised", query: q("code", "c1", "state", tx.State), issRequired: true, wantErr: errIssuerMissing},
 		{name: "wrong iss", query: q("code", "c1", "state", tx.State, "iss", "https://evil.example"), wantErr: ErrIssuerMismatch},
 		{name: "iss with trailing slash", query: q("code", "c1", "state", tx.State, "iss", iss+"/"), wantErr: ErrIssuerMismatch},
 		{name: "empty iss", query: q("code", "c1", "state", tx.State, "iss", ""), wantErr: ErrIssuerMismatch},
@@ -101,15 +101,15 @@ func TestCallbackCode(t *testing.T) {
 		{name: "missing state", query: q("code", "c1", "iss", iss), wantErr: ErrStateMismatch},
 		{name: "error with wrong state is a state mismatch", query: q("error", "access_denied", "state", "forged"), wantErr: ErrStateMismatch},
 		{name: "error response", query: q("error", "access_denied", "error_description", "user said no", "state", tx.State, "iss", iss), wantErr: ErrAccessDenied},
-		{name: "login_required", query: q("error", "login_required", "state", tx.State), wantErr: ErrLoginRequired},
+		{name: "login_required", query: q("error", "login_required", "state", tx.State), wantErr: ErrInteractionRequired},
 		{name: "error wrong iss", query: q("error", "access_denied", "state", tx.State, "iss", "https://evil.example"), wantErr: ErrIssuerMismatch},
-		{name: "no code", query: q("state", tx.State, "iss", iss), wantErr: ErrMalformedCallback},
-		{name: "repeated code", query: q("code", "a", "code", "b", "state", tx.State), wantErr: ErrMalformedCallback},
-		{name: "repeated state", query: q("code", "a", "state", tx.State, "state", tx.State), wantErr: ErrMalformedCallback},
-		{name: "repeated iss", query: q("code", "a", "state", tx.State, "iss", iss, "iss", iss), wantErr: ErrMalformedCallback},
+		{name: "no code", query: q("state", tx.State, "iss", iss), wantErr: errMalformedCallback},
+		{name: "repeated code", query: q("code", "a", "code", "b", "state", tx.State), wantErr: errMalformedCallback},
+		{name: "repeated state", query: q("code", "a", "state", tx.State, "state", tx.State), wantErr: errMalformedCallback},
+		{name: "repeated iss", query: q("code", "a", "state", tx.State, "iss", iss, "iss", iss), wantErr: errMalformedCallback},
 		{name: "transaction from the future", query: q("code", "c1", "state", tx.State), age: -2 * time.Minute, wantErr: ErrInvalidTransaction},
 		{name: "transaction slightly ahead", query: q("code", "c1", "state", tx.State), age: -30 * time.Second},
-		{name: "expired transaction", query: q("code", "c1", "state", tx.State), age: DefaultTransactionMaxAge + time.Second, wantErr: ErrTransactionExpired},
+		{name: "expired transaction", query: q("code", "c1", "state", tx.State), age: defaultTransactionMaxAge + time.Second, wantErr: errTransactionExpired},
 		{name: "transaction of another issuer", query: q("code", "c1", "state", tx.State), mutate: func(x *Transaction) { x.Issuer = "https://other.example" }, wantErr: ErrInvalidTransaction},
 		{name: "empty transaction", query: q("code", "c1", "state", ""), mutate: func(x *Transaction) { *x = Transaction{} }, wantErr: ErrInvalidTransaction},
 	}
@@ -130,6 +130,9 @@ func TestCallbackCode(t *testing.T) {
 		}
 		if !errors.Is(err, tc.wantErr) {
 			t.Errorf("callbackCode(%q) error = %v, want %v", tc.name, err, tc.wantErr)
+		}
+		if c := otherCause(err, tc.wantErr); c != nil {
+			t.Errorf("callbackCode(%q) error = %v, matches %v too", tc.name, err, c)
 		}
 	}
 }
@@ -176,7 +179,7 @@ func TestExchangeCodeForm(t *testing.T) {
 			t.Errorf("form[%s] = %v, want %v", k, rec.form[k], v)
 		}
 	}
-	if sum := sha256.Sum256([]byte(rec.form.Get("code_verifier"))); base64.RawURLEncoding.EncodeToString(sum[:]) != tx.Challenge() {
+	if sum := sha256.Sum256([]byte(rec.form.Get("code_verifier"))); base64.RawURLEncoding.EncodeToString(sum[:]) != tx.challenge() {
 		t.Error("verifier does not match the challenge sent")
 	}
 }
@@ -192,8 +195,8 @@ func TestExchangeCodeNoIDToken(t *testing.T) {
 		op.setRespond(func(url.Values) (int, string) { return 200, body })
 		c, _ := fakeClient(t, op, Config{RedirectURL: "https://rp.example/cb"})
 		_, tx, _ := c.AuthCodeURL()
-		if _, err := c.exchangeCode(t.Context(), tx, "code"); !errors.Is(err, ErrNoIDToken) {
-			t.Errorf("exchangeCode(%s) error = %v, want %v", name, err, ErrNoIDToken)
+		if _, err := c.exchangeCode(t.Context(), tx, "code"); !errors.Is(err, errNoIDToken) {
+			t.Errorf("exchangeCode(%s) error = %v, want %v", name, err, errNoIDToken)
 		}
 	}
 }

@@ -44,7 +44,7 @@ func WithResource(uris ...string) Option {
 // acr_values or ui_locales for [Client.AuthCodeURL]. The parameters this
 // package sets itself (state, nonce, code_challenge, redirect_uri, scope,
 // client_id, client_assertion, grant_type, code, code_verifier, …) are
-// refused with ErrInvalidOption: use the dedicated option or field.
+// refused with ErrInvalidConfig: use the dedicated option or field.
 func WithParam(key, value string) Option {
 	return Option{func(o *options) {
 		if o.params == nil {
@@ -57,7 +57,7 @@ func WithParam(key, value string) Option {
 // WithMaxAge sends max_age (OIDC Core §3.1.2.1) with [Client.AuthCodeURL]
 // and records it in the [Transaction], so that the callback checks the ID
 // token's auth_time against it. It has no effect on token requests. The
-// value is sent in whole seconds; below one second is ErrInvalidOption (to
+// value is sent in whole seconds; below one second is ErrInvalidConfig (to
 // force a fresh login, send WithParam("prompt", "login")).
 func WithMaxAge(d time.Duration) Option {
 	return Option{func(o *options) { o.maxAge, o.maxAgeSet = d, true }}
@@ -90,21 +90,21 @@ func collect(opts []Option) (options, error) {
 	}
 	for k := range o.params {
 		if reserved[strings.ToLower(k)] || k == "" {
-			return o, fmt.Errorf("exchange: WithParam(%s) sets a parameter this package controls: %w", quote(k), ErrInvalidOption)
+			return o, fmt.Errorf("exchange: WithParam(%s) sets a parameter this package controls: %w", quote(k), errInvalidOption)
 		}
 	}
 	for _, s := range o.scopes {
 		if !validScope(s) {
-			return o, fmt.Errorf("exchange: WithScopes: scope %s is not an RFC 6749 scope token: %w", quote(truncate(s, 64)), ErrInvalidOption)
+			return o, fmt.Errorf("exchange: WithScopes: scope %s is not an RFC 6749 scope token: %w", quote(truncate(s, 64)), errInvalidOption)
 		}
 	}
 	for _, r := range o.resources {
 		if err := checkResource(r); err != nil {
-			return o, fmt.Errorf("exchange: WithResource: %v: %w", err, ErrInvalidOption)
+			return o, fmt.Errorf("exchange: WithResource: %v: %w", err, errInvalidOption)
 		}
 	}
 	if o.maxAgeSet && o.maxAge < time.Second {
-		return o, fmt.Errorf("exchange: WithMaxAge(%v) is below one second: %w", o.maxAge, ErrInvalidOption)
+		return o, fmt.Errorf("exchange: WithMaxAge(%v) is below one second: %w", o.maxAge, errInvalidOption)
 	}
 	return o, nil
 }

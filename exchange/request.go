@@ -16,12 +16,12 @@ import (
 
 // Defaults for the token endpoint client.
 const (
-	// DefaultTimeout bounds a token request when neither the context nor the
+	// defaultTimeout bounds a token request when neither the context nor the
 	// configured [http.Client] sets a shorter limit.
-	DefaultTimeout = 30 * time.Second
-	// DefaultMaxResponseBytes is the default limit on a token endpoint's
-	// body: 1 MiB. A longer body is ErrResponseTooLarge, never truncated.
-	DefaultMaxResponseBytes = 1 << 20
+	defaultTimeout = 30 * time.Second
+	// defaultMaxResponseBytes is the default limit on a token endpoint's
+	// body: 1 MiB. A longer body is ErrMalformedResponse, never truncated.
+	defaultMaxResponseBytes = 1 << 20
 )
 
 // The client assertion type of RFC 7523 §2.2.
@@ -31,7 +31,7 @@ const clientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bea
 // (or of the package default when hc is nil, never http.DefaultClient) that
 // never follows redirects and has a finite timeout.
 func tokenHTTPClient(hc *http.Client) *http.Client {
-	c := httppolicy.Copy(hc, DefaultTimeout)
+	c := httppolicy.Copy(hc, defaultTimeout)
 	c.CheckRedirect = httppolicy.Refuse
 	return c
 }
@@ -76,7 +76,7 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets []string) 
 	body, err := httpread.All(resp.Body, e.maxBytes)
 	if err != nil {
 		if errors.Is(err, httpread.ErrTooLarge) {
-			return nil, fmt.Errorf("exchange: token endpoint %s answered status %d with a body over %d bytes: %w", redactURL(e.url), resp.StatusCode, e.maxBytes, ErrResponseTooLarge)
+			return nil, fmt.Errorf("exchange: token endpoint %s answered status %d with a body over %d bytes: %w: %w", redactURL(e.url), resp.StatusCode, e.maxBytes, ErrMalformedResponse, err)
 		}
 		return nil, fmt.Errorf("exchange: read token response from %s: %w", redactURL(e.url), err)
 	}

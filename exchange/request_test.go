@@ -10,18 +10,20 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pkjwt/pkjwt/internal/httpread"
 )
 
 func testEndpoint(t *testing.T, h http.Handler, hc *http.Client) *endpoint {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &endpoint{url: srv.URL + "/token", hc: tokenHTTPClient(hc), maxBytes: DefaultMaxResponseBytes, now: func() time.Time { return t0 }}
+	return &endpoint{url: srv.URL + "/token", hc: tokenHTTPClient(hc), maxBytes: defaultMaxResponseBytes, now: func() time.Time { return t0 }}
 }
 
 // TestPostRefusesRedirect: a 307/308 from the token endpoint would resend the
 // code, verifier and assertion elsewhere. The redirect target must never be
-// reached, and the answer is ErrRedirect.
+// reached, and the answer is errRedirect.
 func TestPostRefusesRedirect(t *testing.T) {
 	t.Parallel()
 	for _, status := range []int{301, 302, 303, 307, 308} {
@@ -38,8 +40,8 @@ func TestPostRefusesRedirect(t *testing.T) {
 			http.Redirect(w, r, other.URL+"/steal", status)
 		}), follow)
 		_, err := e.post(t.Context(), url.Values{"grant_type": {"client_credentials"}}, nil)
-		if !errors.Is(err, ErrRedirect) {
-			t.Errorf("post() with %d error = %v, want %v", status, err, ErrRedirect)
+		if !errors.Is(err, errRedirect) {
+			t.Errorf("post() with %d error = %v, want %v", status, err, errRedirect)
 		}
 		if n := elsewhere.Load(); n != 0 {
 			t.Errorf("post() with %d reached the redirect target %d times", status, n)
@@ -56,8 +58,8 @@ func TestPostOversizeIsError(t *testing.T) {
 	}), nil)
 	e.maxBytes = 100
 	_, err := e.post(t.Context(), url.Values{}, nil)
-	if !errors.Is(err, ErrResponseTooLarge) {
-		t.Errorf("post() error = %v, want %v", err, ErrResponseTooLarge)
+	if !errors.Is(err, ErrMalformedResponse) || !errors.Is(err, httpread.ErrTooLarge) {
+		t.Errorf("post() error = %v, want %v and %v", err, ErrMalformedResponse, httpread.ErrTooLarge)
 	}
 	e.maxBytes = 1000
 	if _, err := e.post(t.Context(), url.Values{}, nil); err != nil {
@@ -98,8 +100,8 @@ func TestTokenHTTPClient(t *testing.T) {
 	if c == http.DefaultClient {
 		t.Fatal("tokenHTTPClient(nil) = http.DefaultClient")
 	}
-	if c.Timeout != DefaultTimeout {
-		t.Errorf("Timeout = %v, want %v", c.Timeout, DefaultTimeout)
+	if c.Timeout != defaultTimeout {
+		t.Errorf("Timeout = %v, want %v", c.Timeout, defaultTimeout)
 	}
 	if c.CheckRedirect == nil {
 		t.Error("CheckRedirect = nil, want refuse")
@@ -112,8 +114,8 @@ func TestTokenHTTPClient(t *testing.T) {
 	if c.Timeout != time.Second {
 		t.Errorf("Timeout = %v, want the caller's 1s", c.Timeout)
 	}
-	if c := tokenHTTPClient(&http.Client{}); c.Timeout != DefaultTimeout {
-		t.Errorf("Timeout of a client without one = %v, want %v", c.Timeout, DefaultTimeout)
+	if c := tokenHTTPClient(&http.Client{}); c.Timeout != defaultTimeout {
+		t.Errorf("Timeout of a client without one = %v, want %v", c.Timeout, defaultTimeout)
 	}
 }
 

@@ -33,13 +33,13 @@ type tokenResponse struct {
 // appear in an error, even when the server echoes them. now is the time the
 // response arrived; a token's Expiry is now + expires_in.
 //
-// It returns ErrRedirect for a 3xx, a *TokenError for a non-2xx status or an
-// error member in a 2xx answer, and ErrMalformedResponse for anything that is
-// not a valid success response.
+// It returns a *TokenError for a non-2xx, non-3xx status or an error member
+// in a 2xx answer, and ErrMalformedResponse for a 3xx (errRedirect) and for
+// anything else that is not a valid success response.
 func parseTokenResponse(status int, body []byte, now time.Time, secrets []string) (*tokenResponse, error) {
 	switch {
 	case status >= 300 && status < 400:
-		return nil, fmt.Errorf("exchange: token endpoint answered status %d, and redirects are never followed: %w", status, ErrRedirect)
+		return nil, fmt.Errorf("exchange: token endpoint answered status %d, and redirects are never followed: %w", status, errRedirect)
 	case status < 200 || status >= 300:
 		return nil, errorResponse(status, body, secrets)
 	}

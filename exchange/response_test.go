@@ -62,13 +62,13 @@ func TestParseTokenResponse(t *testing.T) {
 		{name: "invalid_grant", status: 400, body: `{"error":"invalid_grant","error_description":"expired"}`, wantErr: ErrInvalidGrant},
 		{name: "invalid_request", status: 400, body: `{"error":"invalid_request"}`, wantErr: ErrInvalidRequest},
 		{name: "unauthorized_client", status: 400, body: `{"error":"unauthorized_client"}`, wantErr: ErrUnauthorizedClient},
-		{name: "unsupported_grant_type", status: 400, body: `{"error":"unsupported_grant_type"}`, wantErr: ErrUnsupportedGrantType},
+		{name: "unsupported_grant_type", status: 400, body: `{"error":"unsupported_grant_type"}`, wantErr: ErrUnauthorizedClient},
 		{name: "invalid_scope", status: 400, body: `{"error":"invalid_scope"}`, wantErr: ErrInvalidScope},
-		{name: "invalid_target", status: 400, body: `{"error":"invalid_target"}`, wantErr: ErrInvalidTarget},
+		{name: "invalid_target", status: 400, body: `{"error":"invalid_target"}`, wantErr: ErrInvalidScope},
 		{name: "500 with code kept as sent", status: 500, body: `{"error":"invalid_grant"}`, wantErr: ErrInvalidGrant},
 		{name: "500 plain text", status: 500, body: `<html>oops</html>`, wantErr: &TokenError{}},
-		{name: "redirect", status: 307, body: ``, wantErr: ErrRedirect},
-		{name: "302", status: 302, body: `{` + ok + `}`, wantErr: ErrRedirect},
+		{name: "redirect", status: 307, body: ``, wantErr: errRedirect},
+		{name: "302", status: 302, body: `{` + ok + `}`, wantErr: errRedirect},
 		{name: "1xx", status: 101, body: ``, wantErr: &TokenError{}},
 	}
 	for _, tc := range tests {
@@ -83,6 +83,9 @@ func TestParseTokenResponse(t *testing.T) {
 			}
 			if !errors.Is(err, tc.wantErr) {
 				t.Errorf("parseTokenResponse(%q) error = %v, want %v", tc.name, err, tc.wantErr)
+			}
+			if c := otherCause(err, tc.wantErr); c != nil {
+				t.Errorf("parseTokenResponse(%q) error = %v, matches %v too", tc.name, err, c)
 			}
 			continue
 		}
@@ -199,10 +202,58 @@ func TestUntrustedTruncatesOnRuneBoundary(t *testing.T) {
 func TestAuthorizationErrorIs(t *testing.T) {
 	t.Parallel()
 	e := &AuthorizationError{Code: "access_denied", Description: "<b>no</b>"}
-	if !errors.Is(e, ErrAccessDenied) || errors.Is(e, ErrLoginRequired) {
+	if !errors.Is(e, ErrAccessDenied) || errors.Is(e, ErrInteractionRequired) {
 		t.Errorf("AuthorizationError.Is wrong for %q", e.Code)
 	}
 	if strings.Contains(e.Error(), "<b>") {
 		t.Errorf("Error() = %q renders markup unescaped", e.Error())
+	}
+}
+
+// TestCodeSentinels: every protocol code matches the sentinel of the
+// caller's decision, codes that share a sentinel keep their exact value in
+// Code, and a code matches no other sentinel.
+func TestCodeSentinels(t *testing.T) {
+	t.Parallel()
+	all := []error{ErrInvalidRequest, ErrInvalidClient, ErrInvalidGrant, ErrUnauthorizedClient,
+		ErrInvalidScope, ErrAccessDenied, ErrServerError, ErrInteractionRequired}
+	tests := []struct {
+		code string
+		want error
+	}{
+		{"invalid_request", ErrInvalidRequest},
+		{"invalid_client", ErrInvalidClient},
+		{"invalid_grant", ErrInvalidGrant},
+		{"unauthorized_client", ErrUnauthorizedClient},
+		{"unsupported_grant_type", ErrUnauthorizedClient},
+		{"unsupported_response_type", ErrUnauthorizedClient},
+		{"invalid_scope", ErrInvalidScope},
+		{"invalid_target", ErrInvalidScope},
+		{"access_denied", ErrAccessDenied},
+		{"server_error", ErrServerError},
+		{"temporarily_unavailable", ErrServerError},
+		{"interaction_required", ErrInteractionRequired},
+		{"login_required", ErrInteractionRequired},
+		{"account_selection_required", ErrInteractionRequired},
+		{"consent_required", ErrInteractionRequired},
+		{"Login_Required", nil},
+	}
+	for _, tc := range tests {
+		body := `{"error":"` + tc.code + `"}`
+		_, err := parseTokenResponse(400, []byte(body), t0, nil)
+		var te *TokenError
+		if !errors.As(err, &te) || te.Code != tc.code {
+			t.Errorf("parseTokenResponse(%q) error = %v, want a *TokenError with Code %q", body, err, tc.code)
+			continue
+		}
+		ae := &AuthorizationError{Code: tc.code}
+		for _, s := range all {
+			if got, want := errors.Is(err, s), s == tc.want; got != want {
+				t.Errorf("TokenError{Code: %q} Is %v = %v, want %v", tc.code, s, got, want)
+			}
+			if got, want := errors.Is(ae, s), s == tc.want; got != want {
+				t.Errorf("AuthorizationError{Code: %q} Is %v = %v, want %v", tc.code, s, got, want)
+			}
+		}
 	}
 }

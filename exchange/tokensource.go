@@ -13,9 +13,9 @@ import (
 	"github.com/pkjwt/pkjwt/provider"
 )
 
-// DefaultExpiryDelta is how long before its expiry a cached token is
+// defaultExpiryDelta is how long before its expiry a cached token is
 // replaced, like x/oauth2's ReuseTokenSource.
-const DefaultExpiryDelta = 10 * time.Second
+const defaultExpiryDelta = 10 * time.Second
 
 // TokenSource is an [oauth2.TokenSource] with the semantics of
 // [oauth2.ReuseTokenSource]: it returns its cached token while that is valid
@@ -73,9 +73,9 @@ func (s *TokenSource) Token() (*oauth2.Token, error) {
 // TokenContext returns the cached token if it is valid and otherwise
 // fetches one under ctx, which bounds both the wait for a fetch already in
 // flight and a fetch of its own. Errors are those of the grant: a
-// *[TokenError], ErrRedirect, ErrMalformedResponse, ErrResponseTooLarge,
-// ErrNoRefreshToken, ErrIDTokenContinuity, an assertion or provider error,
-// or a context or network error.
+// *[TokenError], ErrMalformedResponse, ErrNoRefreshToken,
+// ErrIDTokenContinuity, ErrInvalidConfig for an invalid option, an
+// assertion or provider error, or a context or network error.
 func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
 	for {
 		s.mu.Lock()
@@ -150,7 +150,7 @@ func (s *TokenSource) valid(t *oauth2.Token) bool {
 // request's context (a failed fetch fails the request before it is sent).
 // base supplies the transport, timeout, redirect policy and cookie jar; nil
 // means Config.HTTPClient of the [Client] that made s, or, when that is nil
-// too, a client with [DefaultTimeout] and the default transport — never
+// too, a client with a 30-second timeout and the default transport — never
 // [http.DefaultClient] itself. Unlike token requests, API requests follow
 // redirects as base does (net/http drops the Authorization header on a
 // redirect to another host).
@@ -162,7 +162,7 @@ func (s *TokenSource) Client(base *http.Client) *http.Client {
 	if base != nil {
 		c = *base
 	} else {
-		c.Timeout = DefaultTimeout
+		c.Timeout = defaultTimeout
 	}
 	c.Transport = &transport{src: s, base: c.Transport}
 	return &c

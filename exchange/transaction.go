@@ -71,10 +71,10 @@ func random() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// Challenge returns the PKCE S256 code challenge of the transaction's
+// challenge returns the PKCE S256 code challenge of the transaction's
 // verifier: BASE64URL(SHA256(verifier)) (RFC 7636 §4.2), computed by
 // [oauth2.S256ChallengeFromVerifier].
-func (t Transaction) Challenge() string {
+func (t Transaction) challenge() string {
 	return oauth2.S256ChallengeFromVerifier(t.Verifier)
 }
 

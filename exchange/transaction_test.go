@@ -36,8 +36,8 @@ func TestNewTransaction(t *testing.T) {
 func TestChallengeRFC7636(t *testing.T) {
 	t.Parallel()
 	tx := Transaction{Verifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}
-	if got, want := tx.Challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; got != want {
-		t.Errorf("Challenge() = %q, want %q", got, want)
+	if got, want := tx.challenge(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"; got != want {
+		t.Errorf("challenge() = %q, want %q", got, want)
 	}
 }
 

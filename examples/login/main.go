@@ -385,10 +385,9 @@ func hint(err error) string {
 	switch {
 	case errors.Is(err, exchange.ErrInvalidClient):
 		return "the provider refused the client assertion: check -client-id, that the provider knows this app's public key (its JWKS URL or the JWKS from examples/keygen), and try -legacy-aud if it wants the token endpoint as audience"
-	case errors.Is(err, exchange.ErrStateMismatch), errors.Is(err, exchange.ErrTransactionExpired),
-		errors.Is(err, exchange.ErrInvalidTransaction), errors.Is(err, exchange.ErrMalformedCallback):
+	case errors.Is(err, exchange.ErrStateMismatch), errors.Is(err, exchange.ErrInvalidTransaction):
 		return "start again from the start page, in the same browser, within 10 minutes"
-	case errors.Is(err, exchange.ErrIssuerMismatch), errors.Is(err, exchange.ErrIssuerMissing):
+	case errors.Is(err, exchange.ErrIssuerMismatch):
 		return "the callback does not come from the provider this login started at; start again"
 	case errors.As(err, &authErr):
 		return "the provider did not approve the login; start again"

@@ -302,7 +302,7 @@ func TestForgedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := readBody(t, resp)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "state does not match") {
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "state is missing or not the transaction") {
 		t.Errorf("forged state: %d, want 401 with the state error:\n%s", resp.StatusCode, body)
 	}
 	resp, err = b.Get(app.base + "/")

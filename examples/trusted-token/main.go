@@ -238,7 +238,7 @@ func hint(err error) string {
 		return "the provider refused the client assertion: check -client-id and that it knows your public key; try -legacy-aud"
 	case errors.Is(err, exchange.ErrInvalidGrant):
 		return "the provider refused the trusted token: check -token-iss and -token-aud against what it expects, and use a new -token-id for every token"
-	case errors.Is(err, exchange.ErrUnauthorizedClient), errors.Is(err, exchange.ErrUnsupportedGrantType):
+	case errors.Is(err, exchange.ErrUnauthorizedClient):
 		return "enable the JWT bearer grant (urn:ietf:params:oauth:grant-type:jwt-bearer) for this client at the provider"
 	}
 	return "check the provider's logs"
