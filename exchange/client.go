@@ -70,8 +70,8 @@ type Config struct {
 	Scopes []string
 	// HTTPClient carries token requests and is the default base of
 	// [TokenSource.Client]. Zero means the provider's: the HTTPClient given
-	// to [provider.Discover] (its transport, jar and timeout, or
-	// [provider.DefaultTimeout] when it had none), never
+	// to [provider.Discover] (its transport, jar and timeout, or 10 s when
+	// it had none), never
 	// [http.DefaultClient]. For token requests a copy is used that never
 	// follows redirects, and that gets [DefaultTimeout] when its Timeout is
 	// zero; bodies are bounded by MaxResponseBytes.
@@ -88,8 +88,7 @@ type Config struct {
 	// (provider.Config.Now, time.Now by default).
 	Now func() time.Time
 	// Leeway is the clock skew allowed when checking ID token times. Zero
-	// means [provider.DefaultLeeway] (one minute); at most
-	// [provider.MaxLeeway].
+	// means one minute; at most five minutes.
 	Leeway time.Duration
 	// IDTokenAlgorithms is the allow-list of ID token signature algorithms,
 	// intersected with the provider's id_token_signing_alg_values_supported.
