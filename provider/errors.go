@@ -8,30 +8,42 @@ import (
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
-// Discovery errors. Every error [Discover] returns wraps one of these (and,
-// for fetch failures, the context or net error underneath).
+// Configuration and discovery errors. Every error [Discover] returns wraps
+// one of these (and, for fetch failures, the context or net error
+// underneath).
 var (
+	// ErrInvalidConfig: the issuer, a [Config] (its KeySet included), a
+	// [VerifierConfig], a [JWTConfig] or the key set of [NewJWTVerifier] was
+	// refused: the issuer is not https (plain http only on a loopback host:
+	// 127.0.0.0/8, ::1, localhost) or has a query, a fragment or user
+	// information; a duration or size is out of range; a required value is
+	// missing; an algorithm is not a supported asymmetric one. The message
+	// names the field.
+	ErrInvalidConfig = errors.New("provider: invalid config")
 	// ErrDiscovery: the discovery document could not be fetched (network
-	// error, timeout, status other than 200, a redirect that was refused).
+	// error, timeout, status other than 200, a redirect that was refused, a
+	// body longer than Config.MaxBodyBytes, which is never truncated and
+	// used).
 	ErrDiscovery = errors.New("provider: discovery failed")
-	// ErrBodyTooLarge: a response exceeded its size limit. It is never
-	// truncated and used.
-	ErrBodyTooLarge = errors.New("provider: response body too large")
-	// ErrInvalidMetadata: the discovery document is not a JSON object, or a
-	// required member is missing, or a member has the wrong JSON type. The
-	// message names the member.
+	// ErrInvalidMetadata: the discovery document is unusable: not a JSON
+	// object; its issuer differs from the configured issuer (then nothing
+	// else of it is used, OIDC Discovery §4.3); a required member is
+	// missing, or a member has the wrong JSON type; an endpoint is not https
+	// (plain http only on a loopback host, and only when the issuer is such
+	// a URL too). The message names the member.
 	ErrInvalidMetadata = errors.New("provider: invalid provider metadata")
-	// ErrIssuerMismatch: the document's issuer differs from the configured
-	// issuer. Nothing of such a document is used (OIDC Discovery §4.3).
-	ErrIssuerMismatch = errors.New("provider: issuer in discovery document does not match")
-	// ErrInsecureURL: the issuer or an endpoint is not https, and not plain
-	// http on a loopback host (127.0.0.0/8, ::1, localhost); or the issuer
-	// has a query, a fragment or user information.
-	ErrInsecureURL = errors.New("provider: URL is not https")
 	// ErrPrivateKeyJWTUnsupported: the pre-flight found that the provider
 	// does not list private_key_jwt, or not the client's signing algorithm.
 	// The typed error is *[ClientAuthError].
 	ErrPrivateKeyJWTUnsupported = errors.New("provider: provider does not support private_key_jwt with this algorithm")
+)
+
+// Precise causes behind the public sentinels, for this package's messages
+// and tests.
+var (
+	errInsecureIssuer   = fmt.Errorf("%w: issuer URL not accepted", ErrInvalidConfig)
+	errInsecureEndpoint = fmt.Errorf("%w: endpoint URL not accepted", ErrInvalidMetadata)
+	errIssuerMismatch   = fmt.Errorf("%w: issuer differs", ErrInvalidMetadata)
 )
 
 // ClientAuthError is the typed error of the private_key_jwt pre-flight. It
@@ -72,14 +84,14 @@ func (e *ClientAuthError) Is(target error) bool { return target == ErrPrivateKey
 // appear quoted and shortened.
 var (
 	// ErrMalformedToken: not a compact JWS of three base64url segments with
-	// a JSON header and JSON claims, too large, or a claim of the wrong type.
+	// a JSON header and JSON claims, too large, a claim of the wrong type, a
+	// required claim (sub of an ID token, iat) missing, or a header the
+	// verifier does not accept: "crit" (no extension is understood), or a
+	// typ other than the expected one.
 	ErrMalformedToken = errors.New("provider: malformed token")
 	// ErrUnsupportedAlgorithm: the header's alg is not in the verifier's
 	// allow-list ("none" and HMAC are never in it).
 	ErrUnsupportedAlgorithm = errors.New("provider: token algorithm not allowed")
-	// ErrUnsupportedHeader: the header carries "crit" (no extension is
-	// understood), or a typ other than the expected one.
-	ErrUnsupportedHeader = errors.New("provider: token header not accepted")
 	// ErrInvalidSignature: no key of the provider's set verifies the
 	// signature, or no key fits the header's kid and alg (then
 	// jwks.ErrUnknownKey is wrapped too), or the keys could not be fetched
@@ -87,21 +99,15 @@ var (
 	ErrInvalidSignature = errors.New("provider: token signature invalid")
 	// ErrInvalidIssuer: iss is not exactly the expected issuer.
 	ErrInvalidIssuer = errors.New("provider: token issuer invalid")
-	// ErrInvalidAudience: aud is missing or does not contain the expected
-	// audience.
+	// ErrInvalidAudience: the token was not issued to this client or
+	// service: aud is missing or does not contain the expected audience; or,
+	// for an ID token, azp differs from the client ID, or is missing while
+	// aud has several values.
 	ErrInvalidAudience = errors.New("provider: token audience invalid")
-	// ErrInvalidAuthorizedParty: azp differs from the client ID, or is
-	// missing while aud has several values.
-	ErrInvalidAuthorizedParty = errors.New("provider: token authorized party invalid")
-	// ErrMissingSubject: sub is missing or empty.
-	ErrMissingSubject = errors.New("provider: token subject missing")
 	// ErrTokenExpired: exp is missing or past (beyond the leeway).
 	ErrTokenExpired = errors.New("provider: token expired")
-	// ErrTokenNotYetValid: nbf is in the future (beyond the leeway).
+	// ErrTokenNotYetValid: nbf or iat is in the future (beyond the leeway).
 	ErrTokenNotYetValid = errors.New("provider: token not yet valid")
-	// ErrInvalidIssuedAt: iat is missing or in the future (beyond the
-	// leeway).
-	ErrInvalidIssuedAt = errors.New("provider: token issued-at invalid")
 	// ErrTokenLifetime: exp − iat exceeds the verifier's maximum lifetime.
 	ErrTokenLifetime = errors.New("provider: token lifetime too long")
 	// ErrNonceMismatch: a nonce was expected and the token's is missing or
@@ -120,6 +126,15 @@ var (
 	// ErrClaimMismatch: a claim the verifier requires is missing or has
 	// another value.
 	ErrClaimMismatch = errors.New("provider: required token claim missing or different")
+)
+
+// Precise causes behind the public token sentinels.
+var (
+	errUnsupportedHeader      = fmt.Errorf("%w: header not accepted", ErrMalformedToken)
+	errMissingSubject         = fmt.Errorf("%w: subject missing", ErrMalformedToken)
+	errMissingIssuedAt        = fmt.Errorf("%w: issued-at missing", ErrMalformedToken)
+	errIssuedInFuture         = fmt.Errorf("%w: issued in the future", ErrTokenNotYetValid)
+	errInvalidAuthorizedParty = fmt.Errorf("%w: authorized party invalid", ErrInvalidAudience)
 )
 
 func contains(list []string, s string) bool {

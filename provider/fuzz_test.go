@@ -142,7 +142,7 @@ func TestVerifyAllocationBounded(t *testing.T) {
 	v.Verify(t.Context(), good, provider.Expected{Nonce: "n-0S6_WzA2Mj"}) // warm the key cache
 	parts := strings.Split(good, ".")
 	b64 := base64.RawURLEncoding.EncodeToString
-	nested := b64([]byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000)))[:provider.DefaultMaxTokenBytes-len(parts[0])-len(parts[2])-2]
+	nested := b64([]byte(strings.Repeat("[", 20000) + strings.Repeat("]", 20000)))[:provider.DefaultMaxTokenBytesForTest-len(parts[0])-len(parts[2])-2]
 	tests := []struct {
 		name  string
 		token string
@@ -150,10 +150,10 @@ func TestVerifyAllocationBounded(t *testing.T) {
 	}{
 		{"1 MiB", strings.Repeat("a", 1<<20), 1 << 10},
 		{"oversize header", b64([]byte(strings.Repeat(" ", 8<<10))) + ".e30." + parts[2], 1 << 10},
-		{"limit-size nested payload", parts[0] + "." + nested + "." + parts[2], 4 * provider.DefaultMaxTokenBytes},
-		{"signed, nested 9000 deep", signJWT(t, key, nil, []byte(`{"x":`+strings.Repeat("[", 9000)+strings.Repeat("]", 9000)+`}`)), 4 * provider.DefaultMaxTokenBytes},
-		{"signed, strings of brackets", signJWT(t, key, nil, []byte(`{"x":"`+strings.Repeat("[", 9000)+`"}`)), 4 * provider.DefaultMaxTokenBytes},
-		{"signed, nested 10001 deep", signJWT(t, key, nil, []byte(`{"x":`+strings.Repeat("[", 10001)+strings.Repeat("]", 10001)+`}`)), 4 * provider.DefaultMaxTokenBytes},
+		{"limit-size nested payload", parts[0] + "." + nested + "." + parts[2], 4 * provider.DefaultMaxTokenBytesForTest},
+		{"signed, nested 9000 deep", signJWT(t, key, nil, []byte(`{"x":`+strings.Repeat("[", 9000)+strings.Repeat("]", 9000)+`}`)), 4 * provider.DefaultMaxTokenBytesForTest},
+		{"signed, strings of brackets", signJWT(t, key, nil, []byte(`{"x":"`+strings.Repeat("[", 9000)+`"}`)), 4 * provider.DefaultMaxTokenBytesForTest},
+		{"signed, nested 10001 deep", signJWT(t, key, nil, []byte(`{"x":`+strings.Repeat("[", 10001)+strings.Repeat("]", 10001)+`}`)), 4 * provider.DefaultMaxTokenBytesForTest},
 	}
 	for _, tc := range tests {
 		var before, after runtime.MemStats

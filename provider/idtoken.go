@@ -27,10 +27,10 @@ type VerifierConfig struct {
 	// HMAC algorithms are a configuration error.
 	Algorithms []jwks.Algorithm
 	// Leeway is the clock skew allowed on exp, iat, nbf and auth_time. Zero
-	// means DefaultLeeway (one minute); at most MaxLeeway (five minutes).
+	// means one minute; it must be positive and at most five minutes.
 	Leeway time.Duration
-	// MaxTokenBytes bounds the token's size. Zero means DefaultMaxTokenBytes
-	// (32 KiB).
+	// MaxTokenBytes bounds the token's size. Zero means 32 KiB; it must not
+	// be negative.
 	MaxTokenBytes int
 	// Now is the clock. Nil means the provider's clock.
 	Now func() time.Time
@@ -121,21 +121,23 @@ type IDTokenVerifier struct {
 }
 
 // IDTokenVerifier returns a verifier of this provider's ID tokens. It fails
-// when ClientID is empty, Leeway is out of range, or the algorithm
+// with ErrInvalidConfig when ClientID is empty, Leeway or MaxTokenBytes is
+// out of range, or an algorithm is not a supported asymmetric one (then
+// ErrUnsupportedAlgorithm too); and with ErrUnsupportedAlgorithm when the
 // allow-list is empty after intersecting with the provider's
-// id_token_signing_alg_values_supported (ErrUnsupportedAlgorithm). Problems
-// are joined with errors.Join. No I/O.
+// id_token_signing_alg_values_supported. Problems are joined with
+// errors.Join. No I/O.
 func (p *Provider) IDTokenVerifier(cfg VerifierConfig) (*IDTokenVerifier, error) {
 	var errs []error
 	if cfg.ClientID == "" {
-		errs = append(errs, errors.New("provider: VerifierConfig.ClientID is required"))
+		errs = append(errs, fmt.Errorf("provider: VerifierConfig.ClientID is required: %w", ErrInvalidConfig))
 	}
 	leeway, err := checkLeeway(cfg.Leeway)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	if cfg.MaxTokenBytes < 0 {
-		errs = append(errs, fmt.Errorf("provider: MaxTokenBytes %d is negative", cfg.MaxTokenBytes))
+		errs = append(errs, fmt.Errorf("provider: MaxTokenBytes %d is negative: %w", cfg.MaxTokenBytes, ErrInvalidConfig))
 	}
 	algs, err := filterAlgs(cfg.Algorithms, p.meta.idTokenAlgs)
 	if err != nil {
@@ -149,7 +151,7 @@ func (p *Provider) IDTokenVerifier(cfg VerifierConfig) (*IDTokenVerifier, error)
 		now = cfg.Now
 	}
 	return &IDTokenVerifier{
-		core:     jwsCore{keys: p.keys, algs: algs, maxBytes: orInt(cfg.MaxTokenBytes, DefaultMaxTokenBytes)},
+		core:     jwsCore{keys: p.keys, algs: algs, maxBytes: orInt(cfg.MaxTokenBytes, defaultMaxTokenBytes)},
 		issuer:   p.issuer,
 		clientID: cfg.ClientID,
 		leeway:   leeway,
@@ -160,9 +162,9 @@ func (p *Provider) IDTokenVerifier(cfg VerifierConfig) (*IDTokenVerifier, error)
 func checkLeeway(l time.Duration) (time.Duration, error) {
 	switch {
 	case l == 0:
-		return DefaultLeeway, nil
-	case l < 0 || l > MaxLeeway:
-		return 0, fmt.Errorf("provider: Leeway %v is outside (0, %v]", l, MaxLeeway)
+		return defaultLeeway, nil
+	case l < 0 || l > maxLeeway:
+		return 0, fmt.Errorf("provider: Leeway %v is outside (0, %v]: %w", l, maxLeeway, ErrInvalidConfig)
 	}
 	return l, nil
 }
@@ -185,11 +187,11 @@ func orInt(v, def int) int {
 // auth_time with max_age, acr.
 //
 // It may fetch the provider's keys (see jwks.Remote). Each failure wraps one
-// sentinel: ErrMalformedToken, ErrUnsupportedHeader, ErrUnsupportedAlgorithm,
-// ErrInvalidSignature (with jwks.ErrUnknownKey, jwks.ErrSignature,
-// jwks.ErrFetch or jwks.ErrStale), ErrInvalidIssuer, ErrMissingSubject,
-// ErrInvalidAudience, ErrInvalidAuthorizedParty, ErrTokenExpired,
-// ErrInvalidIssuedAt, ErrTokenNotYetValid, ErrNonceMismatch,
+// sentinel: ErrMalformedToken (also for a refused header, a missing sub or
+// iat), ErrUnsupportedAlgorithm, ErrInvalidSignature (with
+// jwks.ErrUnknownKey, jwks.ErrSignature, jwks.ErrFetch or jwks.ErrStale),
+// ErrInvalidIssuer, ErrInvalidAudience (also for azp), ErrTokenExpired,
+// ErrTokenNotYetValid (also for iat), ErrNonceMismatch,
 // ErrAccessTokenHashMismatch, ErrAuthTimeInvalid, ErrACRNotSatisfied. Errors
 // never contain the token.
 func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Expected) (*IDToken, error) {
@@ -205,16 +207,16 @@ func (v *IDTokenVerifier) Verify(ctx context.Context, rawIDToken string, exp Exp
 		return nil, fmt.Errorf("provider: id token iss %q, expected %q: %w", short(string(c.Iss.v)), v.issuer, ErrInvalidIssuer)
 	}
 	if c.Sub == "" {
-		return nil, fmt.Errorf("provider: id token has no sub: %w", ErrMissingSubject)
+		return nil, fmt.Errorf("provider: id token has no sub: %w", errMissingSubject)
 	}
 	if !contains(c.Aud, v.clientID) {
 		return nil, fmt.Errorf("provider: id token aud %q does not contain the client ID %q: %w", shortList(c.Aud), v.clientID, ErrInvalidAudience)
 	}
 	if c.Azp != "" && c.Azp != v.clientID {
-		return nil, fmt.Errorf("provider: id token azp %q is not the client ID %q: %w", short(c.Azp), v.clientID, ErrInvalidAuthorizedParty)
+		return nil, fmt.Errorf("provider: id token azp %q is not the client ID %q: %w", short(c.Azp), v.clientID, errInvalidAuthorizedParty)
 	}
 	if c.Azp == "" && len(c.Aud) > 1 {
-		return nil, fmt.Errorf("provider: id token has %d audiences and no azp: %w", len(c.Aud), ErrInvalidAuthorizedParty)
+		return nil, fmt.Errorf("provider: id token has %d audiences and no azp: %w", len(c.Aud), errInvalidAuthorizedParty)
 	}
 	now := v.now()
 	t := &IDToken{Issuer: v.issuer, Subject: c.Sub, Audience: c.Aud, AuthorizedParty: c.Azp, SessionID: c.Sid, payload: payload}
@@ -273,10 +275,10 @@ func checkTimes(now time.Time, leeway time.Duration, exp, iat, nbf optNumber, wh
 	}
 	i, ok := iat.time()
 	if !ok {
-		return time.Time{}, time.Time{}, fmt.Errorf("provider: %s iat is missing or out of range: %w", what, ErrInvalidIssuedAt)
+		return time.Time{}, time.Time{}, fmt.Errorf("provider: %s iat is missing or out of range: %w", what, errMissingIssuedAt)
 	}
 	if i.After(now.Add(leeway)) {
-		return time.Time{}, time.Time{}, fmt.Errorf("provider: %s issued in the future at %s (now %s, leeway %v): %w", what, i.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway, ErrInvalidIssuedAt)
+		return time.Time{}, time.Time{}, fmt.Errorf("provider: %s issued in the future at %s (now %s, leeway %v): %w", what, i.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway, errIssuedInFuture)
 	}
 	if nbf.ok {
 		n, ok := nbf.time()

@@ -77,10 +77,10 @@ func TestIDTokenVerify(t *testing.T) {
 		{name: "alg none", token: b64([]byte(`{"alg":"none"}`)) + "." + parts[1] + ".", wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg nOnE with an empty signature: the algorithm is judged first", token: b64([]byte(`{"alg":"nOnE"}`)) + "." + parts[1] + ".", wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "header ALG in upper case is no alg", token: signJWT(t, rs, map[string]any{"alg": nil, "ALG": "RS256"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedAlgorithm}},
-		{name: "typ at+jwt is not an ID token", token: signJWT(t, rs, map[string]any{"typ": "at+jwt"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeader}},
-		{name: "typ logout+jwt is not an ID token", token: signJWT(t, rs, map[string]any{"typ": "logout+jwt"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeader}},
+		{name: "typ at+jwt is not an ID token", token: signJWT(t, rs, map[string]any{"typ": "at+jwt"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeaderForTest}},
+		{name: "typ logout+jwt is not an ID token", token: signJWT(t, rs, map[string]any{"typ": "logout+jwt"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeaderForTest}},
 		{name: "typ application/jwt", token: signJWT(t, rs, map[string]any{"typ": "application/jwt"}, good()), exp: provider.Expected{Nonce: nonce}},
-		{name: "typ at+jwt refused before any key lookup", token: signJWT(t, attacker, map[string]any{"typ": "at+jwt", "kid": "unknown"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeader}},
+		{name: "typ at+jwt refused before any key lookup", token: signJWT(t, attacker, map[string]any{"typ": "at+jwt", "kid": "unknown"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeaderForTest}},
 		{name: "alg none with a signature", token: b64([]byte(`{"alg":"none","kid":"rs"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg None", token: b64([]byte(`{"alg":"None","kid":"rs"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg HS256 keyed with the public key", token: hs256(t, rs, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedAlgorithm}},
@@ -89,7 +89,7 @@ func TestIDTokenVerify(t *testing.T) {
 		{name: "alg not in allow-list", token: b64([]byte(`{"alg":"PS256","kid":"rs"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg missing", token: b64([]byte(`{"kid":"rs"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg does not fit the kid's key", token: b64([]byte(`{"alg":"ES256","kid":"rs"}`)) + "." + parts[1] + "." + strings.Repeat("A", 86), wantErr: []error{provider.ErrInvalidSignature, jwks.ErrUnknownKey}},
-		{name: "crit", token: signJWT(t, rs, map[string]any{"crit": []string{"b64"}, "b64": false}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeader}},
+		{name: "crit", token: signJWT(t, rs, map[string]any{"crit": []string{"b64"}, "b64": false}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeaderForTest}},
 		{name: "embedded jwk not trusted", token: signJWT(t, attacker, map[string]any{"jwk": attacker.PublicJWK()}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "jku not fetched", token: signJWT(t, attacker, map[string]any{"jku": "http://127.0.0.1:1/jwks"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "x5c not trusted", token: signJWT(t, attacker, map[string]any{"x5c": []string{"MIIB"}}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
@@ -121,20 +121,20 @@ func TestIDTokenVerify(t *testing.T) {
 		// Claims.
 		{name: "iss with trailing slash", token: signJWT(t, rs, nil, with("iss", iss+"/")), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidIssuer}},
 		{name: "iss missing", token: signJWT(t, rs, nil, with("iss", nil)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidIssuer}},
-		{name: "sub missing", token: signJWT(t, rs, nil, with("sub", nil)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrMissingSubject}},
+		{name: "sub missing", token: signJWT(t, rs, nil, with("sub", nil)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrMissingSubjectForTest}},
 		{name: "aud missing", token: signJWT(t, rs, nil, with("aud", nil)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidAudience}},
 		{name: "aud another client", token: signJWT(t, rs, nil, with("aud", "client-2")), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidAudience}},
 		{name: "aud array with azp", token: signJWT(t, rs, nil, with("aud", []string{"client-1", "api"}, "azp", "client-1")), exp: provider.Expected{Nonce: nonce}},
 		{name: "aud array of one without azp", token: signJWT(t, rs, nil, with("aud", []string{"client-1"})), exp: provider.Expected{Nonce: nonce}},
-		{name: "aud array without azp", token: signJWT(t, rs, nil, with("aud", []string{"client-1", "api"})), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidAuthorizedParty}},
-		{name: "azp another client", token: signJWT(t, rs, nil, with("azp", "client-2")), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidAuthorizedParty}},
+		{name: "aud array without azp", token: signJWT(t, rs, nil, with("aud", []string{"client-1", "api"})), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidAuthorizedPartyForTest}},
+		{name: "azp another client", token: signJWT(t, rs, nil, with("azp", "client-2")), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidAuthorizedPartyForTest}},
 		{name: "exp missing", token: signJWT(t, rs, nil, with("exp", nil)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrTokenExpired}},
 		{name: "expired beyond leeway", token: signJWT(t, rs, nil, with("exp", testNow.Add(-61*time.Second).Unix())), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrTokenExpired}},
 		{name: "expired within leeway", token: signJWT(t, rs, nil, with("exp", testNow.Add(-59*time.Second).Unix())), exp: provider.Expected{Nonce: nonce}},
 		{name: "exp huge", token: signJWT(t, rs, nil, with("exp", 1e300)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrTokenExpired}},
 		{name: "exp negative", token: signJWT(t, rs, nil, with("exp", -1)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrTokenExpired}},
-		{name: "iat missing", token: signJWT(t, rs, nil, with("iat", nil)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidIssuedAt}},
-		{name: "iat in the future", token: signJWT(t, rs, nil, with("iat", testNow.Add(2*time.Minute).Unix())), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidIssuedAt}},
+		{name: "iat missing", token: signJWT(t, rs, nil, with("iat", nil)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrMissingIssuedAtForTest}},
+		{name: "iat in the future", token: signJWT(t, rs, nil, with("iat", testNow.Add(2*time.Minute).Unix())), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrIssuedInFutureForTest}},
 		{name: "nbf in the future", token: signJWT(t, rs, nil, with("nbf", testNow.Add(2*time.Minute).Unix())), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrTokenNotYetValid}},
 		{name: "nbf past", token: signJWT(t, rs, nil, with("nbf", testNow.Add(-time.Minute).Unix())), exp: provider.Expected{Nonce: nonce}},
 		{name: "nonce missing", token: signJWT(t, rs, nil, with("nonce", nil)), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrNonceMismatch}},
@@ -224,23 +224,33 @@ func TestIDTokenVerifierConfig(t *testing.T) {
 	})
 	p := f.discover(t, provider.Config{})
 	tests := []struct {
-		name string
-		cfg  provider.VerifierConfig
-		ok   bool
+		name    string
+		cfg     provider.VerifierConfig
+		wantErr []error // nil: no error
 	}{
-		{"defaults", provider.VerifierConfig{ClientID: "c"}, true},
-		{"no client ID", provider.VerifierConfig{}, false},
-		{"HS256 asked", provider.VerifierConfig{ClientID: "c", Algorithms: []jwks.Algorithm{"HS256"}}, false},
-		{"none asked", provider.VerifierConfig{ClientID: "c", Algorithms: []jwks.Algorithm{"none"}}, false},
-		{"not listed by the provider", provider.VerifierConfig{ClientID: "c", Algorithms: []jwks.Algorithm{jwks.ES256}}, false},
-		{"intersection", provider.VerifierConfig{ClientID: "c", Algorithms: []jwks.Algorithm{jwks.ES256, jwks.RS256}}, true},
-		{"negative leeway", provider.VerifierConfig{ClientID: "c", Leeway: -time.Second}, false},
-		{"leeway too large", provider.VerifierConfig{ClientID: "c", Leeway: time.Hour}, false},
+		{"defaults", provider.VerifierConfig{ClientID: "c"}, nil},
+		{"no client ID", provider.VerifierConfig{}, []error{provider.ErrInvalidConfig}},
+		{"HS256 asked", provider.VerifierConfig{ClientID: "c", Algorithms: []jwks.Algorithm{"HS256"}}, []error{provider.ErrInvalidConfig, provider.ErrUnsupportedAlgorithm}},
+		{"none asked", provider.VerifierConfig{ClientID: "c", Algorithms: []jwks.Algorithm{"none"}}, []error{provider.ErrInvalidConfig, provider.ErrUnsupportedAlgorithm}},
+		{"not listed by the provider", provider.VerifierConfig{ClientID: "c", Algorithms: []jwks.Algorithm{jwks.ES256}}, []error{provider.ErrUnsupportedAlgorithm}},
+		{"intersection", provider.VerifierConfig{ClientID: "c", Algorithms: []jwks.Algorithm{jwks.ES256, jwks.RS256}}, nil},
+		{"negative leeway", provider.VerifierConfig{ClientID: "c", Leeway: -time.Second}, []error{provider.ErrInvalidConfig}},
+		{"leeway too large", provider.VerifierConfig{ClientID: "c", Leeway: time.Hour}, []error{provider.ErrInvalidConfig}},
+		{"leeway at the ceiling", provider.VerifierConfig{ClientID: "c", Leeway: 5 * time.Minute}, nil},
+		{"negative MaxTokenBytes", provider.VerifierConfig{ClientID: "c", MaxTokenBytes: -1}, []error{provider.ErrInvalidConfig}},
 	}
 	for _, tc := range tests {
 		_, err := p.IDTokenVerifier(tc.cfg)
-		if (err == nil) != tc.ok {
-			t.Errorf("IDTokenVerifier(%q) error = %v, want ok = %v", tc.name, err, tc.ok)
+		if tc.wantErr == nil && err != nil {
+			t.Errorf("IDTokenVerifier(%q) error = %v, want nil", tc.name, err)
+		}
+		if tc.wantErr != nil && err == nil {
+			t.Errorf("IDTokenVerifier(%q) error = nil, want %v", tc.name, tc.wantErr)
+		}
+		for _, want := range tc.wantErr {
+			if !errors.Is(err, want) {
+				t.Errorf("IDTokenVerifier(%q) error = %v, want %v", tc.name, err, want)
+			}
 		}
 	}
 	// The provider's HS256 and none never enter the allow-list.

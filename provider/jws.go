@@ -21,13 +21,13 @@ type KeySet interface {
 var _ KeySet = (*jwks.Remote)(nil)
 
 const (
-	// DefaultMaxTokenBytes is the default size limit of a token.
-	DefaultMaxTokenBytes = 32 << 10
-	// DefaultLeeway is the default clock skew allowed on exp, nbf, iat and
+	// defaultMaxTokenBytes is the default size limit of a token.
+	defaultMaxTokenBytes = 32 << 10
+	// defaultLeeway is the default clock skew allowed on exp, nbf, iat and
 	// auth_time.
-	DefaultLeeway = time.Minute
-	// MaxLeeway bounds a configured leeway.
-	MaxLeeway = 5 * time.Minute
+	defaultLeeway = time.Minute
+	// maxLeeway bounds a configured leeway.
+	maxLeeway = 5 * time.Minute
 )
 
 // jwsCore is the verification path shared by the ID-token and JWT
@@ -54,7 +54,7 @@ func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, *jose.Alg, er
 		if want == "" {
 			want = "JWT or none"
 		}
-		return nil, nil, fmt.Errorf("provider: token typ %q, expected %s: %w", short(string(t.Typ)), want, ErrUnsupportedHeader)
+		return nil, nil, fmt.Errorf("provider: token typ %q, expected %s: %w", short(string(t.Typ)), want, errUnsupportedHeader)
 	}
 	keys, err := c.keys.Keys(ctx, t.Kid)
 	if err != nil {
@@ -77,13 +77,15 @@ func tokenError(err error) error {
 	case errors.Is(err, jose.ErrAlgorithm):
 		return fmt.Errorf("provider: token %v: %w", err, ErrUnsupportedAlgorithm)
 	case errors.Is(err, jose.ErrHeader):
-		return fmt.Errorf("provider: token %v: %w", err, ErrUnsupportedHeader)
+		return fmt.Errorf("provider: token %v: %w", err, errUnsupportedHeader)
 	}
 	return fmt.Errorf("provider: token %v: %w", err, ErrMalformedToken)
 }
 
 // filterAlgs returns the allow-list: want (RS256 when empty) ∩ listed (all
-// when nil) ∩ the supported asymmetric algorithms.
+// when nil) ∩ the supported asymmetric algorithms. An unsupported algorithm
+// in want is ErrInvalidConfig and ErrUnsupportedAlgorithm; an empty
+// intersection is ErrUnsupportedAlgorithm.
 func filterAlgs(want []jwks.Algorithm, listed []string) ([]string, error) {
 	if len(want) == 0 {
 		want = []jwks.Algorithm{jwks.RS256}
@@ -92,7 +94,7 @@ func filterAlgs(want []jwks.Algorithm, listed []string) ([]string, error) {
 	var errs []error
 	for _, a := range want {
 		if _, ok := jose.Lookup(string(a)); !ok || jose.Refused(string(a)) {
-			errs = append(errs, fmt.Errorf("provider: algorithm %q is not a supported asymmetric algorithm: %w", short(string(a)), ErrUnsupportedAlgorithm))
+			errs = append(errs, fmt.Errorf("provider: algorithm %q is not a supported asymmetric algorithm: %w: %w", short(string(a)), ErrInvalidConfig, ErrUnsupportedAlgorithm))
 			continue
 		}
 		if listed != nil && !slices.Contains(listed, string(a)) {

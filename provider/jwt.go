@@ -11,8 +11,8 @@ import (
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
-// DefaultMaxLifetime is the default JWTConfig.MaxLifetime.
-const DefaultMaxLifetime = time.Hour
+// defaultMaxLifetime is the default JWTConfig.MaxLifetime.
+const defaultMaxLifetime = time.Hour
 
 // JWTConfig configures a [JWTVerifier] for tokens that are not ID tokens:
 // service-to-service tokens, partner tokens, short-lived JWTs minted with
@@ -33,13 +33,14 @@ type JWTConfig struct {
 	// such as {"source": "microservice"}. A missing claim, a claim that is
 	// not a string, or another value is ErrClaimMismatch.
 	RequiredClaims map[string]string
-	// MaxLifetime bounds exp − iat. Zero means DefaultMaxLifetime (one
-	// hour); it must not be negative.
+	// MaxLifetime bounds exp − iat. Zero means one hour; it must not be
+	// negative.
 	MaxLifetime time.Duration
-	// Leeway is the clock skew allowed on exp, iat and nbf. Zero means
-	// DefaultLeeway (one minute); at most MaxLeeway.
+	// Leeway is the clock skew allowed on exp, iat and nbf. Zero means one
+	// minute; it must be positive and at most five minutes.
 	Leeway time.Duration
-	// MaxTokenBytes bounds the token's size. Zero means DefaultMaxTokenBytes.
+	// MaxTokenBytes bounds the token's size. Zero means 32 KiB; it must not
+	// be negative.
 	MaxTokenBytes int
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -90,28 +91,30 @@ type JWTVerifier struct {
 
 // NewJWTVerifier returns a verifier of the JWTs of cfg.Issuer whose keys
 // come from keys (a *jwks.Remote of the issuer's JWKS URL, usually). It
-// fails when Issuer or Audience is empty, an algorithm is not asymmetric, or
-// a duration is out of range; problems are joined with errors.Join. No I/O.
+// fails with ErrInvalidConfig when keys is nil, Issuer or Audience is empty,
+// a duration or size is out of range, or an algorithm is not a supported
+// asymmetric one (then ErrUnsupportedAlgorithm too); problems are joined
+// with errors.Join. No I/O.
 func NewJWTVerifier(keys KeySet, cfg JWTConfig) (*JWTVerifier, error) {
 	var errs []error
 	if keys == nil {
-		errs = append(errs, errors.New("provider: NewJWTVerifier needs a key set"))
+		errs = append(errs, fmt.Errorf("provider: NewJWTVerifier needs a key set: %w", ErrInvalidConfig))
 	}
 	if cfg.Issuer == "" {
-		errs = append(errs, errors.New("provider: JWTConfig.Issuer is required"))
+		errs = append(errs, fmt.Errorf("provider: JWTConfig.Issuer is required: %w", ErrInvalidConfig))
 	}
 	if cfg.Audience == "" {
-		errs = append(errs, errors.New("provider: JWTConfig.Audience is required"))
+		errs = append(errs, fmt.Errorf("provider: JWTConfig.Audience is required: %w", ErrInvalidConfig))
 	}
 	leeway, err := checkLeeway(cfg.Leeway)
 	if err != nil {
 		errs = append(errs, err)
 	}
 	if cfg.MaxLifetime < 0 {
-		errs = append(errs, fmt.Errorf("provider: MaxLifetime %v is negative", cfg.MaxLifetime))
+		errs = append(errs, fmt.Errorf("provider: MaxLifetime %v is negative: %w", cfg.MaxLifetime, ErrInvalidConfig))
 	}
 	if cfg.MaxTokenBytes < 0 {
-		errs = append(errs, fmt.Errorf("provider: MaxTokenBytes %d is negative", cfg.MaxTokenBytes))
+		errs = append(errs, fmt.Errorf("provider: MaxTokenBytes %d is negative: %w", cfg.MaxTokenBytes, ErrInvalidConfig))
 	}
 	algs, err := filterAlgs(cfg.Algorithms, nil)
 	if err != nil {
@@ -121,7 +124,7 @@ func NewJWTVerifier(keys KeySet, cfg JWTConfig) (*JWTVerifier, error) {
 		return nil, errors.Join(errs...)
 	}
 	v := &JWTVerifier{
-		core:        jwsCore{keys: keys, algs: algs, maxBytes: orInt(cfg.MaxTokenBytes, DefaultMaxTokenBytes), typ: cfg.Type},
+		core:        jwsCore{keys: keys, algs: algs, maxBytes: orInt(cfg.MaxTokenBytes, defaultMaxTokenBytes), typ: cfg.Type},
 		issuer:      cfg.Issuer,
 		audience:    cfg.Audience,
 		maxLifetime: cfg.MaxLifetime,
@@ -129,7 +132,7 @@ func NewJWTVerifier(keys KeySet, cfg JWTConfig) (*JWTVerifier, error) {
 		now:         clock.Or(cfg.Now),
 	}
 	if v.maxLifetime == 0 {
-		v.maxLifetime = DefaultMaxLifetime
+		v.maxLifetime = defaultMaxLifetime
 	}
 	for name, val := range cfg.RequiredClaims {
 		v.required = append(v.required, [2]string{name, val})
@@ -143,11 +146,11 @@ func NewJWTVerifier(keys KeySet, cfg JWTConfig) (*JWTVerifier, error) {
 // the audience, exp (with leeway), iat present and not in the future, nbf,
 // exp − iat at most MaxLifetime, and the required claims.
 //
-// It may fetch keys. Each failure wraps one sentinel: ErrMalformedToken,
-// ErrUnsupportedHeader, ErrUnsupportedAlgorithm, ErrInvalidSignature (with
-// the jwks error), ErrInvalidIssuer, ErrInvalidAudience, ErrTokenExpired,
-// ErrInvalidIssuedAt, ErrTokenNotYetValid, ErrTokenLifetime,
-// ErrClaimMismatch. Errors never contain the token.
+// It may fetch keys. Each failure wraps one sentinel: ErrMalformedToken
+// (also for a refused header or a missing iat), ErrUnsupportedAlgorithm,
+// ErrInvalidSignature (with the jwks error), ErrInvalidIssuer,
+// ErrInvalidAudience, ErrTokenExpired, ErrTokenNotYetValid (also for iat),
+// ErrTokenLifetime, ErrClaimMismatch. Errors never contain the token.
 func (v *JWTVerifier) Verify(ctx context.Context, raw string) (*JWT, error) {
 	payload, _, err := v.core.verify(ctx, raw)
 	if err != nil {

@@ -79,10 +79,10 @@ func TestJWTVerify(t *testing.T) {
 		{name: "valid", claims: serviceClaims()},
 		{name: "typ absent", hdr: map[string]any{"typ": nil}, claims: serviceClaims()},
 		{name: "typ application/jwt", hdr: map[string]any{"typ": "application/JWT"}, claims: serviceClaims()},
-		{name: "typ at+jwt refused by default", hdr: map[string]any{"typ": "at+jwt"}, claims: serviceClaims(), wantErr: provider.ErrUnsupportedHeader},
+		{name: "typ at+jwt refused by default", hdr: map[string]any{"typ": "at+jwt"}, claims: serviceClaims(), wantErr: provider.ErrUnsupportedHeaderForTest},
 		{name: "typ at+jwt expected", v: typed.v, hdr: map[string]any{"typ": "application/at+jwt"}, claims: serviceClaims()},
-		{name: "typ JWT when at+jwt expected", v: typed.v, claims: serviceClaims(), wantErr: provider.ErrUnsupportedHeader},
-		{name: "typ absent when at+jwt expected", v: typed.v, hdr: map[string]any{"typ": nil}, claims: serviceClaims(), wantErr: provider.ErrUnsupportedHeader},
+		{name: "typ JWT when at+jwt expected", v: typed.v, claims: serviceClaims(), wantErr: provider.ErrUnsupportedHeaderForTest},
+		{name: "typ absent when at+jwt expected", v: typed.v, hdr: map[string]any{"typ": nil}, claims: serviceClaims(), wantErr: provider.ErrUnsupportedHeaderForTest},
 		{name: "required claim missing", claims: with("source", nil), wantErr: provider.ErrClaimMismatch},
 		{name: "required claim different", claims: with("source", "browser"), wantErr: provider.ErrClaimMismatch},
 		{name: "required claim not a string", claims: with("source", []string{"microservice"}), wantErr: provider.ErrClaimMismatch},
@@ -91,7 +91,7 @@ func TestJWTVerify(t *testing.T) {
 		{name: "wrong audience", claims: with("aud", []string{"https://payments.internal"}), wantErr: provider.ErrInvalidAudience},
 		{name: "audience among several", claims: with("aud", []string{"https://payments.internal", "https://billing.internal"})},
 		{name: "expired", claims: with("exp", testNow.Add(-2*time.Minute).Unix(), "iat", testNow.Add(-5*time.Minute).Unix()), wantErr: provider.ErrTokenExpired},
-		{name: "iat missing", claims: with("iat", nil), wantErr: provider.ErrInvalidIssuedAt},
+		{name: "iat missing", claims: with("iat", nil), wantErr: provider.ErrMissingIssuedAtForTest},
 		{name: "not yet valid", claims: with("nbf", testNow.Add(3*time.Minute).Unix()), wantErr: provider.ErrTokenNotYetValid},
 		{name: "alg none", hdr: map[string]any{"alg": "none"}, claims: serviceClaims(), wantErr: provider.ErrUnsupportedAlgorithm},
 	}
@@ -131,22 +131,34 @@ func TestNewJWTVerifierConfig(t *testing.T) {
 	}
 	defer r.Close()
 	tests := []struct {
-		name string
-		keys provider.KeySet
-		cfg  provider.JWTConfig
-		ok   bool
+		name    string
+		keys    provider.KeySet
+		cfg     provider.JWTConfig
+		wantErr []error // nil: no error
 	}{
-		{"minimal", r, provider.JWTConfig{Issuer: "i", Audience: "a"}, true},
-		{"no keys", nil, provider.JWTConfig{Issuer: "i", Audience: "a"}, false},
-		{"no issuer", r, provider.JWTConfig{Audience: "a"}, false},
-		{"no audience", r, provider.JWTConfig{Issuer: "i"}, false},
-		{"HS256", r, provider.JWTConfig{Issuer: "i", Audience: "a", Algorithms: []jwks.Algorithm{"HS256"}}, false},
-		{"negative lifetime", r, provider.JWTConfig{Issuer: "i", Audience: "a", MaxLifetime: -1}, false},
+		{"minimal", r, provider.JWTConfig{Issuer: "i", Audience: "a"}, nil},
+		{"no keys", nil, provider.JWTConfig{Issuer: "i", Audience: "a"}, []error{provider.ErrInvalidConfig}},
+		{"no issuer", r, provider.JWTConfig{Audience: "a"}, []error{provider.ErrInvalidConfig}},
+		{"no audience", r, provider.JWTConfig{Issuer: "i"}, []error{provider.ErrInvalidConfig}},
+		{"HS256", r, provider.JWTConfig{Issuer: "i", Audience: "a", Algorithms: []jwks.Algorithm{"HS256"}}, []error{provider.ErrInvalidConfig, provider.ErrUnsupportedAlgorithm}},
+		{"none", r, provider.JWTConfig{Issuer: "i", Audience: "a", Algorithms: []jwks.Algorithm{"none"}}, []error{provider.ErrInvalidConfig, provider.ErrUnsupportedAlgorithm}},
+		{"negative lifetime", r, provider.JWTConfig{Issuer: "i", Audience: "a", MaxLifetime: -1}, []error{provider.ErrInvalidConfig}},
+		{"negative leeway", r, provider.JWTConfig{Issuer: "i", Audience: "a", Leeway: -1}, []error{provider.ErrInvalidConfig}},
+		{"leeway above five minutes", r, provider.JWTConfig{Issuer: "i", Audience: "a", Leeway: 5*time.Minute + 1}, []error{provider.ErrInvalidConfig}},
+		{"negative MaxTokenBytes", r, provider.JWTConfig{Issuer: "i", Audience: "a", MaxTokenBytes: -1}, []error{provider.ErrInvalidConfig}},
 	}
 	for _, tc := range tests {
 		_, err := provider.NewJWTVerifier(tc.keys, tc.cfg)
-		if (err == nil) != tc.ok {
-			t.Errorf("NewJWTVerifier(%q) error = %v, want ok = %v", tc.name, err, tc.ok)
+		if tc.wantErr == nil && err != nil {
+			t.Errorf("NewJWTVerifier(%q) error = %v, want nil", tc.name, err)
+		}
+		if tc.wantErr != nil && err == nil {
+			t.Errorf("NewJWTVerifier(%q) error = nil, want %v", tc.name, tc.wantErr)
+		}
+		for _, want := range tc.wantErr {
+			if !errors.Is(err, want) {
+				t.Errorf("NewJWTVerifier(%q) error = %v, want %v", tc.name, err, want)
+			}
 		}
 	}
 }

@@ -98,15 +98,16 @@ func describe(err error) string {
 		text string
 	}{
 		{ErrTokenExpired, "the token expired"},
+		{errMissingIssuedAt, "the token's issue time is missing or in the future"},
+		{errIssuedInFuture, "the token's issue time is missing or in the future"},
 		{ErrTokenNotYetValid, "the token is not valid yet"},
-		{ErrInvalidIssuedAt, "the token's issue time is missing or in the future"},
 		{ErrTokenLifetime, "the token's lifetime is too long"},
 		{ErrInvalidIssuer, "the token's issuer is not accepted"},
 		{ErrInvalidAudience, "the token is not meant for this service"},
 		{ErrClaimMismatch, "a required claim is missing or different"},
 		{ErrInvalidSignature, "the token's signature does not verify"},
 		{ErrUnsupportedAlgorithm, "the token's algorithm is not accepted"},
-		{ErrUnsupportedHeader, "the token's header is not accepted"},
+		{errUnsupportedHeader, "the token's header is not accepted"},
 	} {
 		if errors.Is(err, d.err) {
 			return d.text

@@ -24,11 +24,12 @@ var _ oidc.KeySet = (*jwks.Remote)(nil)
 // Config holds the optional settings of [Discover]. Every zero value is safe.
 type Config struct {
 	// HTTPClient is copied, and the copy is bounded: a zero Timeout becomes
-	// DefaultTimeout (10 s), redirects are followed only to the same origin
-	// (never from https to http, at most five), and every response body
-	// fails with ErrBodyTooLarge past MaxBodyBytes. Nil starts from an empty
-	// client (http.DefaultTransport), never http.DefaultClient itself. The
-	// bounded copy serves discovery, the JWKS and [Provider.HTTPClient].
+	// 10 s, redirects are followed only to the same origin (never from https
+	// to http, at most five), and every response body fails past
+	// MaxBodyBytes. Nil starts from an empty client (http.DefaultTransport),
+	// never http.DefaultClient itself. The bounded copy serves discovery and
+	// the JWKS; [Provider.Config] hands out the same client without the body
+	// limit.
 	HTTPClient *http.Client
 	// ClientAuthAlgorithm is the algorithm this client signs its
 	// private_key_jwt assertions with. When set, Discover runs the
@@ -47,8 +48,8 @@ type Config struct {
 	// metadata. Zero (false) fails closed.
 	InsecureSkipClientAuthCheck bool
 	// MaxBodyBytes bounds every response body read through the provider's
-	// client: the discovery document, and anything read through
-	// Provider.HTTPClient. Zero means DefaultMaxBodyBytes (1 MiB).
+	// client: the discovery document, and the JWKS when KeySet.HTTPClient
+	// is nil. Zero means 1 MiB; it must not be negative.
 	MaxBodyBytes int64
 	// KeySet configures the cache of the provider's JWK Set (jwks_uri). Its
 	// zero HTTPClient, Now and Logger become the provider's; its other zero
@@ -98,16 +99,15 @@ type metadata struct {
 // Discovery §4) and validates it:
 //
 //   - issuer is https (plain http only on loopback hosts), without query,
-//     fragment or user information; the document's issuer must equal it
-//     exactly, or nothing else is looked at (ErrIssuerMismatch);
-//   - the required members are present with the right JSON types; unknown
-//     members are ignored (ErrInvalidMetadata);
-//   - every endpoint is https; plain http on a loopback host only when the
-//     issuer itself is such a URL, so an https issuer never leads to plain
-//     http (ErrInsecureURL);
-//   - the body is at most MaxBodyBytes (ErrBodyTooLarge), the request is
-//     bounded by ctx and the client's timeout, and no redirect leaves the
-//     issuer's origin (ErrDiscovery);
+//     fragment or user information, and cfg is valid (ErrInvalidConfig);
+//   - the body is at most MaxBodyBytes, the request is bounded by ctx and
+//     the client's timeout, and no redirect leaves the issuer's origin
+//     (ErrDiscovery);
+//   - the document's issuer equals issuer exactly, or nothing else is
+//     looked at; the required members are present with the right JSON
+//     types, unknown members are ignored; every endpoint is https, plain
+//     http on a loopback host only when the issuer itself is such a URL, so
+//     an https issuer never leads to plain http (ErrInvalidMetadata);
 //   - with Config.ClientAuthAlgorithm, the private_key_jwt pre-flight
 //     (*ClientAuthError, ErrPrivateKeyJWTUnsupported).
 //
@@ -117,23 +117,23 @@ type metadata struct {
 // one document are joined with errors.Join.
 func Discover(ctx context.Context, issuer string, cfg Config) (*Provider, error) {
 	var errs []error
-	if err := checkURL("issuer", issuer, true); err != nil {
+	if err := checkURL("issuer", issuer, true, errInsecureIssuer); err != nil {
 		errs = append(errs, err)
 	} else if strings.ContainsAny(issuer, "?") {
-		errs = append(errs, fmt.Errorf("provider: issuer %q has a query: %w", short(issuer), ErrInsecureURL))
+		errs = append(errs, fmt.Errorf("provider: issuer %q has a query: %w", short(issuer), errInsecureIssuer))
 	}
 	if a := cfg.ClientAuthAlgorithm; a != "" && !supportedAlg(a) {
-		errs = append(errs, fmt.Errorf("provider: ClientAuthAlgorithm %q is not a supported asymmetric algorithm", short(string(a))))
+		errs = append(errs, fmt.Errorf("provider: ClientAuthAlgorithm %q is not a supported asymmetric algorithm: %w", short(string(a)), ErrInvalidConfig))
 	}
 	if cfg.MaxBodyBytes < 0 {
-		errs = append(errs, fmt.Errorf("provider: MaxBodyBytes %d is negative", cfg.MaxBodyBytes))
+		errs = append(errs, fmt.Errorf("provider: MaxBodyBytes %d is negative: %w", cfg.MaxBodyBytes, ErrInvalidConfig))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
 	limit := cfg.MaxBodyBytes
 	if limit == 0 {
-		limit = DefaultMaxBodyBytes
+		limit = defaultMaxBodyBytes
 	}
 	shared := sharedClient(cfg.HTTPClient)
 	p := &Provider{
@@ -168,7 +168,7 @@ func Discover(ctx context.Context, issuer string, cfg Config) (*Provider, error)
 		kc.Logger = p.log
 	}
 	if p.keys, err = jwks.NewRemote(p.meta.jwksURI, kc); err != nil {
-		return nil, fmt.Errorf("provider: key set of %s: %w", short(issuer), err)
+		return nil, fmt.Errorf("provider: Config.KeySet for %s: %w: %w", short(issuer), ErrInvalidConfig, err)
 	}
 	if cfg.ClientAuthAlgorithm != "" {
 		if err := p.CheckPrivateKeyJWT(cfg.ClientAuthAlgorithm); err != nil {
@@ -202,8 +202,8 @@ func (p *Provider) get(ctx context.Context, url string, limit int64) ([]byte, er
 	}
 	body, err := httpread.All(resp.Body, limit)
 	if err != nil {
-		if errors.Is(err, httpread.ErrTooLarge) || errors.Is(err, ErrBodyTooLarge) {
-			return nil, fmt.Errorf("provider: fetch %s: body exceeds %d bytes: %w", url, limit, ErrBodyTooLarge)
+		if errors.Is(err, httpread.ErrTooLarge) {
+			return nil, fmt.Errorf("provider: fetch %s: body exceeds %d bytes: %w: %w", url, limit, ErrDiscovery, httpread.ErrTooLarge)
 		}
 		return nil, fmt.Errorf("provider: fetch %s: reading body: %w: %w", url, ErrDiscovery, err)
 	}
@@ -226,7 +226,7 @@ func parseMetadata(body []byte, issuer string) (metadata, error) {
 		return metadata{}, errors.Join(r.errs...)
 	}
 	if m.issuer != issuer {
-		return metadata{}, fmt.Errorf("provider: discovery document names issuer %q, expected %q exactly: %w", short(m.issuer), short(issuer), ErrIssuerMismatch)
+		return metadata{}, fmt.Errorf("provider: discovery document names issuer %q, expected %q exactly: %w", short(m.issuer), short(issuer), errIssuerMismatch)
 	}
 	m.authorizationEndpoint = r.url("authorization_endpoint", true)
 	m.tokenEndpoint = r.url("token_endpoint", true)
@@ -288,7 +288,7 @@ func (r *metaReader) url(name string, required bool) string {
 	if s == "" {
 		return ""
 	}
-	if err := checkURL(name, s, r.allowHTTP); err != nil {
+	if err := checkURL(name, s, r.allowHTTP, errInsecureEndpoint); err != nil {
 		r.errs = append(r.errs, err)
 		return ""
 	}
@@ -401,19 +401,6 @@ func (p *Provider) ISSParameterSupported() bool { return p.meta.issParameter }
 // CodeChallengeMethods returns a copy of code_challenge_methods_supported
 // (RFC 7636), nil when absent.
 func (p *Provider) CodeChallengeMethods() []string { return clone(p.meta.codeChallengeMethods) }
-
-// IDTokenSigningAlgorithms returns a copy of
-// id_token_signing_alg_values_supported.
-func (p *Provider) IDTokenSigningAlgorithms() []string { return clone(p.meta.idTokenAlgs) }
-
-// TokenEndpointAuthMethods returns a copy of
-// token_endpoint_auth_methods_supported, nil when absent.
-func (p *Provider) TokenEndpointAuthMethods() []string { return clone(p.meta.tokenAuthMethods) }
-
-// HTTPClient returns the provider's bounded client (see Config.HTTPClient),
-// for the token-endpoint requests of another package. Callers must not
-// modify it.
-func (p *Provider) HTTPClient() *http.Client { return p.client }
 
 // KeySet returns the cache of the provider's JWK Set. It also serves as
 // go-oidc's oidc.KeySet.

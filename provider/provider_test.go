@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/pkjwt/pkjwt/internal/httpread"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
@@ -52,8 +53,8 @@ func TestDiscoverAccessors(t *testing.T) {
 	if p.CodeChallengeMethods()[0] != "S256" {
 		t.Error("CodeChallengeMethods returned the provider's own slice")
 	}
-	if c := p.HTTPClient(); c == http.DefaultClient || c.Timeout == 0 {
-		t.Errorf("HTTPClient() is unbounded: %+v", c)
+	if c := provider.BoundedClientForTest(p); c == http.DefaultClient || c.Timeout == 0 {
+		t.Errorf("the provider's client is unbounded: %+v", c)
 	}
 }
 
@@ -65,8 +66,8 @@ func TestDiscoverErrors(t *testing.T) {
 		cfg     provider.Config
 		wantErr error
 	}{
-		{name: "issuer mismatch", edit: func(m map[string]any) { m["issuer"] = m["issuer"].(string) + "/" }, wantErr: provider.ErrIssuerMismatch},
-		{name: "issuer case differs", edit: func(m map[string]any) { m["issuer"] = strings.Replace(m["issuer"].(string), "http", "HTTP", 1) }, wantErr: provider.ErrIssuerMismatch},
+		{name: "issuer mismatch", edit: func(m map[string]any) { m["issuer"] = m["issuer"].(string) + "/" }, wantErr: provider.ErrIssuerMismatchForTest},
+		{name: "issuer case differs", edit: func(m map[string]any) { m["issuer"] = strings.Replace(m["issuer"].(string), "http", "HTTP", 1) }, wantErr: provider.ErrIssuerMismatchForTest},
 		{name: "issuer missing", edit: func(m map[string]any) { delete(m, "issuer") }, wantErr: provider.ErrInvalidMetadata},
 		{name: "issuer not a string", edit: func(m map[string]any) { m["issuer"] = 5 }, wantErr: provider.ErrInvalidMetadata},
 		{name: "jwks_uri missing", edit: func(m map[string]any) { delete(m, "jwks_uri") }, wantErr: provider.ErrInvalidMetadata},
@@ -76,8 +77,8 @@ func TestDiscoverErrors(t *testing.T) {
 		{name: "subject_types_supported missing", edit: func(m map[string]any) { delete(m, "subject_types_supported") }, wantErr: provider.ErrInvalidMetadata},
 		{name: "id_token algs empty", edit: func(m map[string]any) { m["id_token_signing_alg_values_supported"] = []string{} }, wantErr: provider.ErrInvalidMetadata},
 		{name: "iss parameter not a bool", edit: func(m map[string]any) { m["authorization_response_iss_parameter_supported"] = "true" }, wantErr: provider.ErrInvalidMetadata},
-		{name: "http token endpoint off loopback", edit: func(m map[string]any) { m["token_endpoint"] = "http://idp.example/token" }, wantErr: provider.ErrInsecureURL},
-		{name: "jwks_uri relative", edit: func(m map[string]any) { m["jwks_uri"] = "/jwks" }, wantErr: provider.ErrInsecureURL},
+		{name: "http token endpoint off loopback", edit: func(m map[string]any) { m["token_endpoint"] = "http://idp.example/token" }, wantErr: provider.ErrInsecureEndpointForTest},
+		{name: "jwks_uri relative", edit: func(m map[string]any) { m["jwks_uri"] = "/jwks" }, wantErr: provider.ErrInsecureEndpointForTest},
 		{name: "auth methods absent", edit: func(m map[string]any) { delete(m, "token_endpoint_auth_methods_supported") }, cfg: provider.Config{ClientAuthAlgorithm: jwks.RS256}, wantErr: provider.ErrPrivateKeyJWTUnsupported},
 		{name: "auth methods without private_key_jwt", edit: func(m map[string]any) {
 			m["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic", "client_secret_jwt"}
@@ -90,7 +91,7 @@ func TestDiscoverErrors(t *testing.T) {
 		{name: "no pre-flight without algorithm", edit: func(m map[string]any) { delete(m, "token_endpoint_auth_methods_supported") }},
 		{name: "insecure override", edit: func(m map[string]any) { delete(m, "token_endpoint_auth_methods_supported") }, cfg: provider.Config{ClientAuthAlgorithm: jwks.RS256, InsecureSkipClientAuthCheck: true}},
 		{name: "unknown members ignored", edit: func(m map[string]any) { m["x_vendor"] = map[string]any{"a": []int{1}} }},
-		{name: "oversize", edit: func(m map[string]any) { m["padding"] = strings.Repeat("x", 2000) }, cfg: provider.Config{MaxBodyBytes: 1500}, wantErr: provider.ErrBodyTooLarge},
+		{name: "oversize", edit: func(m map[string]any) { m["padding"] = strings.Repeat("x", 2000) }, cfg: provider.Config{MaxBodyBytes: 1500}, wantErr: httpread.ErrTooLarge},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -111,6 +112,51 @@ func TestDiscoverErrors(t *testing.T) {
 				t.Fatalf("Discover(%q) error = %v, want %v", tc.name, err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestDiscoverConfig(t *testing.T) {
+	t.Parallel()
+	f := newFakeIDP(t)
+	tests := []struct {
+		name string
+		cfg  provider.Config
+	}{
+		{"HS256 client auth", provider.Config{ClientAuthAlgorithm: "HS256"}},
+		{"none client auth", provider.Config{ClientAuthAlgorithm: "none"}},
+		{"unknown client auth", provider.Config{ClientAuthAlgorithm: "RS1"}},
+		{"negative MaxBodyBytes", provider.Config{MaxBodyBytes: -1}},
+		{"negative KeySet.MaxAge", provider.Config{KeySet: jwks.RemoteConfig{MaxAge: -time.Minute}}},
+	}
+	for _, tc := range tests {
+		_, err := provider.Discover(t.Context(), f.issuer(), tc.cfg)
+		if !errors.Is(err, provider.ErrInvalidConfig) {
+			t.Errorf("Discover(%q) error = %v, want %v", tc.name, err, provider.ErrInvalidConfig)
+		}
+	}
+}
+
+// TestPreciseCauses checks that each precise cause the tests look for is
+// reported under the public sentinel its callers act on.
+func TestPreciseCauses(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name         string
+		cause, under error
+	}{
+		{"insecure issuer", provider.ErrInsecureIssuerForTest, provider.ErrInvalidConfig},
+		{"insecure endpoint", provider.ErrInsecureEndpointForTest, provider.ErrInvalidMetadata},
+		{"issuer mismatch", provider.ErrIssuerMismatchForTest, provider.ErrInvalidMetadata},
+		{"unsupported header", provider.ErrUnsupportedHeaderForTest, provider.ErrMalformedToken},
+		{"missing subject", provider.ErrMissingSubjectForTest, provider.ErrMalformedToken},
+		{"missing iat", provider.ErrMissingIssuedAtForTest, provider.ErrMalformedToken},
+		{"iat in the future", provider.ErrIssuedInFutureForTest, provider.ErrTokenNotYetValid},
+		{"azp", provider.ErrInvalidAuthorizedPartyForTest, provider.ErrInvalidAudience},
+	}
+	for _, tc := range tests {
+		if !errors.Is(tc.cause, tc.under) {
+			t.Errorf("%s: %v does not wrap %v", tc.name, tc.cause, tc.under)
+		}
 	}
 }
 
@@ -143,13 +189,15 @@ func TestDiscoverIssuerURL(t *testing.T) {
 		issuer  string
 		wantErr error
 	}{
-		{"http://idp.example", provider.ErrInsecureURL},
-		{"ftp://idp.example", provider.ErrInsecureURL},
-		{"https://idp.example?x=1", provider.ErrInsecureURL},
-		{"https://idp.example#f", provider.ErrInsecureURL},
-		{"https://user:pw@idp.example", provider.ErrInsecureURL},
-		{"idp.example", provider.ErrInsecureURL},
-		{"", provider.ErrInsecureURL},
+		{"http://idp.example", provider.ErrInsecureIssuerForTest},
+		{"ftp://idp.example", provider.ErrInsecureIssuerForTest},
+		{"https://idp.example?x=1", provider.ErrInsecureIssuerForTest},
+		{"https://idp.example#f", provider.ErrInsecureIssuerForTest},
+		{"https://user:pw@idp.example", provider.ErrInsecureIssuerForTest},
+		{"idp.example", provider.ErrInsecureIssuerForTest},
+		{"", provider.ErrInsecureIssuerForTest},
+		{"http://idp.example", provider.ErrInvalidConfig},
+		{"https://idp.example?x=1", provider.ErrInvalidConfig},
 	}
 	for _, tc := range tests {
 		_, err := provider.Discover(t.Context(), tc.issuer, provider.Config{})
@@ -177,8 +225,8 @@ func TestDiscoverIssuerWithPath(t *testing.T) {
 		t.Fatalf("Discover(%q): %v", issuer, err)
 	}
 	p.Close()
-	if _, err := provider.Discover(t.Context(), srv.URL+"/tenant", provider.Config{}); !errors.Is(err, provider.ErrIssuerMismatch) {
-		t.Fatalf("Discover without the slash error = %v, want %v", err, provider.ErrIssuerMismatch)
+	if _, err := provider.Discover(t.Context(), srv.URL+"/tenant", provider.Config{}); !errors.Is(err, provider.ErrIssuerMismatchForTest) {
+		t.Fatalf("Discover without the slash error = %v, want %v", err, provider.ErrIssuerMismatchForTest)
 	}
 }
 
@@ -213,19 +261,19 @@ func TestDiscoverTransport(t *testing.T) {
 }
 
 // TestHTTPClientBodyLimit checks that the provider's client bounds bodies
-// read through it by other packages.
+// read through it by other packages (the key-set fetch in jwks).
 func TestHTTPClientBodyLimit(t *testing.T) {
 	t.Parallel()
 	f := newFakeIDP(t)
 	p := f.discover(t, provider.Config{MaxBodyBytes: 4096})
 	f.edit(func(m map[string]any) { m["padding"] = strings.Repeat("x", 8192) })
-	resp, err := p.HTTPClient().Get(f.issuer() + "/.well-known/openid-configuration")
+	resp, err := provider.BoundedClientForTest(p).Get(f.issuer() + "/.well-known/openid-configuration")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if !errors.Is(err, provider.ErrBodyTooLarge) || len(b) > 4096 {
-		t.Fatalf("read %d bytes through a 4096-byte limit, error %v, want %v", len(b), err, provider.ErrBodyTooLarge)
+	if !errors.Is(err, httpread.ErrTooLarge) || len(b) > 4096 {
+		t.Fatalf("read %d bytes through a 4096-byte limit, error %v, want %v", len(b), err, httpread.ErrTooLarge)
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pkjwt/pkjwt/internal/clock"
+	"github.com/pkjwt/pkjwt/internal/httpread"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
@@ -123,12 +124,12 @@ func TestProvidertestIDTokenMisbehaviors(t *testing.T) {
 		wantErr []error
 	}{
 		{m: providertest.IDTokenWrongIssuer, wantErr: []error{provider.ErrInvalidIssuer}},
-		{m: providertest.IDTokenMissingSubject, wantErr: []error{provider.ErrMissingSubject}},
+		{m: providertest.IDTokenMissingSubject, wantErr: []error{provider.ErrMissingSubjectForTest}},
 		{m: providertest.IDTokenWrongAudience, wantErr: []error{provider.ErrInvalidAudience}},
 		{m: providertest.IDTokenMissingAudience, wantErr: []error{provider.ErrInvalidAudience}},
-		{m: providertest.IDTokenExtraAudienceWithoutAZP, wantErr: []error{provider.ErrInvalidAuthorizedParty}},
-		{m: providertest.IDTokenMissingIssuedAt, wantErr: []error{provider.ErrInvalidIssuedAt}},
-		{m: providertest.IDTokenIssuedInFuture, wantErr: []error{provider.ErrInvalidIssuedAt}},
+		{m: providertest.IDTokenExtraAudienceWithoutAZP, wantErr: []error{provider.ErrInvalidAuthorizedPartyForTest}},
+		{m: providertest.IDTokenMissingIssuedAt, wantErr: []error{provider.ErrMissingIssuedAtForTest}},
+		{m: providertest.IDTokenIssuedInFuture, wantErr: []error{provider.ErrIssuedInFutureForTest}},
 		{m: providertest.IDTokenExpired, wantErr: []error{provider.ErrTokenExpired}},
 		{m: providertest.IDTokenWrongNonce, wantErr: []error{provider.ErrNonceMismatch}},
 		{m: providertest.IDTokenMissingNonce, wantErr: []error{provider.ErrNonceMismatch}},
@@ -240,10 +241,10 @@ func TestProvidertestDiscoveryMisbehaviors(t *testing.T) {
 		pcfg    provider.Config
 		wantErr []error
 	}{
-		{m: providertest.DiscoveryIssuerMismatch, wantErr: []error{provider.ErrIssuerMismatch}},
-		{m: providertest.DiscoveryHTTPEndpoints, cfg: providertest.Config{TLS: true}, wantErr: []error{provider.ErrInsecureURL}},
+		{m: providertest.DiscoveryIssuerMismatch, wantErr: []error{provider.ErrIssuerMismatchForTest}},
+		{m: providertest.DiscoveryHTTPEndpoints, cfg: providertest.Config{TLS: true}, wantErr: []error{provider.ErrInsecureEndpointForTest}},
 		{m: providertest.DiscoveryNoPrivateKeyJWT, pcfg: provider.Config{ClientAuthAlgorithm: jwks.RS256}, wantErr: []error{provider.ErrPrivateKeyJWTUnsupported}},
-		{m: providertest.OversizedDiscovery, wantErr: []error{provider.ErrBodyTooLarge}},
+		{m: providertest.OversizedDiscovery, wantErr: []error{provider.ErrDiscovery, httpread.ErrTooLarge}},
 		{m: providertest.ServerErrorDiscovery, wantErr: []error{provider.ErrDiscovery}},
 		{m: providertest.SlowDiscovery, wantErr: []error{provider.ErrDiscovery, context.DeadlineExceeded}},
 	}

@@ -9,12 +9,12 @@ import "net/http"
 //   - HTTPClient is a new copy of the client p sends its requests with: the
 //     caller's Transport (http.DefaultTransport when none was set), cookie
 //     jar and redirect policy (same origin only, then the caller's), and a
-//     Timeout of DefaultTimeout when none was set. It does not bound
+//     Timeout of 10 s when none was set. It does not bound
 //     response bodies: whoever uses it applies its own limit, and
 //     MaxBodyBytes says p's. Changing the copy has no effect on p.
 //   - Now is p's clock, never nil.
 //   - Logger is p's logger, never nil (a discarding one by default).
-//   - MaxBodyBytes is p's limit, DefaultMaxBodyBytes by default.
+//   - MaxBodyBytes is p's limit, 1 MiB by default.
 //   - InsecureSkipClientAuthCheck is as given to [Discover].
 //
 // ClientAuthAlgorithm and KeySet serve discovery and the key cache only and

@@ -46,7 +46,7 @@ func TestConfigReturnsSettings(t *testing.T) {
 		t.Errorf("Config().MaxBodyBytes = %d, want %d", cfg.MaxBodyBytes, 64<<10)
 	}
 	cfg.HTTPClient.Timeout = time.Hour
-	if p.Config().HTTPClient.Timeout != 3*time.Second || p.HTTPClient().Timeout != 3*time.Second {
+	if p.Config().HTTPClient.Timeout != 3*time.Second || provider.BoundedClientForTest(p).Timeout != 3*time.Second {
 		t.Error("changing Config().HTTPClient changed the provider's client")
 	}
 }
@@ -65,8 +65,8 @@ func TestConfigDefaults(t *testing.T) {
 	switch hc := cfg.HTTPClient; {
 	case hc == nil || hc == http.DefaultClient:
 		t.Fatalf("Config().HTTPClient = %v, want a copy of the provider's client", hc)
-	case hc.Timeout != provider.DefaultTimeout:
-		t.Errorf("Config().HTTPClient.Timeout = %v, want %v", hc.Timeout, provider.DefaultTimeout)
+	case hc.Timeout != 10*time.Second:
+		t.Errorf("Config().HTTPClient.Timeout = %v, want the documented 10s", hc.Timeout)
 	case hc.Transport != http.DefaultTransport:
 		t.Errorf("Config().HTTPClient.Transport = %T, want http.DefaultTransport", hc.Transport)
 	case hc.CheckRedirect == nil:
@@ -81,8 +81,8 @@ func TestConfigDefaults(t *testing.T) {
 	if cfg.Now == nil || cfg.Logger == nil {
 		t.Errorf("Config() Now or Logger is nil: %v %v", cfg.Now == nil, cfg.Logger == nil)
 	}
-	if cfg.MaxBodyBytes != provider.DefaultMaxBodyBytes {
-		t.Errorf("Config().MaxBodyBytes = %d, want %d", cfg.MaxBodyBytes, provider.DefaultMaxBodyBytes)
+	if cfg.MaxBodyBytes != 1<<20 {
+		t.Errorf("Config().MaxBodyBytes = %d, want the documented 1 MiB", cfg.MaxBodyBytes)
 	}
 	if d := time.Since(cfg.Now()); d < -time.Minute || d > time.Minute {
 		t.Errorf("Config().Now() is %v away from time.Now", d)
