@@ -36,7 +36,7 @@ type Config struct {
 	// Key signs the client assertions, minted fresh for every request: a
 	// *jwks.Key, or a *jwks.Ring that rotates. It is the shortcut for the
 	// common case: assertions of [assertion.ProfileRFC10070] (aud = the
-	// provider's issuer), [assertion.DefaultLifetime] (5 minutes), signed
+	// provider's issuer), a 5-minute lifetime, signed
 	// by this Client's clock. Exactly one of Key and Assertions is
 	// required.
 	Key jwks.KeySource
