@@ -25,3 +25,6 @@ var (
 
 // MaxAssertionSizeForTest is the size limit of an external assertion.
 const MaxAssertionSizeForTest = maxAssertionSize
+
+// ProfileName returns the name a Minter's String and messages use for p.
+func ProfileName(p Profile) string { return p.name() }

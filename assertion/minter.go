@@ -119,7 +119,7 @@ func NewMinter(keys jwks.KeySource, cfg Config) (*Minter, error) {
 			errs = append(errs, fmt.Errorf("assertion: Config.Audience %q %s: %w: %w", shorten(cfg.Audience), p, ErrInvalidConfig, errInvalidAudience))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("assertion: Config.Profile %s is not defined; use ProfileRFC10070 or ProfileLegacy: %w: %w", cfg.Profile.String(), ErrInvalidConfig, errInvalidProfile))
+		errs = append(errs, fmt.Errorf("assertion: Config.Profile %s is not defined; use ProfileRFC10070 or ProfileLegacy: %w: %w", cfg.Profile.name(), ErrInvalidConfig, errInvalidProfile))
 	}
 	lifetime := cfg.Lifetime
 	if lifetime == 0 {
@@ -278,7 +278,7 @@ func (m *Minter) String() string {
 	if m == nil {
 		return "assertion.Minter(nil)"
 	}
-	return fmt.Sprintf("assertion.Minter{client_id: %q, aud: %q, profile: %s}", m.clientID, m.audience, m.profile.String())
+	return fmt.Sprintf("assertion.Minter{client_id: %q, aud: %q, profile: %s}", m.clientID, m.audience, m.profile.name())
 }
 
 // Format writes the String description for every verb (%#v included), so

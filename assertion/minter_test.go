@@ -548,15 +548,15 @@ func TestMinterRedaction(t *testing.T) {
 	}
 }
 
-func TestProfileString(t *testing.T) {
+func TestProfileName(t *testing.T) {
 	t.Parallel()
 	for p, want := range map[assertion.Profile]string{
 		assertion.ProfileRFC10070: "rfc10070",
 		assertion.ProfileLegacy:   "legacy",
 		5:                         "Profile(5)",
 	} {
-		if got := p.String(); got != want {
-			t.Errorf("Profile(%d).String() = %q, want %q", int(p), got, want)
+		if got := assertion.ProfileName(p); got != want {
+			t.Errorf("ProfileName(%d) = %q, want %q", int(p), got, want)
 		}
 	}
 	var zero assertion.Profile

@@ -29,8 +29,8 @@ const (
 	ProfileLegacy
 )
 
-// String returns "rfc10070", "legacy" or "Profile(n)".
-func (p Profile) String() string {
+// name returns "rfc10070", "legacy" or "Profile(n)", for messages.
+func (p Profile) name() string {
 	switch p {
 	case ProfileRFC10070:
 		return "rfc10070"
