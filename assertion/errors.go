@@ -4,58 +4,24 @@ import "errors"
 
 // Errors of configuration and minting. [NewMinter] and [NewTokenMinter]
 // report every problem at once with [errors.Join]; each part wraps one of
-// these, so callers can use [errors.Is]. No error ever carries an assertion, a token or key material.
+// these, so callers can use [errors.Is], and its message says which field or
+// option is wrong and how. No error ever carries an assertion, a token or key
+// material.
 var (
-	// ErrNoKeySource: the key source is nil.
-	ErrNoKeySource = errors.New("assertion: no key source")
-	// ErrMissingClientID: Config.ClientID is empty.
-	ErrMissingClientID = errors.New("assertion: missing client id")
-	// ErrInvalidClientID: Config.ClientID is not valid UTF-8, holds a control
-	// character or starts or ends with white space (often a stray newline from
-	// an environment variable or file).
-	ErrInvalidClientID = errors.New("assertion: invalid client id")
-	// ErrMissingAudience: Config.Audience is empty, or a token has no audience
-	// from its TokenConfig or a [WithAudience] option.
-	ErrMissingAudience = errors.New("assertion: missing audience")
-	// ErrInvalidAudience: the audience is not usable: for a client assertion
-	// not an absolute http(s) URL (an issuer with a query or fragment, a token
-	// endpoint with a fragment, user information, white space or control
-	// characters); for a token an empty or malformed value.
-	ErrInvalidAudience = errors.New("assertion: invalid audience")
-	// ErrMissingIssuer: TokenConfig.Issuer is empty.
-	ErrMissingIssuer = errors.New("assertion: missing issuer")
-	// ErrInvalidIssuer: TokenConfig.Issuer is not valid UTF-8, holds a
-	// control character or starts or ends with white space.
-	ErrInvalidIssuer = errors.New("assertion: invalid issuer")
-	// ErrInvalidSubject: a token subject (TokenConfig.Subject or
-	// [WithSubject]) is empty where given, not valid UTF-8, holds a control
-	// character or starts or ends with white space.
-	ErrInvalidSubject = errors.New("assertion: invalid subject")
-	// ErrInvalidLifetime: a lifetime is negative, zero where a value must be
-	// given ([WithLifetime]), or shorter than one second.
-	ErrInvalidLifetime = errors.New("assertion: invalid lifetime")
-	// ErrLifetimeTooLong: a client assertion lifetime above [DefaultLifetime]
-	// without Config.AllowLongLifetime, or any lifetime above [MaxLifetime].
-	ErrLifetimeTooLong = errors.New("assertion: lifetime too long")
-	// ErrInvalidProfile: Config.Profile is not one of the defined profiles.
-	ErrInvalidProfile = errors.New("assertion: invalid profile")
-	// ErrCertificate: Config.Certificate was given for a profile that does
-	// not use it, is empty, or does not hold the public key of the signing
-	// key.
-	ErrCertificate = errors.New("assertion: unusable certificate")
-	// ErrInvalidType: TokenConfig.Type is malformed, or names the client
-	// assertion type, which only a [Minter] may produce (RFC 8725 §3.11).
-	ErrInvalidType = errors.New("assertion: invalid token type")
-	// ErrClaimCollision: a custom claim has the name of a registered claim
-	// (iss, sub, aud, exp, nbf, iat, jti, in any letter case); set those
-	// through TokenConfig or the With… options instead.
-	ErrClaimCollision = errors.New("assertion: custom claim collides with a registered claim")
-	// ErrInvalidClaims: the custom claims do not marshal to a JSON object,
-	// or the object repeats a member name.
-	ErrInvalidClaims = errors.New("assertion: invalid custom claims")
-	// ErrInvalidOption: a [WithJTI] value is empty, not valid UTF-8, holds a
-	// control character or starts or ends with white space.
-	ErrInvalidOption = errors.New("assertion: invalid option")
+	// ErrInvalidConfig: [NewMinter] or [NewTokenMinter] refused its
+	// configuration (no key source, a missing or malformed client ID,
+	// issuer, subject or audience, an undefined profile, a lifetime out of
+	// range, a refused token type, an unusable certificate), or a nil
+	// [SourceFunc] was called. [Minter.Assertion] also returns it when a new
+	// signing key does not match Config.Certificate.
+	ErrInvalidConfig = errors.New("assertion: invalid config")
+	// ErrInvalidClaims: one call to [TokenMinter.Mint] was refused: the
+	// custom claims do not marshal to a JSON object, repeat a member name,
+	// or name a registered claim (iss, sub, aud, exp, nbf, iat, jti, in any
+	// letter case; set those through TokenConfig or the With… options), the
+	// token would have no audience, or a [WithSubject], [WithAudience],
+	// [WithLifetime] or [WithJTI] value is invalid.
+	ErrInvalidClaims = errors.New("assertion: invalid claims")
 	// ErrSign: the key's signer failed. The message carries the signer's
 	// error text; context errors and jwks key errors are wrapped instead.
 	ErrSign = errors.New("assertion: signing failed")
@@ -63,13 +29,33 @@ var (
 
 // Errors of an assertion [Source].
 var (
-	// ErrNoSource: a nil [SourceFunc] was called.
-	ErrNoSource = errors.New("assertion: no assertion source")
 	// ErrMalformedAssertion: an externally minted assertion (a file or a
-	// [SourceFunc]) is empty or does not look like a compact JWS with an
-	// asymmetric algorithm, or the file is not a regular file.
+	// [SourceFunc]) is empty, larger than 16 KiB, or does not look like a
+	// compact JWS with an asymmetric algorithm, or the file is not a regular
+	// file.
 	ErrMalformedAssertion = errors.New("assertion: malformed assertion")
-	// ErrAssertionTooLarge: an externally minted assertion exceeds
-	// [MaxAssertionSize].
-	ErrAssertionTooLarge = errors.New("assertion: assertion too large")
+)
+
+// Precise causes. Each error returned wraps one of the public sentinels above
+// and one of these ("assertion: invalid config: missing client id"), so that
+// the tests can tell the causes apart; callers act on the public sentinel.
+var (
+	errNoKeySource       = errors.New("no key source")
+	errMissingClientID   = errors.New("missing client id")
+	errInvalidClientID   = errors.New("invalid client id")
+	errMissingAudience   = errors.New("missing audience")
+	errInvalidAudience   = errors.New("invalid audience")
+	errMissingIssuer     = errors.New("missing issuer")
+	errInvalidIssuer     = errors.New("invalid issuer")
+	errInvalidSubject    = errors.New("invalid subject")
+	errInvalidLifetime   = errors.New("invalid lifetime")
+	errLifetimeTooLong   = errors.New("lifetime too long")
+	errInvalidProfile    = errors.New("invalid profile")
+	errCertificate       = errors.New("unusable certificate")
+	errInvalidType       = errors.New("invalid token type")
+	errClaimCollision    = errors.New("custom claim collides with a registered claim")
+	errMalformedClaims   = errors.New("custom claims are not one JSON object")
+	errInvalidJTI        = errors.New("invalid jti")
+	errNoSource          = errors.New("no assertion source")
+	errAssertionTooLarge = errors.New("assertion too large")
 )

@@ -106,7 +106,7 @@ func signatureSize(pub crypto.PublicKey) (int, error) {
 func certificateMatches(certPub crypto.PublicKey, key *jwks.Key) error {
 	pub, ok := certPub.(interface{ Equal(crypto.PublicKey) bool })
 	if !ok || !pub.Equal(key.Public()) {
-		return fmt.Errorf("assertion: the certificate does not hold the public key of signing key %q; give the certificate of that key: %w", shorten(key.KeyID()), ErrCertificate)
+		return fmt.Errorf("assertion: the certificate does not hold the public key of signing key %q; give the certificate of that key: %w: %w", shorten(key.KeyID()), ErrInvalidConfig, errCertificate)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -22,31 +21,29 @@ import (
 // are required; every other field has a safe zero value.
 type Config struct {
 	// ClientID is the client identifier the authorization server registered.
-	// It becomes both "iss" and "sub", byte for byte. Required: empty is
-	// ErrMissingClientID; invalid UTF-8, control characters or leading or
-	// trailing white space are ErrInvalidClientID (nothing is trimmed).
+	// It becomes both "iss" and "sub", byte for byte. Required; invalid
+	// UTF-8, control characters or leading or trailing white space are
+	// refused too (nothing is trimmed).
 	ClientID string
 	// Audience is the single "aud" value, used exactly as given (no trailing
-	// slash is added or removed). Required: empty is ErrMissingAudience.
+	// slash is added or removed). Required.
 	//
 	// With ProfileRFC10070 it is the authorization server's issuer
 	// identifier as validated by discovery (provider.Provider.Issuer): an
 	// absolute http or https URL without query or fragment. With
 	// ProfileLegacy it is the token endpoint URL: an absolute http or https
-	// URL without fragment. Anything else is ErrInvalidAudience.
+	// URL without fragment. Anything else is refused.
 	Audience string
 	// Profile selects the audience and header rules. Zero is
-	// ProfileRFC10070; an undefined value is ErrInvalidProfile.
+	// ProfileRFC10070; an undefined value is refused.
 	Profile Profile
 	// Lifetime is how long an assertion is valid: "exp" = "iat" + Lifetime,
-	// in whole seconds (a fraction is dropped). Zero means
-	// DefaultLifetime (5 minutes). Negative or shorter than one second is
-	// ErrInvalidLifetime; longer than DefaultLifetime needs
-	// AllowLongLifetime, and longer than MaxLifetime (1 hour) is always
-	// ErrLifetimeTooLong.
+	// in whole seconds (a fraction is dropped). Zero means 5 minutes.
+	// Negative or shorter than one second is refused; longer than 5 minutes
+	// needs AllowLongLifetime, and longer than 1 hour is always refused.
 	Lifetime time.Duration
-	// AllowLongLifetime permits a Lifetime above DefaultLifetime, up to
-	// MaxLifetime. Zero (false) keeps assertions within 5 minutes, as
+	// AllowLongLifetime permits a Lifetime above 5 minutes, up to 1 hour.
+	// Zero (false) keeps assertions within 5 minutes, as
 	// authorization servers expect; a longer-lived assertion is a longer
 	// replay window if it leaks.
 	AllowLongLifetime bool
@@ -56,8 +53,8 @@ type Config struct {
 	// ProfileLegacy only: its SHA-256 thumbprint goes into the "x5t#S256"
 	// header, as Microsoft Entra ID expects. Zero (nil) sends no
 	// thumbprint. A certificate with ProfileRFC10070, or one that does not
-	// hold the public key of the signing key, is ErrCertificate (the second
-	// is checked again at every key change). NewMinter keeps the thumbprint
+	// hold the public key of the signing key, is refused (the second is
+	// checked again at every key change). NewMinter keeps the thumbprint
 	// and public key, not the certificate.
 	Certificate *x509.Certificate
 	// Now is the clock; zero (nil) means time.Now. Tests fix it.
@@ -87,9 +84,8 @@ type Minter struct {
 }
 
 var (
-	_ Source         = (*Minter)(nil)
-	_ fmt.Formatter  = (*Minter)(nil)
-	_ slog.LogValuer = (*Minter)(nil)
+	_ Source        = (*Minter)(nil)
+	_ fmt.Formatter = (*Minter)(nil)
 )
 
 // NewMinter validates cfg and returns a Minter that signs with the key keys
@@ -97,21 +93,19 @@ var (
 // no I/O, except that with Config.Certificate it asks keys for the current
 // key once to check the certificate against it.
 //
-// Errors join every problem found; each wraps ErrNoKeySource,
-// ErrMissingClientID, ErrInvalidClientID, ErrMissingAudience,
-// ErrInvalidAudience, ErrInvalidProfile, ErrInvalidLifetime,
-// ErrLifetimeTooLong or ErrCertificate.
+// Errors join every problem found, each wrapping ErrInvalidConfig and
+// naming the field at fault.
 func NewMinter(keys jwks.KeySource, cfg Config) (*Minter, error) {
 	var errs []error
 	if isNilSource(keys) {
 		keys = nil
-		errs = append(errs, fmt.Errorf("assertion: no key source; pass a *jwks.Key or *jwks.Ring: %w", ErrNoKeySource))
+		errs = append(errs, fmt.Errorf("assertion: no key source; pass a *jwks.Key or *jwks.Ring: %w: %w", ErrInvalidConfig, errNoKeySource))
 	}
 	switch p := textProblem(cfg.ClientID); {
 	case cfg.ClientID == "":
-		errs = append(errs, fmt.Errorf("assertion: Config.ClientID is empty; set the client_id the authorization server registered: %w", ErrMissingClientID))
+		errs = append(errs, fmt.Errorf("assertion: Config.ClientID is empty; set the client_id the authorization server registered: %w: %w", ErrInvalidConfig, errMissingClientID))
 	case p != "":
-		errs = append(errs, fmt.Errorf("assertion: Config.ClientID %q %s: %w", shorten(cfg.ClientID), p, ErrInvalidClientID))
+		errs = append(errs, fmt.Errorf("assertion: Config.ClientID %q %s: %w: %w", shorten(cfg.ClientID), p, ErrInvalidConfig, errInvalidClientID))
 	}
 	switch cfg.Profile {
 	case ProfileRFC10070, ProfileLegacy:
@@ -120,26 +114,26 @@ func NewMinter(keys jwks.KeySource, cfg Config) (*Minter, error) {
 			if cfg.Profile == ProfileLegacy {
 				what = "the token endpoint URL"
 			}
-			errs = append(errs, fmt.Errorf("assertion: Config.Audience is empty; set %s: %w", what, ErrMissingAudience))
+			errs = append(errs, fmt.Errorf("assertion: Config.Audience is empty; set %s: %w: %w", what, ErrInvalidConfig, errMissingAudience))
 		} else if p := audienceProblem(cfg.Audience, cfg.Profile); p != "" {
-			errs = append(errs, fmt.Errorf("assertion: Config.Audience %q %s: %w", shorten(cfg.Audience), p, ErrInvalidAudience))
+			errs = append(errs, fmt.Errorf("assertion: Config.Audience %q %s: %w: %w", shorten(cfg.Audience), p, ErrInvalidConfig, errInvalidAudience))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("assertion: Config.Profile %v is not defined; use ProfileRFC10070 or ProfileLegacy: %w", cfg.Profile, ErrInvalidProfile))
+		errs = append(errs, fmt.Errorf("assertion: Config.Profile %s is not defined; use ProfileRFC10070 or ProfileLegacy: %w: %w", cfg.Profile.name(), ErrInvalidConfig, errInvalidProfile))
 	}
 	lifetime := cfg.Lifetime
 	if lifetime == 0 {
-		lifetime = DefaultLifetime
+		lifetime = defaultLifetime
 	}
-	if err := checkLifetime("Config.Lifetime", lifetime, cfg.AllowLongLifetime); err != nil {
+	if err := checkLifetime("Config.Lifetime", lifetime, cfg.AllowLongLifetime, ErrInvalidConfig); err != nil {
 		errs = append(errs, err)
 	}
 	if cfg.Certificate != nil {
 		switch {
 		case cfg.Profile != ProfileLegacy:
-			errs = append(errs, fmt.Errorf("assertion: Config.Certificate is only used with ProfileLegacy; remove it: %w", ErrCertificate))
+			errs = append(errs, fmt.Errorf("assertion: Config.Certificate is only used with ProfileLegacy; remove it: %w: %w", ErrInvalidConfig, errCertificate))
 		case len(cfg.Certificate.Raw) == 0:
-			errs = append(errs, fmt.Errorf("assertion: Config.Certificate has no DER bytes; parse it with x509.ParseCertificate: %w", ErrCertificate))
+			errs = append(errs, fmt.Errorf("assertion: Config.Certificate has no DER bytes; parse it with x509.ParseCertificate: %w: %w", ErrInvalidConfig, errCertificate))
 		case keys != nil:
 			if key, err := keys.SigningKey(); err == nil && key != nil {
 				if err := certificateMatches(cfg.Certificate.PublicKey, key); err != nil {
@@ -160,9 +154,9 @@ func NewMinter(keys jwks.KeySource, cfg Config) (*Minter, error) {
 		notBefore: cfg.NotBefore,
 		now:       clock.Or(cfg.Now),
 	}
-	m.hdr.typ = TypeClientAuthentication
+	m.hdr.typ = typeClientAuthentication
 	if cfg.Profile == ProfileLegacy {
-		m.hdr.typ = TypeJWT
+		m.hdr.typ = typeJWT
 		if cfg.Certificate != nil {
 			m.hdr.setCertificate(cfg.Certificate)
 		}
@@ -186,15 +180,16 @@ func isNilSource(keys jwks.KeySource) bool {
 }
 
 // checkLifetime validates a lifetime d already defaulted; allowLong permits
-// up to MaxLifetime instead of DefaultLifetime.
-func checkLifetime(field string, d time.Duration, allowLong bool) error {
+// up to maxLifetime instead of defaultLifetime. The error wraps class
+// (ErrInvalidConfig for a config field, ErrInvalidClaims for an option).
+func checkLifetime(field string, d time.Duration, allowLong bool, class error) error {
 	switch {
 	case d < time.Second:
-		return fmt.Errorf("assertion: %s %v is below one second; use a positive duration such as 2*time.Minute: %w", field, d, ErrInvalidLifetime)
-	case d > MaxLifetime:
-		return fmt.Errorf("assertion: %s %v exceeds the maximum of %v: %w", field, d, MaxLifetime, ErrLifetimeTooLong)
-	case d > DefaultLifetime && !allowLong:
-		return fmt.Errorf("assertion: %s %v exceeds %v; set Config.AllowLongLifetime to go up to %v: %w", field, d, DefaultLifetime, MaxLifetime, ErrLifetimeTooLong)
+		return fmt.Errorf("assertion: %s %v is below one second; use a positive duration such as 2*time.Minute: %w: %w", field, d, class, errInvalidLifetime)
+	case d > maxLifetime:
+		return fmt.Errorf("assertion: %s %v exceeds the maximum of %v: %w: %w", field, d, maxLifetime, class, errLifetimeTooLong)
+	case d > defaultLifetime && !allowLong:
+		return fmt.Errorf("assertion: %s %v exceeds %v; set Config.AllowLongLifetime to go up to %v: %w: %w", field, d, defaultLifetime, maxLifetime, class, errLifetimeTooLong)
 	}
 	return nil
 }
@@ -234,8 +229,8 @@ func audienceProblem(aud string, p Profile) string {
 // key held in a KMS or HSM signs under ctx.
 //
 // Errors wrap the key source's error (such as jwks.ErrNoActiveKey),
-// ErrCertificate, a context error, jwks.ErrInvalidKey or ErrSign; none
-// contains the assertion.
+// ErrInvalidConfig (a new key that does not match Config.Certificate), a
+// context error, jwks.ErrInvalidKey or ErrSign; none contains the assertion.
 func (m *Minter) Assertion(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("assertion: %w", err)
@@ -283,20 +278,10 @@ func (m *Minter) String() string {
 	if m == nil {
 		return "assertion.Minter(nil)"
 	}
-	return fmt.Sprintf("assertion.Minter{client_id: %q, aud: %q, profile: %v}", m.clientID, m.audience, m.profile)
+	return fmt.Sprintf("assertion.Minter{client_id: %q, aud: %q, profile: %s}", m.clientID, m.audience, m.profile.name())
 }
 
-// GoString returns the same description as String.
-func (m *Minter) GoString() string { return m.String() }
-
-// Format writes the String description for every verb, so that no verb
-// reaches the key source.
+// Format writes the String description for every verb (%#v included), so
+// that no verb reaches the key source; slog's text output goes through it
+// too.
 func (m *Minter) Format(f fmt.State, _ rune) { fmt.Fprint(f, m.String()) }
-
-// LogValue returns the client ID, audience and profile.
-func (m *Minter) LogValue() slog.Value {
-	if m == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(slog.String("client_id", m.clientID), slog.String("aud", m.audience), slog.String("profile", m.profile.String()))
-}

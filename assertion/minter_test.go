@@ -248,49 +248,49 @@ func TestNewMinterErrors(t *testing.T) {
 		cfg     assertion.Config
 		wantErr []error
 	}{
-		{"zero config", key, assertion.Config{}, []error{assertion.ErrMissingClientID, assertion.ErrMissingAudience}},
-		{"nil key source", nil, good, []error{assertion.ErrNoKeySource}},
-		{"nil *jwks.Key", (*jwks.Key)(nil), good, []error{assertion.ErrNoKeySource}},
-		{"missing client id", key, with(func(c *assertion.Config) { c.ClientID = "" }), []error{assertion.ErrMissingClientID}},
-		{"client id with newline", key, with(func(c *assertion.Config) { c.ClientID = testClientID + "\n" }), []error{assertion.ErrInvalidClientID}},
-		{"client id with leading space", key, with(func(c *assertion.Config) { c.ClientID = " " + testClientID }), []error{assertion.ErrInvalidClientID}},
-		{"client id invalid utf-8", key, with(func(c *assertion.Config) { c.ClientID = "a\xffb" }), []error{assertion.ErrInvalidClientID}},
-		{"client id with NUL", key, with(func(c *assertion.Config) { c.ClientID = "a\x00b" }), []error{assertion.ErrInvalidClientID}},
-		{"missing audience", key, with(func(c *assertion.Config) { c.Audience = "" }), []error{assertion.ErrMissingAudience}},
-		{"missing audience legacy", key, with(func(c *assertion.Config) { c.Audience = ""; c.Profile = assertion.ProfileLegacy }), []error{assertion.ErrMissingAudience}},
-		{"audience not a URL", key, with(func(c *assertion.Config) { c.Audience = "server.example.com" }), []error{assertion.ErrInvalidAudience}},
-		{"audience relative", key, with(func(c *assertion.Config) { c.Audience = "/oauth2/token" }), []error{assertion.ErrInvalidAudience}},
-		{"audience other scheme", key, with(func(c *assertion.Config) { c.Audience = "ftp://server.example.com" }), []error{assertion.ErrInvalidAudience}},
-		{"audience opaque", key, with(func(c *assertion.Config) { c.Audience = "https:server.example.com" }), []error{assertion.ErrInvalidAudience}},
-		{"audience no host", key, with(func(c *assertion.Config) { c.Audience = "https:///path" }), []error{assertion.ErrInvalidAudience}},
-		{"audience with fragment", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "#x" }), []error{assertion.ErrInvalidAudience}},
-		{"audience with empty fragment", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "#" }), []error{assertion.ErrInvalidAudience}},
-		{"audience with user info", key, with(func(c *assertion.Config) { c.Audience = "https://u:p@server.example.com" }), []error{assertion.ErrInvalidAudience}},
-		{"audience with trailing newline", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "\n" }), []error{assertion.ErrInvalidAudience}},
-		{"audience with inner space", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "/a b" }), []error{assertion.ErrInvalidAudience}},
-		{"issuer audience with query", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "?tenant=a" }), []error{assertion.ErrInvalidAudience}},
-		{"issuer audience with empty query", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "?" }), []error{assertion.ErrInvalidAudience}},
-		{"legacy audience not a URL", key, with(func(c *assertion.Config) { c.Profile = assertion.ProfileLegacy; c.Audience = "token" }), []error{assertion.ErrInvalidAudience}},
-		{"legacy audience with fragment", key, with(func(c *assertion.Config) { c.Profile = assertion.ProfileLegacy; c.Audience = testTokenURL + "#f" }), []error{assertion.ErrInvalidAudience}},
-		{"undefined profile", key, with(func(c *assertion.Config) { c.Profile = 7 }), []error{assertion.ErrInvalidProfile}},
-		{"negative profile", key, with(func(c *assertion.Config) { c.Profile = -1 }), []error{assertion.ErrInvalidProfile}},
-		{"negative lifetime", key, with(func(c *assertion.Config) { c.Lifetime = -time.Minute }), []error{assertion.ErrInvalidLifetime}},
-		{"sub-second lifetime", key, with(func(c *assertion.Config) { c.Lifetime = 999 * time.Millisecond }), []error{assertion.ErrInvalidLifetime}},
-		{"one nanosecond", key, with(func(c *assertion.Config) { c.Lifetime = 1 }), []error{assertion.ErrInvalidLifetime}},
-		{"over five minutes without option", key, with(func(c *assertion.Config) { c.Lifetime = 5*time.Minute + time.Second }), []error{assertion.ErrLifetimeTooLong}},
-		{"over one hour without option", key, with(func(c *assertion.Config) { c.Lifetime = 2 * time.Hour }), []error{assertion.ErrLifetimeTooLong}},
-		{"over one hour with option", key, with(func(c *assertion.Config) { c.Lifetime = time.Hour + time.Second; c.AllowLongLifetime = true }), []error{assertion.ErrLifetimeTooLong}},
-		{"certificate with default profile", key, with(func(c *assertion.Config) { c.Certificate = selfSigned(t, testkeys.P256A) }), []error{assertion.ErrCertificate}},
+		{"zero config", key, assertion.Config{}, []error{assertion.ErrMissingClientIDForTest, assertion.ErrMissingAudienceForTest}},
+		{"nil key source", nil, good, []error{assertion.ErrNoKeySourceForTest}},
+		{"nil *jwks.Key", (*jwks.Key)(nil), good, []error{assertion.ErrNoKeySourceForTest}},
+		{"missing client id", key, with(func(c *assertion.Config) { c.ClientID = "" }), []error{assertion.ErrMissingClientIDForTest}},
+		{"client id with newline", key, with(func(c *assertion.Config) { c.ClientID = testClientID + "\n" }), []error{assertion.ErrInvalidClientIDForTest}},
+		{"client id with leading space", key, with(func(c *assertion.Config) { c.ClientID = " " + testClientID }), []error{assertion.ErrInvalidClientIDForTest}},
+		{"client id invalid utf-8", key, with(func(c *assertion.Config) { c.ClientID = "a\xffb" }), []error{assertion.ErrInvalidClientIDForTest}},
+		{"client id with NUL", key, with(func(c *assertion.Config) { c.ClientID = "a\x00b" }), []error{assertion.ErrInvalidClientIDForTest}},
+		{"missing audience", key, with(func(c *assertion.Config) { c.Audience = "" }), []error{assertion.ErrMissingAudienceForTest}},
+		{"missing audience legacy", key, with(func(c *assertion.Config) { c.Audience = ""; c.Profile = assertion.ProfileLegacy }), []error{assertion.ErrMissingAudienceForTest}},
+		{"audience not a URL", key, with(func(c *assertion.Config) { c.Audience = "server.example.com" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience relative", key, with(func(c *assertion.Config) { c.Audience = "/oauth2/token" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience other scheme", key, with(func(c *assertion.Config) { c.Audience = "ftp://server.example.com" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience opaque", key, with(func(c *assertion.Config) { c.Audience = "https:server.example.com" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience no host", key, with(func(c *assertion.Config) { c.Audience = "https:///path" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience with fragment", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "#x" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience with empty fragment", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "#" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience with user info", key, with(func(c *assertion.Config) { c.Audience = "https://u:p@server.example.com" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience with trailing newline", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "\n" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience with inner space", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "/a b" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"issuer audience with query", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "?tenant=a" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"issuer audience with empty query", key, with(func(c *assertion.Config) { c.Audience = testIssuer + "?" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"legacy audience not a URL", key, with(func(c *assertion.Config) { c.Profile = assertion.ProfileLegacy; c.Audience = "token" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"legacy audience with fragment", key, with(func(c *assertion.Config) { c.Profile = assertion.ProfileLegacy; c.Audience = testTokenURL + "#f" }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"undefined profile", key, with(func(c *assertion.Config) { c.Profile = 7 }), []error{assertion.ErrInvalidProfileForTest}},
+		{"negative profile", key, with(func(c *assertion.Config) { c.Profile = -1 }), []error{assertion.ErrInvalidProfileForTest}},
+		{"negative lifetime", key, with(func(c *assertion.Config) { c.Lifetime = -time.Minute }), []error{assertion.ErrInvalidLifetimeForTest}},
+		{"sub-second lifetime", key, with(func(c *assertion.Config) { c.Lifetime = 999 * time.Millisecond }), []error{assertion.ErrInvalidLifetimeForTest}},
+		{"one nanosecond", key, with(func(c *assertion.Config) { c.Lifetime = 1 }), []error{assertion.ErrInvalidLifetimeForTest}},
+		{"over five minutes without option", key, with(func(c *assertion.Config) { c.Lifetime = 5*time.Minute + time.Second }), []error{assertion.ErrLifetimeTooLongForTest}},
+		{"over one hour without option", key, with(func(c *assertion.Config) { c.Lifetime = 2 * time.Hour }), []error{assertion.ErrLifetimeTooLongForTest}},
+		{"over one hour with option", key, with(func(c *assertion.Config) { c.Lifetime = time.Hour + time.Second; c.AllowLongLifetime = true }), []error{assertion.ErrLifetimeTooLongForTest}},
+		{"certificate with default profile", key, with(func(c *assertion.Config) { c.Certificate = selfSigned(t, testkeys.P256A) }), []error{assertion.ErrCertificateForTest}},
 		{"certificate of another key", key, with(func(c *assertion.Config) {
 			c.Profile, c.Audience, c.Certificate = assertion.ProfileLegacy, testTokenURL, selfSigned(t, testkeys.P256B)
-		}), []error{assertion.ErrCertificate}},
+		}), []error{assertion.ErrCertificateForTest}},
 		{"certificate without DER", key, with(func(c *assertion.Config) {
 			cert := *selfSigned(t, testkeys.P256A)
 			cert.Raw = nil
 			c.Profile, c.Audience, c.Certificate = assertion.ProfileLegacy, testTokenURL, &cert
-		}), []error{assertion.ErrCertificate}},
+		}), []error{assertion.ErrCertificateForTest}},
 		{"everything wrong at once", nil, assertion.Config{ClientID: "\t", Audience: "x", Lifetime: -1, Profile: 9}, []error{
-			assertion.ErrNoKeySource, assertion.ErrInvalidClientID, assertion.ErrInvalidProfile, assertion.ErrInvalidLifetime,
+			assertion.ErrNoKeySourceForTest, assertion.ErrInvalidClientIDForTest, assertion.ErrInvalidProfileForTest, assertion.ErrInvalidLifetimeForTest,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -302,7 +302,7 @@ func TestNewMinterErrors(t *testing.T) {
 			if m != nil {
 				t.Errorf("NewMinter(%q) returned a Minter with an error", tc.name)
 			}
-			for _, want := range tc.wantErr {
+			for _, want := range append([]error{assertion.ErrInvalidConfig}, tc.wantErr...) {
 				if !errors.Is(err, want) {
 					t.Errorf("NewMinter(%q) error = %v, want %v", tc.name, err, want)
 				}
@@ -455,8 +455,8 @@ func TestLegacyCertificateCheckedAfterRotation(t *testing.T) {
 		t.Fatalf("Assertion() with the certificate's key error = %v", err)
 	}
 	src.key.Store(k2)
-	if _, err := m.Assertion(t.Context()); !errors.Is(err, assertion.ErrCertificate) {
-		t.Errorf("Assertion() after rotation error = %v, want %v", err, assertion.ErrCertificate)
+	if _, err := m.Assertion(t.Context()); !errors.Is(err, assertion.ErrInvalidConfig) || !errors.Is(err, assertion.ErrCertificateForTest) {
+		t.Errorf("Assertion() after rotation error = %v, want %v and %v", err, assertion.ErrInvalidConfig, assertion.ErrCertificateForTest)
 	}
 	// A source that cannot yield a key at construction is checked at use.
 	src2 := &swapSource{err: errors.New("not yet")}
@@ -548,15 +548,15 @@ func TestMinterRedaction(t *testing.T) {
 	}
 }
 
-func TestProfileString(t *testing.T) {
+func TestProfileName(t *testing.T) {
 	t.Parallel()
 	for p, want := range map[assertion.Profile]string{
 		assertion.ProfileRFC10070: "rfc10070",
 		assertion.ProfileLegacy:   "legacy",
 		5:                         "Profile(5)",
 	} {
-		if got := p.String(); got != want {
-			t.Errorf("Profile(%d).String() = %q, want %q", int(p), got, want)
+		if got := assertion.ProfileName(p); got != want {
+			t.Errorf("ProfileName(%d) = %q, want %q", int(p), got, want)
 		}
 	}
 	var zero assertion.Profile

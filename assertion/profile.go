@@ -29,8 +29,8 @@ const (
 	ProfileLegacy
 )
 
-// String returns "rfc10070", "legacy" or "Profile(n)".
-func (p Profile) String() string {
+// name returns "rfc10070", "legacy" or "Profile(n)", for messages.
+func (p Profile) name() string {
 	switch p {
 	case ProfileRFC10070:
 		return "rfc10070"
@@ -40,28 +40,29 @@ func (p Profile) String() string {
 	return "Profile(" + strconv.Itoa(int(p)) + ")"
 }
 
-// Header "typ" values and the client_assertion_type of RFC 7523 §2.2.
+// ClientAssertionType is the value of the client_assertion_type form
+// parameter that accompanies a client assertion (RFC 7523 §2.2).
+const ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+// Header "typ" values.
 const (
-	// TypeClientAuthentication is the "typ" of a [ProfileRFC10070] client
+	// typeClientAuthentication is the "typ" of a [ProfileRFC10070] client
 	// assertion.
-	TypeClientAuthentication = "client-authentication+jwt"
-	// TypeJWT is the "typ" of a [ProfileLegacy] client assertion and the
+	typeClientAuthentication = "client-authentication+jwt"
+	// typeJWT is the "typ" of a [ProfileLegacy] client assertion and the
 	// default "typ" of a [TokenMinter] token.
-	TypeJWT = "JWT"
-	// ClientAssertionType is the value of the client_assertion_type form
-	// parameter that accompanies a client assertion (RFC 7523 §2.2).
-	ClientAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+	typeJWT = "JWT"
 )
 
 // Lifetimes and sizes.
 const (
-	// DefaultLifetime is the lifetime of a client assertion or token when
+	// defaultLifetime is the lifetime of a client assertion or token when
 	// none is configured, and the longest client assertion lifetime allowed
 	// without Config.AllowLongLifetime.
-	DefaultLifetime = 5 * time.Minute
-	// MaxLifetime is the longest lifetime this package ever signs.
-	MaxLifetime = time.Hour
-	// MaxAssertionSize bounds an externally minted assertion read by
+	defaultLifetime = 5 * time.Minute
+	// maxLifetime is the longest lifetime this package ever signs.
+	maxLifetime = time.Hour
+	// maxAssertionSize bounds an externally minted assertion read by
 	// [FromFile] or returned by a [SourceFunc], in bytes after trimming.
-	MaxAssertionSize = 16 << 10
+	maxAssertionSize = 16 << 10
 )

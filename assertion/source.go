@@ -28,24 +28,23 @@ type Source interface {
 // SourceFunc adapts a function to [Source], for assertions minted elsewhere
 // (a workload identity token from a metadata service, say). The result is
 // trimmed of surrounding white space and checked like [FromFile]'s: at most
-// MaxAssertionSize bytes and shaped like a compact JWS with an asymmetric
-// "alg"; otherwise ErrAssertionTooLarge or ErrMalformedAssertion. An error
-// from the function is returned unchanged. A nil SourceFunc returns
-// ErrNoSource.
+// 16 KiB and shaped like a compact JWS with an asymmetric "alg"; otherwise
+// ErrMalformedAssertion. An error from the function is returned unchanged.
+// A nil SourceFunc returns ErrInvalidConfig.
 type SourceFunc func(ctx context.Context) (string, error)
 
 // Assertion calls f and checks its result.
 func (f SourceFunc) Assertion(ctx context.Context) (string, error) {
 	if f == nil {
-		return "", fmt.Errorf("assertion: nil SourceFunc: %w", ErrNoSource)
+		return "", fmt.Errorf("assertion: nil SourceFunc: %w: %w", ErrInvalidConfig, errNoSource)
 	}
 	s, err := f(ctx)
 	if err != nil {
 		return "", err
 	}
 	s = strings.TrimSpace(s)
-	if len(s) > MaxAssertionSize {
-		return "", fmt.Errorf("assertion: the SourceFunc returned %d bytes, more than %d: %w", len(s), MaxAssertionSize, ErrAssertionTooLarge)
+	if len(s) > maxAssertionSize {
+		return "", fmt.Errorf("assertion: the SourceFunc returned %d bytes, more than %d: %w: %w", len(s), maxAssertionSize, ErrMalformedAssertion, errAssertionTooLarge)
 	}
 	if p := compactJWSProblem(s); p != "" {
 		return "", fmt.Errorf("assertion: the SourceFunc returned a value that %s: %w", p, ErrMalformedAssertion)
@@ -57,11 +56,12 @@ func (f SourceFunc) Assertion(ctx context.Context) (string, error) {
 // on every call — never caching it, because the system that writes it
 // (Kubernetes, a CI runner) replaces it before it expires. The content is
 // trimmed of surrounding white space and must be a compact JWS with an
-// asymmetric "alg" of at most MaxAssertionSize bytes.
+// asymmetric "alg" of at most 16 KiB.
 //
-// Each call does file I/O. Errors wrap the *[os.PathError] of a failed read,
-// ErrAssertionTooLarge or ErrMalformedAssertion (also for a path that is not
-// a regular file, such as a FIFO, which is refused before it is opened); they name the path, never the content.
+// Each call does file I/O. Errors wrap the *[os.PathError] of a failed read
+// or ErrMalformedAssertion (also for content over 16 KiB, and for a path that
+// is not a regular file, such as a FIFO, which is refused before it is
+// opened); they name the path, never the content.
 func FromFile(path string) Source { return fileSource{path: path} }
 
 type fileSource struct{ path string }
@@ -85,17 +85,17 @@ func (s fileSource) Assertion(ctx context.Context) (string, error) {
 	}
 	defer f.Close()
 	// Allow surrounding white space beyond the limit, but stay bounded.
-	const maxRead = MaxAssertionSize + 4096
+	const maxRead = maxAssertionSize + 4096
 	b, err := io.ReadAll(io.LimitReader(f, maxRead+1))
 	if err != nil {
 		return "", fmt.Errorf("assertion: assertion file: %w", err)
 	}
 	if len(b) > maxRead {
-		return "", fmt.Errorf("assertion: assertion file %s holds more than %d bytes: %w", s.path, maxRead, ErrAssertionTooLarge)
+		return "", fmt.Errorf("assertion: assertion file %s holds more than %d bytes: %w: %w", s.path, maxRead, ErrMalformedAssertion, errAssertionTooLarge)
 	}
 	b = bytes.TrimSpace(b)
-	if len(b) > MaxAssertionSize {
-		return "", fmt.Errorf("assertion: assertion file %s holds %d bytes, more than %d: %w", s.path, len(b), MaxAssertionSize, ErrAssertionTooLarge)
+	if len(b) > maxAssertionSize {
+		return "", fmt.Errorf("assertion: assertion file %s holds %d bytes, more than %d: %w: %w", s.path, len(b), maxAssertionSize, ErrMalformedAssertion, errAssertionTooLarge)
 	}
 	str := string(b)
 	if p := compactJWSProblem(str); p != "" {
@@ -115,7 +115,7 @@ func (s fileSource) String() string { return "assertion.FromFile(" + s.path + ")
 // without a repeated member. The signature itself is the provider's to
 // check. It never quotes s.
 func compactJWSProblem(s string) string {
-	t, err := jose.Parse(s, MaxAssertionSize, jose.Names())
+	t, err := jose.Parse(s, maxAssertionSize, jose.Names())
 	if err == nil {
 		err = jose.Object(t.Payload, nil)
 		if err != nil {

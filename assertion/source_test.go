@@ -86,7 +86,7 @@ func TestFromFileErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	valid := jws(`{"alg":"RS256"}`, `{"iss":"a"}`)
-	big := jws(`{"alg":"RS256"}`, `{"pad":"`+strings.Repeat("A", assertion.MaxAssertionSize)+`"}`)
+	big := jws(`{"alg":"RS256"}`, `{"pad":"`+strings.Repeat("A", assertion.MaxAssertionSizeForTest)+`"}`)
 	for _, tc := range []struct {
 		name    string
 		content string
@@ -94,8 +94,8 @@ func TestFromFileErrors(t *testing.T) {
 	}{
 		{"empty", "", assertion.ErrMalformedAssertion},
 		{"white space only", " \n\t", assertion.ErrMalformedAssertion},
-		{"too large", big, assertion.ErrAssertionTooLarge},
-		{"huge", strings.Repeat("A", 1<<20), assertion.ErrAssertionTooLarge},
+		{"too large", big, assertion.ErrAssertionTooLargeForTest},
+		{"huge", strings.Repeat("A", 1<<20), assertion.ErrAssertionTooLargeForTest},
 		{"two parts", "abc.def", assertion.ErrMalformedAssertion},
 		{"four parts", valid + ".x", assertion.ErrMalformedAssertion},
 		{"empty signature (alg none style)", valid[:strings.LastIndexByte(valid, '.')+1], assertion.ErrMalformedAssertion},
@@ -122,7 +122,7 @@ func TestFromFileErrors(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_"))
 			writeFile(t, path, tc.content)
 			got, err := assertion.FromFile(path).Assertion(t.Context())
-			if !errors.Is(err, tc.wantErr) {
+			if !errors.Is(err, assertion.ErrMalformedAssertion) || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("FromFile(%s) error = %v, want %v", tc.name, err, tc.wantErr)
 			}
 			if got != "" {
@@ -165,8 +165,8 @@ func TestSourceFunc(t *testing.T) {
 		t.Fatal(err)
 	}
 	var nilFunc assertion.SourceFunc
-	if _, err := nilFunc.Assertion(t.Context()); !errors.Is(err, assertion.ErrNoSource) {
-		t.Errorf("nil SourceFunc error = %v, want %v", err, assertion.ErrNoSource)
+	if _, err := nilFunc.Assertion(t.Context()); !errors.Is(err, assertion.ErrInvalidConfig) || !errors.Is(err, assertion.ErrNoSourceForTest) {
+		t.Errorf("nil SourceFunc error = %v, want %v and %v", err, assertion.ErrInvalidConfig, assertion.ErrNoSourceForTest)
 	}
 	errUpstream := errors.New("metadata server down")
 	for _, tc := range []struct {
@@ -178,10 +178,16 @@ func TestSourceFunc(t *testing.T) {
 		{"empty", func(context.Context) (string, error) { return "", nil }, assertion.ErrMalformedAssertion},
 		{"not a JWS", func(context.Context) (string, error) { return "hello", nil }, assertion.ErrMalformedAssertion},
 		{"alg none", func(context.Context) (string, error) { return jws(`{"alg":"none"}`, `{}`), nil }, assertion.ErrMalformedAssertion},
-		{"too large", func(context.Context) (string, error) { return strings.Repeat("a", assertion.MaxAssertionSize+1), nil }, assertion.ErrAssertionTooLarge},
+		{"too large", func(context.Context) (string, error) {
+			return strings.Repeat("a", assertion.MaxAssertionSizeForTest+1), nil
+		}, assertion.ErrAssertionTooLargeForTest},
 	} {
-		if _, err := tc.f.Assertion(t.Context()); !errors.Is(err, tc.wantErr) {
+		_, err := tc.f.Assertion(t.Context())
+		if !errors.Is(err, tc.wantErr) {
 			t.Errorf("SourceFunc(%s) error = %v, want %v", tc.name, err, tc.wantErr)
+		}
+		if tc.wantErr == assertion.ErrAssertionTooLargeForTest && !errors.Is(err, assertion.ErrMalformedAssertion) {
+			t.Errorf("SourceFunc(%s) error = %v, want %v", tc.name, err, assertion.ErrMalformedAssertion)
 		}
 	}
 	// A minted assertion passes through, trimmed; a TokenMinter adapts.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,30 +21,27 @@ import (
 // claims, such as a partner's user token or a service-to-service token.
 // Issuer is required; every other field has a safe zero value.
 type TokenConfig struct {
-	// Issuer is the "iss" claim, exactly as given. Required: empty is
-	// ErrMissingIssuer; invalid UTF-8, control characters or leading or
-	// trailing white space are ErrInvalidIssuer.
+	// Issuer is the "iss" claim, exactly as given. Required; invalid UTF-8,
+	// control characters or leading or trailing white space are refused.
 	Issuer string
 	// Subject is the default "sub" claim; [WithSubject] overrides it per
-	// call. Zero omits "sub" unless a call sets one. Malformed is
-	// ErrInvalidSubject.
+	// call. Zero omits "sub" unless a call sets one. Malformed is refused.
 	Subject string
 	// Audience is the default "aud": one value is written as a JSON string,
 	// several as an array (RFC 7519 §4.1.3). [WithAudience] replaces it per
 	// call. Zero means every call must give [WithAudience], or it fails with
-	// ErrMissingAudience: a token is never minted without an audience. An
-	// empty or malformed value is ErrInvalidAudience. The slice is copied.
+	// ErrInvalidClaims: a token is never minted without an audience. An
+	// empty or malformed value is refused. The slice is copied.
 	Audience []string
 	// Type is the header's "typ" (RFC 8725 §3.11: explicit typing, so that a
 	// verifier can tell this token from an ID token or a client assertion),
 	// such as "at+jwt" or "secevent+jwt". Zero means "JWT". The client
 	// assertion type "client-authentication+jwt" is refused: only a
-	// [Minter] makes those. A malformed or refused type is ErrInvalidType.
+	// [Minter] makes those; it is refused, like a malformed type.
 	Type string
 	// Lifetime is how long a token is valid: "exp" = "iat" + Lifetime, in
-	// whole seconds. Zero means DefaultLifetime (5 minutes). Below one
-	// second is ErrInvalidLifetime, above MaxLifetime (1 hour)
-	// ErrLifetimeTooLong. [WithLifetime] overrides it per call.
+	// whole seconds. Zero means 5 minutes. Below one second or above one
+	// hour is refused. [WithLifetime] overrides it per call.
 	Lifetime time.Duration
 	// NotBefore adds "nbf" equal to "iat". Zero (false) omits it.
 	NotBefore bool
@@ -78,49 +74,44 @@ type TokenMinter struct {
 	hdr       headerCache
 }
 
-var (
-	_ fmt.Formatter  = (*TokenMinter)(nil)
-	_ slog.LogValuer = (*TokenMinter)(nil)
-)
+var _ fmt.Formatter = (*TokenMinter)(nil)
 
 // NewTokenMinter validates cfg and returns a TokenMinter that signs with the
 // key keys yields at each call. It does no I/O.
 //
-// Errors join every problem found; each wraps ErrNoKeySource,
-// ErrMissingIssuer, ErrInvalidIssuer, ErrInvalidSubject,
-// ErrInvalidAudience, ErrInvalidType, ErrInvalidLifetime or
-// ErrLifetimeTooLong.
+// Errors join every problem found, each wrapping ErrInvalidConfig and
+// naming the field at fault.
 func NewTokenMinter(keys jwks.KeySource, cfg TokenConfig) (*TokenMinter, error) {
 	var errs []error
 	if isNilSource(keys) {
-		errs = append(errs, fmt.Errorf("assertion: no key source; pass a *jwks.Key or *jwks.Ring: %w", ErrNoKeySource))
+		errs = append(errs, fmt.Errorf("assertion: no key source; pass a *jwks.Key or *jwks.Ring: %w: %w", ErrInvalidConfig, errNoKeySource))
 	}
 	switch p := textProblem(cfg.Issuer); {
 	case cfg.Issuer == "":
-		errs = append(errs, fmt.Errorf("assertion: TokenConfig.Issuer is empty; set the issuer your verifier expects: %w", ErrMissingIssuer))
+		errs = append(errs, fmt.Errorf("assertion: TokenConfig.Issuer is empty; set the issuer your verifier expects: %w: %w", ErrInvalidConfig, errMissingIssuer))
 	case p != "":
-		errs = append(errs, fmt.Errorf("assertion: TokenConfig.Issuer %q %s: %w", shorten(cfg.Issuer), p, ErrInvalidIssuer))
+		errs = append(errs, fmt.Errorf("assertion: TokenConfig.Issuer %q %s: %w: %w", shorten(cfg.Issuer), p, ErrInvalidConfig, errInvalidIssuer))
 	}
 	if cfg.Subject != "" {
-		if err := checkSubject("TokenConfig.Subject", cfg.Subject); err != nil {
+		if err := checkSubject("TokenConfig.Subject", cfg.Subject, ErrInvalidConfig); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := checkAudiences("TokenConfig.Audience", cfg.Audience); err != nil {
+	if err := checkAudiences("TokenConfig.Audience", cfg.Audience, ErrInvalidConfig); err != nil {
 		errs = append(errs, err)
 	}
 	typ := cfg.Type
 	if typ == "" {
-		typ = TypeJWT
+		typ = typeJWT
 	}
 	if err := checkType(typ); err != nil {
 		errs = append(errs, err)
 	}
 	lifetime := cfg.Lifetime
 	if lifetime == 0 {
-		lifetime = DefaultLifetime
+		lifetime = defaultLifetime
 	}
-	if err := checkLifetime("TokenConfig.Lifetime", lifetime, true); err != nil {
+	if err := checkLifetime("TokenConfig.Lifetime", lifetime, true, ErrInvalidConfig); err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
@@ -147,19 +138,20 @@ func NewTokenMinter(keys jwks.KeySource, cfg TokenConfig) (*TokenMinter, error) 
 	return m, nil
 }
 
-// checkSubject validates a subject value.
-func checkSubject(what, sub string) error {
+// checkSubject validates a subject value; the error wraps class.
+func checkSubject(what, sub string, class error) error {
 	if p := textProblem(sub); p != "" {
-		return fmt.Errorf("assertion: %s %q %s: %w", what, shorten(sub), p, ErrInvalidSubject)
+		return fmt.Errorf("assertion: %s %q %s: %w: %w", what, shorten(sub), p, class, errInvalidSubject)
 	}
 	return nil
 }
 
-// checkAudiences validates every audience value of a list.
-func checkAudiences(what string, aud []string) error {
+// checkAudiences validates every audience value of a list; the error wraps
+// class.
+func checkAudiences(what string, aud []string, class error) error {
 	for i, a := range aud {
 		if p := textProblem(a); p != "" {
-			return fmt.Errorf("assertion: %s[%d] %q %s: %w", what, i, shorten(a), p, ErrInvalidAudience)
+			return fmt.Errorf("assertion: %s[%d] %q %s: %w: %w", what, i, shorten(a), p, class, errInvalidAudience)
 		}
 	}
 	return nil
@@ -169,11 +161,11 @@ func checkAudiences(what string, aud []string) error {
 func checkType(typ string) error {
 	for i := 0; i < len(typ); i++ {
 		if c := typ[i]; c <= 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return fmt.Errorf("assertion: TokenConfig.Type %q holds a character that is not printable ASCII; use a media type such as \"at+jwt\": %w", shorten(typ), ErrInvalidType)
+			return fmt.Errorf("assertion: TokenConfig.Type %q holds a character that is not printable ASCII; use a media type such as \"at+jwt\": %w: %w", shorten(typ), ErrInvalidConfig, errInvalidType)
 		}
 	}
-	if t := strings.TrimPrefix(strings.ToLower(typ), "application/"); t == TypeClientAuthentication {
-		return fmt.Errorf("assertion: TokenConfig.Type %q is the client assertion type; use a Minter for client assertions: %w", typ, ErrInvalidType)
+	if t := strings.TrimPrefix(strings.ToLower(typ), "application/"); t == typeClientAuthentication {
+		return fmt.Errorf("assertion: TokenConfig.Type %q is the client assertion type; use a Minter for client assertions: %w: %w", typ, ErrInvalidConfig, errInvalidType)
 	}
 	return nil
 }
@@ -213,23 +205,22 @@ type callOptions struct {
 }
 
 // WithSubject sets the "sub" claim of one token, such as the user it speaks
-// for. An empty or malformed value fails Mint with ErrInvalidSubject.
+// for. An empty or malformed value fails Mint with ErrInvalidClaims.
 func WithSubject(sub string) Option {
 	return Option{func(o *callOptions) { o.subject, o.subjectSet = sub, true }}
 }
 
 // WithAudience sets the "aud" claim of one token, replacing
 // TokenConfig.Audience: one value is a JSON string, several an array. No
-// value fails Mint with ErrMissingAudience, an empty or malformed value with
-// ErrInvalidAudience. The slice is copied.
+// value, or an empty or malformed one, fails Mint with ErrInvalidClaims. The
+// slice is copied.
 func WithAudience(aud ...string) Option {
 	aud = slices.Clone(aud)
 	return Option{func(o *callOptions) { o.audience, o.audienceSet = aud, true }}
 }
 
 // WithLifetime sets the lifetime of one token, in whole seconds, from one
-// second up to MaxLifetime; otherwise Mint fails with ErrInvalidLifetime or
-// ErrLifetimeTooLong.
+// second up to one hour; otherwise Mint fails with ErrInvalidClaims.
 func WithLifetime(d time.Duration) Option {
 	return Option{func(o *callOptions) { o.lifetime, o.lifetimeSet = d, true }}
 }
@@ -237,7 +228,7 @@ func WithLifetime(d time.Duration) Option {
 // WithJTI sets the "jti" claim of one token to id, such as the caller's own
 // token ID (Stytch's trusted auth tokens), instead of a random UUID. The
 // caller is then responsible for its uniqueness. An empty or malformed id
-// fails Mint with ErrInvalidOption.
+// fails Mint with ErrInvalidClaims.
 func WithJTI(id string) Option {
 	return Option{func(o *callOptions) { o.jti, o.jtiSet = id, true }}
 }
@@ -249,15 +240,14 @@ var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"
 // and claims iss, [sub,] aud, iat, [nbf,] exp, [jti,] followed by the custom
 // claims. claims may be nil, a map with string keys, or any value that
 // encoding/json marshals to a JSON object (a struct, say); a custom claim
-// named like a registered claim, in any letter case, is ErrClaimCollision
-// (set those through TokenConfig and the options), and anything that is not
-// an object, or repeats a member, is ErrInvalidClaims. It does no I/O of its
-// own; a key held in a KMS or HSM signs under ctx.
+// named like a registered claim, in any letter case (set those through
+// TokenConfig and the options), anything that is not an object, or an object
+// that repeats a member, is refused. It does no I/O of its own; a key held in
+// a KMS or HSM signs under ctx.
 //
-// Errors wrap ErrClaimCollision, ErrInvalidClaims, ErrMissingAudience,
-// ErrInvalidAudience, ErrInvalidSubject, ErrInvalidOption,
-// ErrInvalidLifetime, ErrLifetimeTooLong, the key source's error, a context
-// error, jwks.ErrInvalidKey or ErrSign; none contains the token.
+// Errors wrap ErrInvalidClaims (the claims or an option; the message names
+// which), the key source's error, a context error, jwks.ErrInvalidKey or
+// ErrSign; none contains the token.
 func (m *TokenMinter) Mint(ctx context.Context, claims any, opts ...Option) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("assertion: %w", err)
@@ -270,29 +260,29 @@ func (m *TokenMinter) Mint(ctx context.Context, claims any, opts ...Option) (str
 	}
 	var errs []error
 	if o.subjectSet {
-		if err := checkSubject("WithSubject", o.subject); err != nil {
+		if err := checkSubject("WithSubject", o.subject, ErrInvalidClaims); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if o.audienceSet {
 		if len(o.audience) == 0 {
-			errs = append(errs, fmt.Errorf("assertion: WithAudience without a value: %w", ErrMissingAudience))
-		} else if err := checkAudiences("WithAudience", o.audience); err != nil {
+			errs = append(errs, fmt.Errorf("assertion: WithAudience without a value: %w: %w", ErrInvalidClaims, errMissingAudience))
+		} else if err := checkAudiences("WithAudience", o.audience, ErrInvalidClaims); err != nil {
 			errs = append(errs, err)
 		}
 	} else if len(m.audience) == 0 {
-		errs = append(errs, fmt.Errorf("assertion: no audience; set TokenConfig.Audience or pass WithAudience: %w", ErrMissingAudience))
+		errs = append(errs, fmt.Errorf("assertion: no audience; set TokenConfig.Audience or pass WithAudience: %w: %w", ErrInvalidClaims, errMissingAudience))
 	}
 	lifetime := m.lifetime
 	if o.lifetimeSet {
 		lifetime = o.lifetime
-		if err := checkLifetime("WithLifetime", lifetime, true); err != nil {
+		if err := checkLifetime("WithLifetime", lifetime, true, ErrInvalidClaims); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if o.jtiSet {
 		if p := textProblem(o.jti); p != "" {
-			errs = append(errs, fmt.Errorf("assertion: WithJTI %q %s: %w", shorten(o.jti), p, ErrInvalidOption))
+			errs = append(errs, fmt.Errorf("assertion: WithJTI %q %s: %w: %w", shorten(o.jti), p, ErrInvalidClaims, errInvalidJTI))
 		}
 	}
 	custom, err := customClaims(claims)
@@ -364,29 +354,29 @@ func customClaims(claims any) ([]byte, error) {
 	}
 	b, err := json.Marshal(claims)
 	if err != nil {
-		return nil, fmt.Errorf("assertion: custom claims of type %T do not marshal to JSON: %v: %w", claims, err, ErrInvalidClaims)
+		return nil, fmt.Errorf("assertion: custom claims of type %T do not marshal to JSON: %v: %w: %w", claims, err, ErrInvalidClaims, errMalformedClaims)
 	}
 	if string(b) == "null" { // a nil map or pointer
 		return nil, nil
 	}
 	if len(b) < 2 || b[0] != '{' || b[len(b)-1] != '}' {
-		return nil, fmt.Errorf("assertion: custom claims of type %T do not marshal to a JSON object; use a map or a struct: %w", claims, ErrInvalidClaims)
+		return nil, fmt.Errorf("assertion: custom claims of type %T do not marshal to a JSON object; use a map or a struct: %w: %w", claims, ErrInvalidClaims, errMalformedClaims)
 	}
 	err = jose.Object(b, func(name, _ []byte) error {
 		for _, r := range reservedClaims {
 			if strings.EqualFold(string(name), r) {
-				return fmt.Errorf("assertion: custom claim %q collides with the registered claim %q; set it through TokenConfig or a With… option: %w", shorten(string(name)), r, ErrClaimCollision)
+				return fmt.Errorf("assertion: custom claim %q collides with the registered claim %q; set it through TokenConfig or a With… option: %w: %w", shorten(string(name)), r, ErrInvalidClaims, errClaimCollision)
 			}
 		}
 		return nil
 	})
 	switch {
-	case errors.Is(err, ErrClaimCollision):
+	case errors.Is(err, errClaimCollision):
 		return nil, err
 	case err != nil:
 		// A repeated member: two invalid UTF-8 names that encoding/json
 		// both turned into U+FFFD, or a MarshalJSON that repeats one.
-		return nil, fmt.Errorf("assertion: custom claims of type %T: %v: %w", claims, err, ErrInvalidClaims)
+		return nil, fmt.Errorf("assertion: custom claims of type %T: %v: %w: %w", claims, err, ErrInvalidClaims, errMalformedClaims)
 	}
 	return b[1 : len(b)-1], nil
 }
@@ -400,17 +390,7 @@ func (m *TokenMinter) String() string {
 	return fmt.Sprintf("assertion.TokenMinter{iss: %q, aud: %q, typ: %q}", m.issuer, m.audience, m.typ)
 }
 
-// GoString returns the same description as String.
-func (m *TokenMinter) GoString() string { return m.String() }
-
-// Format writes the String description for every verb, so that no verb
-// reaches the key source.
+// Format writes the String description for every verb (%#v included), so
+// that no verb reaches the key source; slog's text output goes through it
+// too.
 func (m *TokenMinter) Format(f fmt.State, _ rune) { fmt.Fprint(f, m.String()) }
-
-// LogValue returns the issuer, audience and type.
-func (m *TokenMinter) LogValue() slog.Value {
-	if m == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(slog.String("iss", m.issuer), slog.Any("aud", m.audience), slog.String("typ", m.typ))
-}

@@ -203,31 +203,31 @@ func TestMintClaimErrors(t *testing.T) {
 		claims  any
 		wantErr error
 	}{
-		{"iss", map[string]any{"iss": "evil"}, assertion.ErrClaimCollision},
-		{"sub", map[string]any{"sub": "evil"}, assertion.ErrClaimCollision},
-		{"aud", map[string]string{"aud": "evil"}, assertion.ErrClaimCollision},
-		{"exp", map[string]any{"exp": 9999999999}, assertion.ErrClaimCollision},
-		{"nbf", map[string]any{"nbf": 0}, assertion.ErrClaimCollision},
-		{"iat", map[string]any{"iat": 0}, assertion.ErrClaimCollision},
-		{"jti", map[string]any{"jti": "x"}, assertion.ErrClaimCollision},
+		{"iss", map[string]any{"iss": "evil"}, assertion.ErrClaimCollisionForTest},
+		{"sub", map[string]any{"sub": "evil"}, assertion.ErrClaimCollisionForTest},
+		{"aud", map[string]string{"aud": "evil"}, assertion.ErrClaimCollisionForTest},
+		{"exp", map[string]any{"exp": 9999999999}, assertion.ErrClaimCollisionForTest},
+		{"nbf", map[string]any{"nbf": 0}, assertion.ErrClaimCollisionForTest},
+		{"iat", map[string]any{"iat": 0}, assertion.ErrClaimCollisionForTest},
+		{"jti", map[string]any{"jti": "x"}, assertion.ErrClaimCollisionForTest},
 		// encoding/json matches member names case-insensitively, so a Go
 		// verifier would read "ISS" or "Exp" as the registered claim.
-		{"upper ISS", map[string]any{"ISS": "evil"}, assertion.ErrClaimCollision},
-		{"mixed Exp", map[string]any{"Exp": 1}, assertion.ErrClaimCollision},
-		{"long s in sub", map[string]any{"\u017fub": "evil"}, assertion.ErrClaimCollision},
-		{"struct field aud", audClaims{Email: "e", Aud: "evil"}, assertion.ErrClaimCollision},
-		{"raw message", json.RawMessage(`{"x":1,"exp":2}`), assertion.ErrClaimCollision},
-		{"repeated member", dupClaims{}, assertion.ErrInvalidClaims},
-		{"string", "claims", assertion.ErrInvalidClaims},
-		{"array", []string{"a"}, assertion.ErrInvalidClaims},
-		{"number", 42, assertion.ErrInvalidClaims},
-		{"unmarshalable", map[string]any{"c": make(chan int)}, assertion.ErrInvalidClaims},
-		{"non-string keys", map[bool]int{true: 1}, assertion.ErrInvalidClaims},
+		{"upper ISS", map[string]any{"ISS": "evil"}, assertion.ErrClaimCollisionForTest},
+		{"mixed Exp", map[string]any{"Exp": 1}, assertion.ErrClaimCollisionForTest},
+		{"long s in sub", map[string]any{"\u017fub": "evil"}, assertion.ErrClaimCollisionForTest},
+		{"struct field aud", audClaims{Email: "e", Aud: "evil"}, assertion.ErrClaimCollisionForTest},
+		{"raw message", json.RawMessage(`{"x":1,"exp":2}`), assertion.ErrClaimCollisionForTest},
+		{"repeated member", dupClaims{}, assertion.ErrMalformedClaimsForTest},
+		{"string", "claims", assertion.ErrMalformedClaimsForTest},
+		{"array", []string{"a"}, assertion.ErrMalformedClaimsForTest},
+		{"number", 42, assertion.ErrMalformedClaimsForTest},
+		{"unmarshalable", map[string]any{"c": make(chan int)}, assertion.ErrMalformedClaimsForTest},
+		{"non-string keys", map[bool]int{true: 1}, assertion.ErrMalformedClaimsForTest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tok, err := m.Mint(t.Context(), tc.claims)
-			if !errors.Is(err, tc.wantErr) {
+			if !errors.Is(err, assertion.ErrInvalidClaims) || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Mint(%s) error = %v, want %v", tc.name, err, tc.wantErr)
 			}
 			if tok != "" {
@@ -248,24 +248,24 @@ func TestNewTokenMinterErrors(t *testing.T) {
 		cfg     assertion.TokenConfig
 		wantErr []error
 	}{
-		{"zero config", key, assertion.TokenConfig{}, []error{assertion.ErrMissingIssuer}},
-		{"nil key source", nil, good, []error{assertion.ErrNoKeySource}},
-		{"nil *jwks.Key", (*jwks.Key)(nil), good, []error{assertion.ErrNoKeySource}},
-		{"issuer with newline", key, with(func(c *assertion.TokenConfig) { c.Issuer = "iss\n" }), []error{assertion.ErrInvalidIssuer}},
-		{"issuer invalid utf-8", key, with(func(c *assertion.TokenConfig) { c.Issuer = "\xc3" }), []error{assertion.ErrInvalidIssuer}},
-		{"subject with space", key, with(func(c *assertion.TokenConfig) { c.Subject = "u " }), []error{assertion.ErrInvalidSubject}},
-		{"empty audience value", key, with(func(c *assertion.TokenConfig) { c.Audience = []string{"a", ""} }), []error{assertion.ErrInvalidAudience}},
-		{"audience with control", key, with(func(c *assertion.TokenConfig) { c.Audience = []string{"a\x7f"} }), []error{assertion.ErrInvalidAudience}},
-		{"client assertion type", key, with(func(c *assertion.TokenConfig) { c.Type = "client-authentication+jwt" }), []error{assertion.ErrInvalidType}},
-		{"client assertion media type", key, with(func(c *assertion.TokenConfig) { c.Type = "application/Client-Authentication+JWT" }), []error{assertion.ErrInvalidType}},
-		{"type with space", key, with(func(c *assertion.TokenConfig) { c.Type = "at jwt" }), []error{assertion.ErrInvalidType}},
-		{"type with quote", key, with(func(c *assertion.TokenConfig) { c.Type = `a"b` }), []error{assertion.ErrInvalidType}},
-		{"type non-ascii", key, with(func(c *assertion.TokenConfig) { c.Type = "jwté" }), []error{assertion.ErrInvalidType}},
-		{"negative lifetime", key, with(func(c *assertion.TokenConfig) { c.Lifetime = -time.Second }), []error{assertion.ErrInvalidLifetime}},
-		{"sub-second lifetime", key, with(func(c *assertion.TokenConfig) { c.Lifetime = time.Millisecond }), []error{assertion.ErrInvalidLifetime}},
-		{"over one hour", key, with(func(c *assertion.TokenConfig) { c.Lifetime = time.Hour + time.Second }), []error{assertion.ErrLifetimeTooLong}},
+		{"zero config", key, assertion.TokenConfig{}, []error{assertion.ErrMissingIssuerForTest}},
+		{"nil key source", nil, good, []error{assertion.ErrNoKeySourceForTest}},
+		{"nil *jwks.Key", (*jwks.Key)(nil), good, []error{assertion.ErrNoKeySourceForTest}},
+		{"issuer with newline", key, with(func(c *assertion.TokenConfig) { c.Issuer = "iss\n" }), []error{assertion.ErrInvalidIssuerForTest}},
+		{"issuer invalid utf-8", key, with(func(c *assertion.TokenConfig) { c.Issuer = "\xc3" }), []error{assertion.ErrInvalidIssuerForTest}},
+		{"subject with space", key, with(func(c *assertion.TokenConfig) { c.Subject = "u " }), []error{assertion.ErrInvalidSubjectForTest}},
+		{"empty audience value", key, with(func(c *assertion.TokenConfig) { c.Audience = []string{"a", ""} }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"audience with control", key, with(func(c *assertion.TokenConfig) { c.Audience = []string{"a\x7f"} }), []error{assertion.ErrInvalidAudienceForTest}},
+		{"client assertion type", key, with(func(c *assertion.TokenConfig) { c.Type = "client-authentication+jwt" }), []error{assertion.ErrInvalidTypeForTest}},
+		{"client assertion media type", key, with(func(c *assertion.TokenConfig) { c.Type = "application/Client-Authentication+JWT" }), []error{assertion.ErrInvalidTypeForTest}},
+		{"type with space", key, with(func(c *assertion.TokenConfig) { c.Type = "at jwt" }), []error{assertion.ErrInvalidTypeForTest}},
+		{"type with quote", key, with(func(c *assertion.TokenConfig) { c.Type = `a"b` }), []error{assertion.ErrInvalidTypeForTest}},
+		{"type non-ascii", key, with(func(c *assertion.TokenConfig) { c.Type = "jwté" }), []error{assertion.ErrInvalidTypeForTest}},
+		{"negative lifetime", key, with(func(c *assertion.TokenConfig) { c.Lifetime = -time.Second }), []error{assertion.ErrInvalidLifetimeForTest}},
+		{"sub-second lifetime", key, with(func(c *assertion.TokenConfig) { c.Lifetime = time.Millisecond }), []error{assertion.ErrInvalidLifetimeForTest}},
+		{"over one hour", key, with(func(c *assertion.TokenConfig) { c.Lifetime = time.Hour + time.Second }), []error{assertion.ErrLifetimeTooLongForTest}},
 		{"all at once", nil, assertion.TokenConfig{Issuer: " x", Type: "client-authentication+jwt", Lifetime: 2 * time.Hour}, []error{
-			assertion.ErrNoKeySource, assertion.ErrInvalidIssuer, assertion.ErrInvalidType, assertion.ErrLifetimeTooLong,
+			assertion.ErrNoKeySourceForTest, assertion.ErrInvalidIssuerForTest, assertion.ErrInvalidTypeForTest, assertion.ErrLifetimeTooLongForTest,
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -274,7 +274,7 @@ func TestNewTokenMinterErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("NewTokenMinter(%s) = %v, want an error", tc.name, m)
 			}
-			for _, want := range tc.wantErr {
+			for _, want := range append([]error{assertion.ErrInvalidConfig}, tc.wantErr...) {
 				if !errors.Is(err, want) {
 					t.Errorf("NewTokenMinter(%s) error = %v, want %v", tc.name, err, want)
 				}
@@ -303,22 +303,22 @@ func TestMintOptionErrors(t *testing.T) {
 		opts    []assertion.Option
 		wantErr error
 	}{
-		{"no audience anywhere", noAud, nil, assertion.ErrMissingAudience},
-		{"empty WithAudience", withAud, []assertion.Option{assertion.WithAudience()}, assertion.ErrMissingAudience},
-		{"empty audience value", withAud, []assertion.Option{assertion.WithAudience("a", "")}, assertion.ErrInvalidAudience},
-		{"empty subject", withAud, []assertion.Option{assertion.WithSubject("")}, assertion.ErrInvalidSubject},
-		{"subject with newline", withAud, []assertion.Option{assertion.WithSubject("u\n")}, assertion.ErrInvalidSubject},
-		{"zero lifetime", withAud, []assertion.Option{assertion.WithLifetime(0)}, assertion.ErrInvalidLifetime},
-		{"negative lifetime", withAud, []assertion.Option{assertion.WithLifetime(-time.Minute)}, assertion.ErrInvalidLifetime},
-		{"lifetime over an hour", withAud, []assertion.Option{assertion.WithLifetime(61 * time.Minute)}, assertion.ErrLifetimeTooLong},
-		{"last lifetime wins, bad", withAud, []assertion.Option{assertion.WithLifetime(time.Minute), assertion.WithLifetime(0)}, assertion.ErrInvalidLifetime},
-		{"empty jti", withAud, []assertion.Option{assertion.WithJTI("")}, assertion.ErrInvalidOption},
-		{"jti invalid utf-8", withAud, []assertion.Option{assertion.WithJTI("\xff")}, assertion.ErrInvalidOption},
+		{"no audience anywhere", noAud, nil, assertion.ErrMissingAudienceForTest},
+		{"empty WithAudience", withAud, []assertion.Option{assertion.WithAudience()}, assertion.ErrMissingAudienceForTest},
+		{"empty audience value", withAud, []assertion.Option{assertion.WithAudience("a", "")}, assertion.ErrInvalidAudienceForTest},
+		{"empty subject", withAud, []assertion.Option{assertion.WithSubject("")}, assertion.ErrInvalidSubjectForTest},
+		{"subject with newline", withAud, []assertion.Option{assertion.WithSubject("u\n")}, assertion.ErrInvalidSubjectForTest},
+		{"zero lifetime", withAud, []assertion.Option{assertion.WithLifetime(0)}, assertion.ErrInvalidLifetimeForTest},
+		{"negative lifetime", withAud, []assertion.Option{assertion.WithLifetime(-time.Minute)}, assertion.ErrInvalidLifetimeForTest},
+		{"lifetime over an hour", withAud, []assertion.Option{assertion.WithLifetime(61 * time.Minute)}, assertion.ErrLifetimeTooLongForTest},
+		{"last lifetime wins, bad", withAud, []assertion.Option{assertion.WithLifetime(time.Minute), assertion.WithLifetime(0)}, assertion.ErrInvalidLifetimeForTest},
+		{"empty jti", withAud, []assertion.Option{assertion.WithJTI("")}, assertion.ErrInvalidJTIForTest},
+		{"jti invalid utf-8", withAud, []assertion.Option{assertion.WithJTI("\xff")}, assertion.ErrInvalidJTIForTest},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tok, err := tc.m.Mint(t.Context(), nil, tc.opts...)
-			if !errors.Is(err, tc.wantErr) {
+			if !errors.Is(err, assertion.ErrInvalidClaims) || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("Mint(%s) error = %v, want %v", tc.name, err, tc.wantErr)
 			}
 			if tok != "" {

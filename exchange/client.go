@@ -33,8 +33,8 @@ type Config struct {
 	// Key signs the client assertions, minted fresh for every request: a
 	// *jwks.Key, or a *jwks.Ring that rotates. It is the shortcut for the
 	// common case: assertions of [assertion.ProfileRFC10070] (aud = the
-	// provider's issuer), the assertion package's default lifetime (5
-	// minutes), signed by this Client's clock. Exactly one of Key and Assertions is
+	// provider's issuer), a 5-minute lifetime, signed by this Client's
+	// clock. Exactly one of Key and Assertions is
 	// required.
 	Key jwks.KeySource
 	// Assertions replaces Key: every request asks it for a client

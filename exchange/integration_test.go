@@ -181,10 +181,10 @@ func TestLoginProfiles(t *testing.T) {
 		wantErr error
 		wantTyp string
 	}{
-		{name: "rfc10070 at issuer policy", profile: assertion.ProfileRFC10070, policy: providertest.AudienceIssuer, wantTyp: assertion.TypeClientAuthentication},
-		{name: "legacy at token endpoint policy", profile: assertion.ProfileLegacy, policy: providertest.AudienceTokenEndpoint, wantTyp: assertion.TypeJWT},
-		{name: "rfc10070 at either policy", profile: assertion.ProfileRFC10070, policy: providertest.AudienceIssuerOrTokenEndpoint, wantTyp: assertion.TypeClientAuthentication},
-		{name: "legacy at either policy", profile: assertion.ProfileLegacy, policy: providertest.AudienceIssuerOrTokenEndpoint, wantTyp: assertion.TypeJWT},
+		{name: "rfc10070 at issuer policy", profile: assertion.ProfileRFC10070, policy: providertest.AudienceIssuer, wantTyp: "client-authentication+jwt"},
+		{name: "legacy at token endpoint policy", profile: assertion.ProfileLegacy, policy: providertest.AudienceTokenEndpoint, wantTyp: "JWT"},
+		{name: "rfc10070 at either policy", profile: assertion.ProfileRFC10070, policy: providertest.AudienceIssuerOrTokenEndpoint, wantTyp: "client-authentication+jwt"},
+		{name: "legacy at either policy", profile: assertion.ProfileLegacy, policy: providertest.AudienceIssuerOrTokenEndpoint, wantTyp: "JWT"},
 		{name: "rfc10070 at token endpoint policy", profile: assertion.ProfileRFC10070, policy: providertest.AudienceTokenEndpoint, wantErr: exchange.ErrInvalidClient},
 		{name: "legacy at issuer policy", profile: assertion.ProfileLegacy, policy: providertest.AudienceIssuer, wantErr: exchange.ErrInvalidClient},
 	}

@@ -131,7 +131,7 @@ func runProbe(t *testing.T, r *rp, p probe, other *jwks.Key) outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := map[string]any{"alg": string(k.Algorithm()), "kid": k.KeyID(), "typ": assertion.TypeClientAuthentication}
+	h := map[string]any{"alg": string(k.Algorithm()), "kid": k.KeyID(), "typ": "client-authentication+jwt"}
 	if p.wrongKey {
 		k = other
 	}
