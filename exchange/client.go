@@ -153,12 +153,13 @@ func New(p *provider.Provider, cfg Config) (*Client, error) {
 		cfg.Logger = pc.Logger
 	}
 	cfg.ClientID = clientIDOf(cfg)
+	pm := p.Metadata()
 	md := metadata{
 		issuer:           p.Issuer(),
-		authURL:          p.AuthorizationEndpoint(),
-		tokenURL:         p.TokenEndpoint(),
-		issRequired:      p.ISSParameterSupported(),
-		challengeMethods: p.CodeChallengeMethods(),
+		authURL:          pm.AuthorizationEndpoint,
+		tokenURL:         pm.TokenEndpoint,
+		issRequired:      pm.ISSParameterSupported,
+		challengeMethods: pm.CodeChallengeMethods,
 	}
 	var errs []error
 	c, err := newClient(md, cfg)
@@ -312,7 +313,7 @@ func checkMinter(m *assertion.Minter, md metadata, clientID string) error {
 	}
 	want, what := md.issuer, "the provider's issuer (RFC 10070); build it with Audience: p.Issuer()"
 	if m.Profile() == assertion.ProfileLegacy {
-		want, what = md.tokenURL, "the provider's token endpoint (assertion.ProfileLegacy); build it with Audience: p.TokenEndpoint()"
+		want, what = md.tokenURL, "the provider's token endpoint (assertion.ProfileLegacy); build it with Audience: p.Metadata().TokenEndpoint"
 	}
 	if m.Audience() != want {
 		errs = append(errs, fmt.Errorf("exchange: the Minter in Config.Assertions has audience %s, not %s: %w",

@@ -20,7 +20,7 @@ import (
 // newRecorder returns a recorder of the token requests to p's token
 // endpoint that passes them on to op.
 func newRecorder(op *providertest.Server, p *provider.Provider) *recorder {
-	r := &recorder{base: op.HTTPClient().Transport, tokenURL: p.TokenEndpoint()}
+	r := &recorder{base: op.HTTPClient().Transport, tokenURL: p.Metadata().TokenEndpoint}
 	if r.base == nil {
 		r.base = http.DefaultTransport
 	}
@@ -159,9 +159,9 @@ func TestNewProviderClientKeepsTokenRules(t *testing.T) {
 	// A same-origin redirect, which the provider's own client follows.
 	base := newRecorder(op, p)
 	rt := roundTripFunc(func(req *http.Request) (*http.Response, error) {
-		if req.Method == http.MethodPost && req.URL.String() == p.TokenEndpoint() {
+		if req.Method == http.MethodPost && req.URL.String() == p.Metadata().TokenEndpoint {
 			return &http.Response{
-				StatusCode: http.StatusTemporaryRedirect, Header: http.Header{"Location": {p.TokenEndpoint() + "2"}},
+				StatusCode: http.StatusTemporaryRedirect, Header: http.Header{"Location": {p.Metadata().TokenEndpoint + "2"}},
 				Body: http.NoBody, Request: req,
 			}, nil
 		}
@@ -226,8 +226,8 @@ func TestNewChecksMinter(t *testing.T) {
 		wantErr error
 	}{
 		{name: "issuer", cfg: assertion.Config{ClientID: clientID, Audience: e.p.Issuer()}},
-		{name: "legacy token endpoint", cfg: assertion.Config{ClientID: clientID, Audience: e.p.TokenEndpoint(), Profile: assertion.ProfileLegacy}},
-		{name: "token endpoint without legacy", cfg: assertion.Config{ClientID: clientID, Audience: e.p.TokenEndpoint()}, wantErr: exchange.ErrInvalidConfig},
+		{name: "legacy token endpoint", cfg: assertion.Config{ClientID: clientID, Audience: e.p.Metadata().TokenEndpoint, Profile: assertion.ProfileLegacy}},
+		{name: "token endpoint without legacy", cfg: assertion.Config{ClientID: clientID, Audience: e.p.Metadata().TokenEndpoint}, wantErr: exchange.ErrInvalidConfig},
 		{name: "another client", cfg: assertion.Config{ClientID: "other", Audience: e.p.Issuer()}, wantErr: exchange.ErrInvalidConfig},
 		{name: "another issuer", cfg: assertion.Config{ClientID: clientID, Audience: "https://other.example"}, wantErr: exchange.ErrInvalidConfig},
 	}

@@ -195,7 +195,7 @@ func ExampleNew_legacyProfile() {
 	defer op.Close()
 	m, err := assertion.NewMinter(key, assertion.Config{
 		ClientID: "s6BhdRkqt3",
-		Audience: p.TokenEndpoint(),
+		Audience: p.Metadata().TokenEndpoint,
 		Profile:  assertion.ProfileLegacy, // Entra ID: add Certificate for x5t#S256
 		Now:      fixedNow,                // the mock's clock; leave it zero in production
 	})
@@ -210,7 +210,7 @@ func ExampleNew_legacyProfile() {
 		log.Fatal(err)
 	}
 	a, _ := op.LastAssertion()
-	fmt.Println("aud is the token endpoint:", a.Claims["aud"] == p.TokenEndpoint())
+	fmt.Println("aud is the token endpoint:", a.Claims["aud"] == p.Metadata().TokenEndpoint)
 	fmt.Println("typ:", a.Header["typ"])
 	// Output:
 	// aud is the token endpoint: true

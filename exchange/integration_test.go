@@ -135,7 +135,7 @@ func setup(t testing.TB, opCfg providertest.Config, mod func(*provider.Provider,
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorder{base: op.HTTPClient().Transport, tokenURL: p.TokenEndpoint()}
+	rec := &recorder{base: op.HTTPClient().Transport, tokenURL: p.Metadata().TokenEndpoint}
 	if rec.base == nil {
 		rec.base = http.DefaultTransport
 	}
@@ -193,7 +193,7 @@ func TestLoginProfiles(t *testing.T) {
 			t.Parallel()
 			e := setup(t, providertest.Config{Audience: tc.policy}, func(p *provider.Provider, c *exchange.Config) {
 				if tc.profile == assertion.ProfileLegacy {
-					m, err := assertion.NewMinter(c.Key, assertion.Config{ClientID: clientID, Audience: p.TokenEndpoint(), Profile: assertion.ProfileLegacy})
+					m, err := assertion.NewMinter(c.Key, assertion.Config{ClientID: clientID, Audience: p.Metadata().TokenEndpoint, Profile: assertion.ProfileLegacy})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -226,7 +226,7 @@ func TestLoginProfiles(t *testing.T) {
 			}
 			wantAud := e.op.Issuer()
 			if tc.profile == assertion.ProfileLegacy {
-				wantAud = e.p.TokenEndpoint()
+				wantAud = e.p.Metadata().TokenEndpoint
 			}
 			if a.Claims["aud"] != wantAud {
 				t.Errorf("aud = %v, want %v", a.Claims["aud"], wantAud)
@@ -601,7 +601,7 @@ func TestClientCredentialsAtMock(t *testing.T) {
 	ts := e.c.ClientCredentialsTokenSource(exchange.WithScopes("openid", "read"))
 	hc := ts.Client(e.op.HTTPClient())
 	for range 2 {
-		resp, err := hc.Get(e.p.UserInfoEndpoint())
+		resp, err := hc.Get(e.p.Metadata().UserInfoEndpoint)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -66,7 +66,7 @@ func FuzzDiscover(f *testing.F) {
 		if p.Issuer() != fuzzIssuer {
 			t.Fatalf("accepted issuer %q", p.Issuer())
 		}
-		for _, e := range []string{p.AuthorizationEndpoint(), p.TokenEndpoint(), p.JWKSURL()} {
+		for _, e := range []string{p.Metadata().AuthorizationEndpoint, p.Metadata().TokenEndpoint, p.Metadata().JWKSURL} {
 			u, err := url.Parse(e)
 			if err != nil || u.Scheme != "https" {
 				t.Fatalf("accepted endpoint %q", e)

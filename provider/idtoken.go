@@ -139,7 +139,7 @@ func (p *Provider) IDTokenVerifier(cfg VerifierConfig) (*IDTokenVerifier, error)
 	if cfg.MaxTokenBytes < 0 {
 		errs = append(errs, fmt.Errorf("provider: MaxTokenBytes %d is negative: %w", cfg.MaxTokenBytes, ErrInvalidConfig))
 	}
-	algs, err := filterAlgs(cfg.Algorithms, p.meta.idTokenAlgs)
+	algs, err := filterAlgs(cfg.Algorithms, p.meta.IDTokenSigningAlgorithms)
 	if err != nil {
 		errs = append(errs, err)
 	}

@@ -67,7 +67,7 @@ type Config struct {
 // safe for concurrent use.
 type Provider struct {
 	issuer  string
-	meta    metadata
+	meta    Metadata
 	client  *http.Client // shared with bodies bounded at limit
 	shared  *http.Client // timeout and redirect rule, no body limit
 	limit   int64
@@ -77,23 +77,6 @@ type Provider struct {
 	skipCAC bool
 }
 
-// metadata is the subset of OIDC Discovery §3 metadata this library uses.
-type metadata struct {
-	issuer                string
-	authorizationEndpoint string
-	tokenEndpoint         string
-	jwksURI               string
-	userinfoEndpoint      string
-	endSessionEndpoint    string
-	revocationEndpoint    string
-	responseTypes         []string
-	subjectTypes          []string
-	idTokenAlgs           []string
-	tokenAuthMethods      []string // nil when absent
-	tokenAuthAlgs         []string // nil when absent
-	codeChallengeMethods  []string
-	issParameter          bool
-}
 
 // Discover fetches the OpenID Provider Configuration of issuer (OIDC
 // Discovery §4) and validates it:
@@ -167,7 +150,7 @@ func Discover(ctx context.Context, issuer string, cfg Config) (*Provider, error)
 	if kc.Logger == nil {
 		kc.Logger = p.log
 	}
-	if p.keys, err = jwks.NewRemote(p.meta.jwksURI, kc); err != nil {
+	if p.keys, err = jwks.NewRemote(p.meta.JWKSURL, kc); err != nil {
 		return nil, fmt.Errorf("provider: Config.KeySet for %s: %w: %w", short(issuer), ErrInvalidConfig, err)
 	}
 	if cfg.ClientAuthAlgorithm != "" {
@@ -211,38 +194,44 @@ func (p *Provider) get(ctx context.Context, url string, limit int64) ([]byte, er
 }
 
 // parseMetadata decodes and validates a discovery document for issuer.
-func parseMetadata(body []byte, issuer string) (metadata, error) {
+func parseMetadata(body []byte, issuer string) (Metadata, error) {
 	raw := make(map[string][]byte, 32)
 	if err := jose.Object(body, func(name, val []byte) error {
 		raw[string(name)] = val
 		return nil
 	}); err != nil {
-		return metadata{}, fmt.Errorf("provider: discovery document: %v: %w", err, ErrInvalidMetadata)
+		return Metadata{}, fmt.Errorf("provider: discovery document: %v: %w", err, ErrInvalidMetadata)
 	}
 	r := metaReader{raw: raw, allowHTTP: strings.HasPrefix(issuer, "http:")}
-	var m metadata
-	m.issuer = r.str("issuer", true)
+	var m Metadata
+	m.Issuer = r.str("issuer", true)
 	if len(r.errs) > 0 {
-		return metadata{}, errors.Join(r.errs...)
+		return Metadata{}, errors.Join(r.errs...)
 	}
-	if m.issuer != issuer {
-		return metadata{}, fmt.Errorf("provider: discovery document names issuer %q, expected %q exactly: %w", short(m.issuer), short(issuer), errIssuerMismatch)
+	if m.Issuer != issuer {
+		return Metadata{}, fmt.Errorf("provider: discovery document names issuer %q, expected %q exactly: %w", short(m.Issuer), short(issuer), errIssuerMismatch)
 	}
-	m.authorizationEndpoint = r.url("authorization_endpoint", true)
-	m.tokenEndpoint = r.url("token_endpoint", true)
-	m.jwksURI = r.url("jwks_uri", true)
-	m.userinfoEndpoint = r.url("userinfo_endpoint", false)
-	m.endSessionEndpoint = r.url("end_session_endpoint", false)
-	m.revocationEndpoint = r.url("revocation_endpoint", false)
-	m.responseTypes = r.strs("response_types_supported", true)
-	m.subjectTypes = r.strs("subject_types_supported", true)
-	m.idTokenAlgs = r.strs("id_token_signing_alg_values_supported", true)
-	m.tokenAuthMethods = r.strs("token_endpoint_auth_methods_supported", false)
-	m.tokenAuthAlgs = r.strs("token_endpoint_auth_signing_alg_values_supported", false)
-	m.codeChallengeMethods = r.strs("code_challenge_methods_supported", false)
-	m.issParameter = r.boolean("authorization_response_iss_parameter_supported")
+	m.AuthorizationEndpoint = r.url("authorization_endpoint", true)
+	m.TokenEndpoint = r.url("token_endpoint", true)
+	m.JWKSURL = r.url("jwks_uri", true)
+	m.UserInfoEndpoint = r.url("userinfo_endpoint", false)
+	m.EndSessionEndpoint = r.url("end_session_endpoint", false)
+	m.RevocationEndpoint = r.url("revocation_endpoint", false)
+	m.IntrospectionEndpoint = r.url("introspection_endpoint", false)
+	m.PushedAuthorizationRequestEndpoint = r.url("pushed_authorization_request_endpoint", false)
+	m.ResponseTypes = r.strs("response_types_supported", true)
+	m.SubjectTypes = r.strs("subject_types_supported", true)
+	m.IDTokenSigningAlgorithms = r.strs("id_token_signing_alg_values_supported", true)
+	m.TokenEndpointAuthMethods = r.strs("token_endpoint_auth_methods_supported", false)
+	m.TokenEndpointAuthSigningAlgorithms = r.strs("token_endpoint_auth_signing_alg_values_supported", false)
+	m.CodeChallengeMethods = r.strs("code_challenge_methods_supported", false)
+	m.DPoPSigningAlgorithms = r.strs("dpop_signing_alg_values_supported", false)
+	m.ISSParameterSupported = r.boolean("authorization_response_iss_parameter_supported")
+	m.RequirePushedAuthorizationRequests = r.boolean("require_pushed_authorization_requests")
+	m.BackchannelLogoutSupported = r.boolean("backchannel_logout_supported")
+	m.BackchannelLogoutSessionSupported = r.boolean("backchannel_logout_session_supported")
 	if len(r.errs) > 0 {
-		return metadata{}, errors.Join(r.errs...)
+		return Metadata{}, errors.Join(r.errs...)
 	}
 	return m, nil
 }
@@ -335,23 +324,23 @@ func (r *metaReader) boolean(name string) bool {
 // logged warning) when Config.InsecureSkipClientAuthCheck is set. No I/O.
 func (p *Provider) CheckPrivateKeyJWT(alg jwks.Algorithm) error {
 	m := p.meta
-	ok := contains(m.tokenAuthMethods, "private_key_jwt")
-	if ok && alg != "" && m.tokenAuthAlgs != nil {
-		ok = !jose.Refused(string(alg)) && contains(m.tokenAuthAlgs, string(alg))
+	ok := contains(m.TokenEndpointAuthMethods, "private_key_jwt")
+	if ok && alg != "" && m.TokenEndpointAuthSigningAlgorithms != nil {
+		ok = !jose.Refused(string(alg)) && contains(m.TokenEndpointAuthSigningAlgorithms, string(alg))
 	}
 	if ok {
 		return nil
 	}
 	err := &ClientAuthError{
 		Issuer:     p.issuer,
-		Methods:    append([]string(nil), m.tokenAuthMethods...),
+		Methods:    append([]string(nil), m.TokenEndpointAuthMethods...),
 		Algorithm:  alg,
-		Algorithms: append([]string(nil), m.tokenAuthAlgs...),
+		Algorithms: append([]string(nil), m.TokenEndpointAuthSigningAlgorithms...),
 	}
-	if m.tokenAuthMethods == nil {
+	if m.TokenEndpointAuthMethods == nil {
 		err.Methods = nil
 	}
-	if m.tokenAuthAlgs == nil {
+	if m.TokenEndpointAuthSigningAlgorithms == nil {
 		err.Algorithms = nil
 	}
 	if p.skipCAC {
@@ -370,37 +359,8 @@ func (p *Provider) Issuer() string { return p.issuer }
 // AuthStyle oauth2.AuthStyleInParams: auto-detection would re-send the same
 // form and so replay a client assertion.
 func (p *Provider) Endpoint() oauth2.Endpoint {
-	return oauth2.Endpoint{AuthURL: p.meta.authorizationEndpoint, TokenURL: p.meta.tokenEndpoint, AuthStyle: oauth2.AuthStyleInParams}
+	return oauth2.Endpoint{AuthURL: p.meta.AuthorizationEndpoint, TokenURL: p.meta.TokenEndpoint, AuthStyle: oauth2.AuthStyleInParams}
 }
-
-// AuthorizationEndpoint returns authorization_endpoint.
-func (p *Provider) AuthorizationEndpoint() string { return p.meta.authorizationEndpoint }
-
-// TokenEndpoint returns token_endpoint.
-func (p *Provider) TokenEndpoint() string { return p.meta.tokenEndpoint }
-
-// JWKSURL returns jwks_uri.
-func (p *Provider) JWKSURL() string { return p.meta.jwksURI }
-
-// UserInfoEndpoint returns userinfo_endpoint, or "" when absent.
-func (p *Provider) UserInfoEndpoint() string { return p.meta.userinfoEndpoint }
-
-// EndSessionEndpoint returns end_session_endpoint (OIDC RP-Initiated
-// Logout), or "" when absent.
-func (p *Provider) EndSessionEndpoint() string { return p.meta.endSessionEndpoint }
-
-// RevocationEndpoint returns revocation_endpoint (RFC 7009), or "" when
-// absent.
-func (p *Provider) RevocationEndpoint() string { return p.meta.revocationEndpoint }
-
-// ISSParameterSupported reports authorization_response_iss_parameter_supported
-// (RFC 9207): when true, the authorization response must carry iss and it
-// must equal [Provider.Issuer].
-func (p *Provider) ISSParameterSupported() bool { return p.meta.issParameter }
-
-// CodeChallengeMethods returns a copy of code_challenge_methods_supported
-// (RFC 7636), nil when absent.
-func (p *Provider) CodeChallengeMethods() []string { return clone(p.meta.codeChallengeMethods) }
 
 // KeySet returns the cache of the provider's JWK Set. It also serves as
 // go-oidc's oidc.KeySet.
@@ -410,12 +370,6 @@ func (p *Provider) KeySet() *jwks.Remote { return p.keys }
 // jwks.ErrClosed.
 func (p *Provider) Close() error { return p.keys.Close() }
 
-func clone(s []string) []string {
-	if s == nil {
-		return nil
-	}
-	return append([]string(nil), s...)
-}
 
 // supportedAlg reports whether a is an asymmetric algorithm the module's
 // JOSE core signs and verifies with (compared exactly).

@@ -3,6 +3,7 @@ package provider_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -26,12 +27,12 @@ func TestDiscoverAccessors(t *testing.T) {
 	u := f.issuer()
 	checks := []struct{ name, got, want string }{
 		{"Issuer", p.Issuer(), u},
-		{"AuthorizationEndpoint", p.AuthorizationEndpoint(), u + "/authorize"},
-		{"TokenEndpoint", p.TokenEndpoint(), u + "/token"},
-		{"JWKSURL", p.JWKSURL(), u + "/jwks"},
-		{"UserInfoEndpoint", p.UserInfoEndpoint(), u + "/userinfo"},
-		{"EndSessionEndpoint", p.EndSessionEndpoint(), u + "/logout"},
-		{"RevocationEndpoint", p.RevocationEndpoint(), u + "/revoke"},
+		{"AuthorizationEndpoint", p.Metadata().AuthorizationEndpoint, u + "/authorize"},
+		{"TokenEndpoint", p.Metadata().TokenEndpoint, u + "/token"},
+		{"JWKSURL", p.Metadata().JWKSURL, u + "/jwks"},
+		{"UserInfoEndpoint", p.Metadata().UserInfoEndpoint, u + "/userinfo"},
+		{"EndSessionEndpoint", p.Metadata().EndSessionEndpoint, u + "/logout"},
+		{"RevocationEndpoint", p.Metadata().RevocationEndpoint, u + "/revoke"},
 		{"KeySet().URL", p.KeySet().URL(), u + "/jwks"},
 	}
 	for _, c := range checks {
@@ -42,15 +43,15 @@ func TestDiscoverAccessors(t *testing.T) {
 	if e := p.Endpoint(); e.AuthStyle != oauth2.AuthStyleInParams || e.TokenURL != u+"/token" || e.AuthURL != u+"/authorize" {
 		t.Errorf("Endpoint() = %+v", e)
 	}
-	if !p.ISSParameterSupported() {
+	if !p.Metadata().ISSParameterSupported {
 		t.Error("ISSParameterSupported() = false")
 	}
-	m := p.CodeChallengeMethods()
+	m := p.Metadata().CodeChallengeMethods
 	if len(m) != 1 || m[0] != "S256" {
 		t.Errorf("CodeChallengeMethods() = %q", m)
 	}
 	m[0] = "plain"
-	if p.CodeChallengeMethods()[0] != "S256" {
+	if p.Metadata().CodeChallengeMethods[0] != "S256" {
 		t.Error("CodeChallengeMethods returned the provider's own slice")
 	}
 	if c := provider.BoundedClientForTest(p); c == http.DefaultClient || c.Timeout == 0 {
@@ -78,6 +79,11 @@ func TestDiscoverErrors(t *testing.T) {
 		{name: "id_token algs empty", edit: func(m map[string]any) { m["id_token_signing_alg_values_supported"] = []string{} }, wantErr: provider.ErrInvalidMetadata},
 		{name: "iss parameter not a bool", edit: func(m map[string]any) { m["authorization_response_iss_parameter_supported"] = "true" }, wantErr: provider.ErrInvalidMetadata},
 		{name: "http token endpoint off loopback", edit: func(m map[string]any) { m["token_endpoint"] = "http://idp.example/token" }, wantErr: provider.ErrInsecureEndpointForTest},
+		{name: "http PAR endpoint off loopback", edit: func(m map[string]any) { m["pushed_authorization_request_endpoint"] = "http://idp.example/par" }, wantErr: provider.ErrInsecureEndpointForTest},
+		{name: "http introspection endpoint off loopback", edit: func(m map[string]any) { m["introspection_endpoint"] = "http://idp.example/introspect" }, wantErr: provider.ErrInsecureEndpointForTest},
+		{name: "require PAR not a bool", edit: func(m map[string]any) { m["require_pushed_authorization_requests"] = "true" }, wantErr: provider.ErrInvalidMetadata},
+		{name: "DPoP algs not a list", edit: func(m map[string]any) { m["dpop_signing_alg_values_supported"] = "ES256" }, wantErr: provider.ErrInvalidMetadata},
+		{name: "ISSUER in upper case is not issuer", edit: func(m map[string]any) { m["ISSUER"] = m["issuer"]; delete(m, "issuer") }, wantErr: provider.ErrInvalidMetadata},
 		{name: "jwks_uri relative", edit: func(m map[string]any) { m["jwks_uri"] = "/jwks" }, wantErr: provider.ErrInsecureEndpointForTest},
 		{name: "auth methods absent", edit: func(m map[string]any) { delete(m, "token_endpoint_auth_methods_supported") }, cfg: provider.Config{ClientAuthAlgorithm: jwks.RS256}, wantErr: provider.ErrPrivateKeyJWTUnsupported},
 		{name: "auth methods without private_key_jwt", edit: func(m map[string]any) {
@@ -239,7 +245,16 @@ func TestDiscoverTransport(t *testing.T) {
 	mux.HandleFunc("/slow/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 	mux.HandleFunc("/notjson/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>")) })
 	mux.HandleFunc("/two/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{} {}")) })
-	srv := httptest.NewServer(mux)
+	var srv *httptest.Server
+	// A document whose issuer member comes twice, the second spelled with
+	// an escape: the one reader refuses it whatever the values.
+	mux.HandleFunc("/dup/.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		u := srv.URL + "/dup"
+		fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":%q,"token_endpoint":%q,"jwks_uri":%q,`+
+			`"response_types_supported":["code"],"subject_types_supported":["public"],`+
+			`"id_token_signing_alg_values_supported":["RS256"],"issu\u0065r":%q}`, u, u+"/a", u+"/t", u+"/j", u)
+	})
+	srv = httptest.NewServer(mux)
 	defer srv.Close()
 	tests := []struct {
 		path    string
@@ -251,6 +266,7 @@ func TestDiscoverTransport(t *testing.T) {
 		{"/slow", provider.Config{HTTPClient: &http.Client{Timeout: 50 * time.Millisecond}}, provider.ErrDiscovery},
 		{"/notjson", provider.Config{}, provider.ErrInvalidMetadata},
 		{"/two", provider.Config{}, provider.ErrInvalidMetadata},
+		{"/dup", provider.Config{}, provider.ErrInvalidMetadata},
 	}
 	for _, tc := range tests {
 		_, err := provider.Discover(t.Context(), srv.URL+tc.path, tc.cfg)

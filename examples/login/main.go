@@ -205,7 +205,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if c.legacyAudience {
 		// A provider that demands the token endpoint as the assertion's
 		// audience: the assertion settings go into a Minter.
-		m, err := assertion.NewMinter(ring, assertion.Config{ClientID: c.clientID, Audience: p.TokenEndpoint(), Profile: assertion.ProfileLegacy})
+		m, err := assertion.NewMinter(ring, assertion.Config{ClientID: c.clientID, Audience: p.Metadata().TokenEndpoint, Profile: assertion.ProfileLegacy})
 		if err != nil {
 			return err
 		}
@@ -316,7 +316,7 @@ func headless(ctx context.Context, op *providertest.Server, p *provider.Provider
 		return fmt.Errorf("callback: %w (%s)", err, hint(err))
 	}
 	checked := "state"
-	if p.ISSParameterSupported() {
+	if p.Metadata().ISSParameterSupported {
 		checked = "state and iss (RFC 9207)"
 	}
 	fmt.Fprintf(stdout, "3. callback: %s checked; code redeemed with the PKCE verifier and a fresh private_key_jwt assertion\n", checked)

@@ -157,7 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if c.legacyAudience {
 		// A provider that demands the token endpoint as the assertion's
 		// audience: the assertion settings go into a Minter.
-		m, err := assertion.NewMinter(key, assertion.Config{ClientID: c.clientID, Audience: p.TokenEndpoint(), Profile: assertion.ProfileLegacy})
+		m, err := assertion.NewMinter(key, assertion.Config{ClientID: c.clientID, Audience: p.Metadata().TokenEndpoint, Profile: assertion.ProfileLegacy})
 		if err != nil {
 			return err
 		}

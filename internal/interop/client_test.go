@@ -37,7 +37,7 @@ func newClient(t *testing.T, op, clientID string, keys jwks.KeySource, profile a
 	p := discoverOP(t, op, k.Algorithm())
 	cfg := exchange.Config{ClientID: clientID, Key: keys, RedirectURL: redirectURI}
 	if profile == assertion.ProfileLegacy {
-		m, err := assertion.NewMinter(keys, assertion.Config{ClientID: clientID, Audience: p.TokenEndpoint(), Profile: profile})
+		m, err := assertion.NewMinter(keys, assertion.Config{ClientID: clientID, Audience: p.Metadata().TokenEndpoint, Profile: profile})
 		if err != nil {
 			t.Fatal(err)
 		}
