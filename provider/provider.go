@@ -77,7 +77,6 @@ type Provider struct {
 	skipCAC bool
 }
 
-
 // Discover fetches the OpenID Provider Configuration of issuer (OIDC
 // Discovery §4) and validates it:
 //
@@ -369,7 +368,6 @@ func (p *Provider) KeySet() *jwks.Remote { return p.keys }
 // Close stops a key-set fetch in flight; later verifications fail with
 // jwks.ErrClosed.
 func (p *Provider) Close() error { return p.keys.Close() }
-
 
 // supportedAlg reports whether a is an asymmetric algorithm the module's
 // JOSE core signs and verifies with (compared exactly).
