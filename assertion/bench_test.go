@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"slices"
 	"strings"
@@ -167,4 +168,72 @@ func BenchmarkMintPaired(b *testing.B) {
 func median(d []time.Duration) time.Duration {
 	slices.Sort(d)
 	return d[len(d)/2]
+}
+
+// BenchmarkDPoPProof compares a complete DPoP proof for a token request
+// ("proof": claims, header, compact serialisation) with the bare signature
+// over an input of the same size with the same key ("raw"). Run:
+//
+//	go test -run '^$' -bench BenchmarkDPoPProof -benchmem -count 6 ./assertion/
+func BenchmarkDPoPProof(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		key  string
+		alg  jwks.Algorithm
+	}{
+		{"ES256", testkeys.P256A, jwks.ES256},
+		{"EdDSA", testkeys.Ed25519A, jwks.EdDSA},
+		{"PS256", testkeys.RSA2048B, jwks.PS256},
+	} {
+		signer := testkeys.Signer(tc.key)
+		key, err := jwks.NewKey(b.Context(), signer, jwks.KeyConfig{Algorithm: tc.alg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := NewDPoP(key, DPoPConfig{Now: func() time.Time { return time.Unix(1795000000, 0) }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		const target = "https://server.example.com/token"
+		const nonce = "eyJ7S_zG.eyJH0-Z.HX4w-7v"
+		proof, err := d.Proof(b.Context(), "POST", target, nonce, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		input := []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.')))
+		raw := func() error {
+			dg := sha256.Sum256(input)
+			var opts crypto.SignerOpts = crypto.SHA256
+			if tc.alg == jwks.PS256 {
+				opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+			}
+			_, err := signer.Sign(rand.Reader, dg[:], opts)
+			return err
+		}
+		if tc.alg == jwks.EdDSA {
+			raw = func() error {
+				_, err := signer.Sign(nil, input, crypto.Hash(0))
+				return err
+			}
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			b.Run("raw", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := raw(); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("proof", func(b *testing.B) {
+				b.ReportAllocs()
+				ctx := b.Context()
+				for b.Loop() {
+					if _, err := d.Proof(ctx, "POST", target, nonce, ""); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
 }

@@ -58,4 +58,6 @@ var (
 	errInvalidJTI        = errors.New("invalid jti")
 	errNoSource          = errors.New("no assertion source")
 	errAssertionTooLarge = errors.New("assertion too large")
+	errDPoPAlgorithm     = errors.New("algorithm not allowed for DPoP")
+	errDPoPRequest       = errors.New("invalid DPoP request")
 )
