@@ -98,6 +98,34 @@ type Config struct {
 	// ExpiryDelta is how long before expiry a [TokenSource] replaces a
 	// token. Zero means 10 seconds.
 	ExpiryDelta time.Duration
+	// DPoPKey turns on DPoP (RFC 9449): every token request and pushed
+	// authorization request carries a proof signed by this key, the
+	// authorization code is bound to it (dpop_jkt), and the tokens issued
+	// are sent by [TokenSource.Client] with proofs. Its algorithm must be
+	// ES256, EdDSA or PS256 and among the provider's
+	// dpop_signing_alg_values_supported (checked by New). Zero (nil) means
+	// no DPoP, which FAPI2 refuses. Use a key of its own, not the client
+	// assertion key.
+	DPoPKey *jwks.Key
+	// PushAuthorizationRequests makes [Client.AuthCodeURL] push the
+	// authorization request to the provider's
+	// pushed_authorization_request_endpoint (RFC 9126) even when the
+	// provider does not require it. Zero (false) pushes only when the
+	// provider's metadata sets require_pushed_authorization_requests, or
+	// with FAPI2.
+	PushAuthorizationRequests bool
+	// FAPI2 enforces the FAPI 2.0 Security Profile for a client: pushed
+	// authorization requests, PKCE S256, the RFC 9207 iss parameter in
+	// every authorization response, DPoP (DPoPKey required),
+	// private_key_jwt with the issuer as the sole audience (Key, or an
+	// *assertion.Minter of assertion.ProfileRFC10070 in Assertions),
+	// response type code only, and PS256, ES256 or EdDSA only for
+	// assertions, proofs and accepted ID tokens (a zero IDTokenAlgorithms
+	// means those three). New refuses, with one error wrapping
+	// ErrInvalidConfig that lists every gap, a configuration or a
+	// provider whose metadata cannot support the profile. Zero (false)
+	// checks none of this beyond the other fields' own rules.
+	FAPI2 bool
 }
 
 // Client talks to one provider's token endpoint as one client, with a fresh
@@ -122,6 +150,10 @@ type Client struct {
 	txMaxAge    time.Duration
 	expiryDelta time.Duration
 	verifier    *provider.IDTokenVerifier
+	dpop        *dpopState // nil without DPoP
+	usePAR      bool
+	par         endpoint // the PAR endpoint, when usePAR
+	userInfoURL string
 }
 
 // New returns a Client of provider p for the client cfg describes. The
@@ -160,6 +192,13 @@ func New(p *provider.Provider, cfg Config) (*Client, error) {
 		tokenURL:         pm.TokenEndpoint,
 		issRequired:      pm.ISSParameterSupported,
 		challengeMethods: pm.CodeChallengeMethods,
+		parURL:           pm.PushedAuthorizationRequestEndpoint,
+		requirePAR:       pm.RequirePushedAuthorizationRequests,
+		dpopAlgs:         pm.DPoPSigningAlgorithms,
+		userInfoURL:      pm.UserInfoEndpoint,
+		responseTypes:    pm.ResponseTypes,
+		idTokenAlgs:      pm.IDTokenSigningAlgorithms,
+		authSigningAlgs:  pm.TokenEndpointAuthSigningAlgorithms,
 	}
 	var errs []error
 	c, err := newClient(md, cfg)
@@ -177,9 +216,16 @@ func New(p *provider.Provider, cfg Config) (*Client, error) {
 	if err := p.CheckPrivateKeyJWT(alg); err != nil {
 		errs = append(errs, err)
 	}
+	if cfg.FAPI2 && alg != "" && !fapiAlgorithm(string(alg)) {
+		errs = append(errs, fmt.Errorf("exchange: FAPI2: the client assertion key's algorithm is %s; FAPI 2.0 allows PS256, ES256 or EdDSA: %w", alg, errFAPI2))
+	}
+	idAlgs := slices.Clone(cfg.IDTokenAlgorithms)
+	if cfg.FAPI2 && len(idAlgs) == 0 {
+		idAlgs = fapiIDTokenAlgorithms(md.idTokenAlgs)
+	}
 	v, err := p.IDTokenVerifier(provider.VerifierConfig{
 		ClientID:   cfg.ClientID,
-		Algorithms: slices.Clone(cfg.IDTokenAlgorithms),
+		Algorithms: idAlgs,
 		Leeway:     cfg.Leeway,
 		Now:        cfg.Now,
 	})
@@ -207,6 +253,11 @@ type metadata struct {
 	issuer, authURL, tokenURL string
 	issRequired               bool
 	challengeMethods          []string
+	parURL, userInfoURL       string
+	requirePAR                bool
+	dpopAlgs, responseTypes   []string
+	idTokenAlgs               []string
+	authSigningAlgs           []string
 }
 
 // newClient validates cfg against md and builds the Client, without the ID
@@ -262,6 +313,15 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 		}
 		src = m
 	}
+	proofs, perrs := newProofs(md, cfg)
+	errs = append(errs, perrs...)
+	usePAR := cfg.PushAuthorizationRequests || md.requirePAR || cfg.FAPI2
+	if usePAR {
+		errs = append(errs, checkPAREndpoint(md)...)
+	}
+	if cfg.FAPI2 {
+		errs = append(errs, fapiProblems(md, cfg)...)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -293,6 +353,14 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 		maxBytes = defaultMaxResponseBytes
 	}
 	c.ep = endpoint{url: md.tokenURL, hc: tokenHTTPClient(cfg.HTTPClient), maxBytes: maxBytes, now: c.now, logger: c.logger}
+	if proofs != nil {
+		c.dpop = newDPoPState(proofs)
+	}
+	c.usePAR = usePAR
+	c.par = c.ep
+	c.par.url, c.par.what = md.parURL, "pushed authorization"
+	c.userInfoURL = md.userInfoURL
+	c.issRequired = c.issRequired || cfg.FAPI2
 	return c, nil
 }
 

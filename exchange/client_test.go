@@ -57,7 +57,7 @@ func TestNewUsesProviderClock(t *testing.T) {
 	}
 
 	// Transactions are dated and aged by the same clock.
-	authURL, tx, err := c.AuthCodeURL()
+	authURL, tx, err := c.AuthCodeURL(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestNewConfigClockOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, tx, err := c.AuthCodeURL(); err != nil || !tx.Created.Equal(clientNow) {
+	if _, tx, err := c.AuthCodeURL(t.Context()); err != nil || !tx.Created.Equal(clientNow) {
 		t.Errorf("AuthCodeURL() Created = %v, %v; want Config.Now %v", tx.Created, err, clientNow)
 	}
 }

@@ -10,7 +10,7 @@
 //	})
 //	…
 //	// Login handler: send the user to the provider.
-//	authURL, tx, err := c.AuthCodeURL()
+//	authURL, tx, err := c.AuthCodeURL(r.Context())
 //	… // keep tx in the user's server-side session (it holds the PKCE verifier)
 //	http.Redirect(w, r, authURL, http.StatusFound)
 //

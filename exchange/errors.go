@@ -132,6 +132,12 @@ var (
 	errTransactionExpired   = fmt.Errorf("%w: expired", ErrInvalidTransaction)
 	errPKCEUnsupported      = fmt.Errorf("%w: no PKCE S256", ErrInvalidConfig)
 	errInvalidOption        = fmt.Errorf("%w: invalid option", ErrInvalidConfig)
+	errBadDPoPNonce         = fmt.Errorf("%w: bad DPoP-Nonce", ErrMalformedResponse)
+	errDPoPNonceLoop        = fmt.Errorf("%w: DPoP nonce demanded again", ErrMalformedResponse)
+	errDPoPOrigin           = fmt.Errorf("%w: DPoP-bound token for another origin", ErrInvalidConfig)
+	errDPoPReplay           = fmt.Errorf("%w: request body cannot be replayed for a DPoP nonce", ErrInvalidConfig)
+	errBadPARResponse       = fmt.Errorf("%w: bad PAR response", ErrMalformedResponse)
+	errFAPI2                = fmt.Errorf("%w: FAPI 2.0 profile", ErrInvalidConfig)
 )
 
 // Bounds on the strings taken from a server's error answer.

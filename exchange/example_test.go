@@ -73,7 +73,7 @@ func Example_login() {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
-		authURL, tx, err := client.AuthCodeURL()
+		authURL, tx, err := client.AuthCodeURL(r.Context())
 		if err != nil {
 			http.Error(w, "cannot start login", http.StatusInternalServerError)
 			return
@@ -283,7 +283,7 @@ func ExampleClient_RefreshTokenSource() {
 	}
 
 	// The login, without the HTTP handlers of Example_login.
-	authURL, tx, err := client.AuthCodeURL()
+	authURL, tx, err := client.AuthCodeURL(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -67,7 +67,7 @@ func BenchmarkExchange(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				b.StopTimer()
-				authURL, tx, err := c.AuthCodeURL()
+				authURL, tx, err := c.AuthCodeURL(b.Context())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -35,30 +35,28 @@ const (
 	TokenTypeJWT = "urn:ietf:params:oauth:token-type:jwt"
 )
 
-// authenticate adds a freshly minted client assertion to form and posts it
-// once. secrets are the other values of form that must never appear in an
-// error. Nothing here retries: a retry is a new call and a new assertion.
+// authenticate adds a freshly minted client assertion (and, with DPoP, a
+// proof) to form and posts it to the token endpoint. secrets are the other
+// values of form that must never appear in an error. The only retry is the
+// one DPoP nonce challenge of sendAuthenticated, with a new assertion and a
+// new proof.
 func (c *Client) authenticate(ctx context.Context, form url.Values, secrets []string) (*tokenResponse, error) {
-	a, err := c.assertions.Assertion(ctx)
+	var r *tokenResponse
+	err := c.sendAuthenticated(ctx, &c.ep, form, secrets, func(status int, body []byte, secrets []string) error {
+		var err error
+		r, err = parseTokenResponse(status, body, c.ep.now(), secrets)
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("exchange: client assertion: %w", err)
+		return nil, err
 	}
-	if a == "" {
-		return nil, fmt.Errorf("exchange: the assertion source returned an empty assertion: %w", ErrInvalidConfig)
-	}
-	form.Set("client_id", c.clientID)
-	form.Set("client_assertion_type", assertion.ClientAssertionType)
-	form.Set("client_assertion", a)
-	return c.ep.post(ctx, form, append(secrets, a))
+	r.dpop = c.dpop != nil
+	return r, nil
 }
 
-// requireBearer refuses a token type this package's clients cannot send.
-func requireBearer(r *tokenResponse) error {
-	if r.token.TokenType != "Bearer" {
-		return fmt.Errorf("exchange: token endpoint issued token_type %s, want Bearer: %w", quote(truncate(r.token.TokenType, 32)), errUnsupportedTokenType)
-	}
-	return nil
-}
+// requireBearer refuses a token type this package's clients cannot send:
+// Bearer is required, or DPoP when the request carried a proof.
+func requireBearer(r *tokenResponse) error { return checkTokenType(r, false) }
 
 // ClientCredentials requests a token with the client_credentials grant (RFC
 // 6749 §4.4), the client authenticated by a fresh assertion. It does one
@@ -98,7 +96,7 @@ func (c *Client) clientCredentials(ctx context.Context, o options) (*oauth2.Toke
 // first token is requested. An invalid option is reported by every fetch.
 func (c *Client) ClientCredentialsTokenSource(opts ...Option) *TokenSource {
 	o, oerr := collect(opts)
-	return newTokenSource(func(ctx context.Context, _ *oauth2.Token) (*fetched, error) {
+	ts := newTokenSource(func(ctx context.Context, _ *oauth2.Token) (*fetched, error) {
 		if oerr != nil {
 			return nil, oerr
 		}
@@ -108,6 +106,8 @@ func (c *Client) ClientCredentialsTokenSource(opts ...Option) *TokenSource {
 		}
 		return &fetched{token: t}, nil
 	}, nil, c.now, c.expiryDelta, c.apiClient)
+	ts.dpop = c.binding(o)
+	return ts
 }
 
 // JWTBearer exchanges a JWT for an access token with the JWT bearer grant
@@ -149,7 +149,7 @@ func (c *Client) jwtBearer(ctx context.Context, grant string, o options) (*oauth
 // to mint the grant JWT per fetch.
 func (c *Client) JWTBearerTokenSource(grants assertion.Source, opts ...Option) *TokenSource {
 	o, oerr := collect(opts)
-	return newTokenSource(func(ctx context.Context, _ *oauth2.Token) (*fetched, error) {
+	ts := newTokenSource(func(ctx context.Context, _ *oauth2.Token) (*fetched, error) {
 		if oerr != nil {
 			return nil, oerr
 		}
@@ -166,6 +166,8 @@ func (c *Client) JWTBearerTokenSource(grants assertion.Source, opts ...Option) *
 		}
 		return &fetched{token: t}, nil
 	}, nil, c.now, c.expiryDelta, c.apiClient)
+	ts.dpop = c.binding(o)
+	return ts
 }
 
 // TokenExchangeRequest is an RFC 8693 §2.1 token exchange request. Only
@@ -271,6 +273,11 @@ func (c *Client) TokenExchange(ctx context.Context, req TokenExchangeRequest, op
 	}
 	if r.issuedTokenType == "" {
 		return nil, fmt.Errorf("exchange: token exchange response has no issued_token_type (RFC 8693 §2.2.1 requires it): %w", ErrMalformedResponse)
+	}
+	if r.dpop {
+		if err := checkTokenType(r, true); err != nil {
+			return nil, err
+		}
 	}
 	return r.token, nil
 }

@@ -158,7 +158,7 @@ func setup(t testing.TB, opCfg providertest.Config, mod func(*provider.Provider,
 
 // login runs AuthCodeURL, the user agent at the mock and Callback.
 func (e *env) login(ctx context.Context, opts ...exchange.Option) (*exchange.Result, error) {
-	authURL, tx, err := e.c.AuthCodeURL(opts...)
+	authURL, tx, err := e.c.AuthCodeURL(ctx, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +358,7 @@ func TestSlowTokenEndpointContext(t *testing.T) {
 	t.Parallel()
 	e := setup(t, providertest.Config{SlowDelay: time.Hour}, nil)
 	e.op.Misbehave(providertest.SlowToken)
-	authURL, tx, _ := e.c.AuthCodeURL()
+	authURL, tx, _ := e.c.AuthCodeURL(t.Context())
 	cb, err := e.op.Authorize(t.Context(), authURL)
 	if err != nil {
 		t.Fatal(err)
@@ -412,7 +412,7 @@ func TestConcurrentLogins(t *testing.T) {
 func TestRedeemTwiceMintsNewAssertion(t *testing.T) {
 	t.Parallel()
 	e := setup(t, providertest.Config{}, nil)
-	authURL, tx, _ := e.c.AuthCodeURL()
+	authURL, tx, _ := e.c.AuthCodeURL(t.Context())
 	cb, err := e.op.Authorize(t.Context(), authURL)
 	if err != nil {
 		t.Fatal(err)

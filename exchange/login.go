@@ -15,15 +15,25 @@ import (
 // authorization endpoint URL to send the user to, with response_type=code,
 // client_id, redirect_uri, scope ("openid" and Config.Scopes), a fresh state
 // and nonce and a PKCE S256 code challenge, and the [Transaction] that the
-// application keeps in the user's session for [Client.Callback]. It does no
-// I/O.
+// application keeps in the user's session for [Client.Callback].
+//
+// With pushed authorization requests (Config.PushAuthorizationRequests,
+// Config.FAPI2, or a provider that requires them) those parameters are
+// POSTed under ctx to the provider's PAR endpoint (RFC 9126) with a fresh
+// client assertion (and a DPoP proof with Config.DPoPKey), and the URL
+// returned carries only client_id and the request_uri the provider
+// issued. Without PAR it does no I/O, and with Config.DPoPKey the URL
+// carries dpop_jkt, which binds the code to the key (RFC 9449 §10).
 //
 // [WithScopes], [WithRedirectURL], [WithMaxAge] and [WithParam] (prompt,
 // login_hint, acr_values, …) apply; WithResource adds resource indicators.
 //
 // Errors: ErrInvalidConfig, for an invalid option or when no redirect URL
-// is configured or given.
-func (c *Client) AuthCodeURL(opts ...Option) (string, Transaction, error) {
+// is configured or given; with PAR also those of a token request (a
+// *[TokenError], ErrMalformedResponse for a redirect, an oversized body or
+// a response without a usable request_uri or expires_in, an assertion
+// error, a context or network error).
+func (c *Client) AuthCodeURL(ctx context.Context, opts ...Option) (string, Transaction, error) {
 	o, err := collect(opts)
 	if err != nil {
 		return "", Transaction{}, err
@@ -65,6 +75,12 @@ func (c *Client) AuthCodeURL(opts ...Option) (string, Transaction, error) {
 	if o.maxAgeSet {
 		tx.MaxAge = o.maxAge
 		q.Set("max_age", strconv.FormatInt(int64(o.maxAge.Seconds()), 10))
+	}
+	if c.usePAR {
+		return c.pushAuthorization(ctx, u, q, tx)
+	}
+	if c.dpop != nil {
+		q.Set("dpop_jkt", c.dpop.proofs.Thumbprint())
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), tx, nil

@@ -15,7 +15,7 @@ func TestAuthCodeURL(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
 	c, clk := fakeClient(t, op, Config{RedirectURL: "https://rp.example/cb", Scopes: []string{"email", "openid", "profile"}})
-	raw, tx, err := c.AuthCodeURL(WithParam("prompt", "login"), WithMaxAge(5*time.Minute), WithResource("https://api.example/"))
+	raw, tx, err := c.AuthCodeURL(t.Context(), WithParam("prompt", "login"), WithMaxAge(5*time.Minute), WithResource("https://api.example/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestAuthCodeURL(t *testing.T) {
 	if err := tx.check(c.issuer); err != nil {
 		t.Errorf("tx.check() = %v", err)
 	}
-	_, tx2, _ := c.AuthCodeURL()
+	_, tx2, _ := c.AuthCodeURL(t.Context())
 	if tx2.State == tx.State || tx2.Nonce == tx.Nonce || tx2.Verifier == tx.Verifier {
 		t.Error("two logins share a random value")
 	}
@@ -57,11 +57,11 @@ func TestAuthCodeURLErrors(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
 	c, _ := fakeClient(t, op, Config{})
-	if _, _, err := c.AuthCodeURL(); !errors.Is(err, ErrInvalidConfig) {
+	if _, _, err := c.AuthCodeURL(t.Context()); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("AuthCodeURL without redirect error = %v, want %v", err, ErrInvalidConfig)
 	}
 	for _, opt := range []Option{WithParam("state", "fixed"), WithParam("nonce", "n"), WithParam("code_challenge_method", "plain"), WithRedirectURL("relative"), WithMaxAge(-time.Second)} {
-		if _, _, err := c.AuthCodeURL(WithRedirectURL("https://rp.example/cb"), opt); !errors.Is(err, errInvalidOption) {
+		if _, _, err := c.AuthCodeURL(t.Context(), WithRedirectURL("https://rp.example/cb"), opt); !errors.Is(err, errInvalidOption) {
 			t.Errorf("AuthCodeURL(%v) error = %v, want %v", opt, err, errInvalidOption)
 		}
 	}
@@ -71,7 +71,7 @@ func TestCallbackCode(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
 	c, clk := fakeClient(t, op, Config{RedirectURL: "https://rp.example/cb"})
-	_, tx, err := c.AuthCodeURL()
+	_, tx, err := c.AuthCodeURL(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestCallbackErrorBounded(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
 	c, _ := fakeClient(t, op, Config{RedirectURL: "https://rp.example/cb"})
-	_, tx, _ := c.AuthCodeURL()
+	_, tx, _ := c.AuthCodeURL(t.Context())
 	q := url.Values{"state": {tx.State}, "error": {"access_denied"}, "error_description": {"<img src=x onerror=alert(1)>" + strings.Repeat("A", 10000)}}
 	_, err := c.callbackCode(tx, q)
 	var ae *AuthorizationError
@@ -163,7 +163,7 @@ func TestExchangeCodeForm(t *testing.T) {
 		return 200, `{"access_token":"at","token_type":"Bearer","id_token":"h.p.s"}`
 	})
 	c, _ := fakeClient(t, op, Config{RedirectURL: "https://rp.example/cb"})
-	_, tx, _ := c.AuthCodeURL()
+	_, tx, _ := c.AuthCodeURL(t.Context())
 	r, err := c.exchangeCode(t.Context(), tx, "the-code")
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestExchangeCodeNoIDToken(t *testing.T) {
 		op := newFakeOP(t)
 		op.setRespond(func(url.Values) (int, string) { return 200, body })
 		c, _ := fakeClient(t, op, Config{RedirectURL: "https://rp.example/cb"})
-		_, tx, _ := c.AuthCodeURL()
+		_, tx, _ := c.AuthCodeURL(t.Context())
 		if _, err := c.exchangeCode(t.Context(), tx, "code"); !errors.Is(err, errNoIDToken) {
 			t.Errorf("exchangeCode(%s) error = %v, want %v", name, err, errNoIDToken)
 		}
@@ -210,7 +210,7 @@ func TestConfigCopied(t *testing.T) {
 	c, _ := fakeClient(t, op, Config{RedirectURL: "https://rp.example/cb", Scopes: scopes, HTTPClient: hc})
 	scopes[0] = "admin"
 	hc.Timeout = time.Hour
-	raw, _, err := c.AuthCodeURL()
+	raw, _, err := c.AuthCodeURL(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

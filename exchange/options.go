@@ -77,7 +77,7 @@ var reserved = map[string]bool{
 	"grant_type": true, "code": true, "code_verifier": true, "refresh_token": true,
 	"assertion": true, "subject_token": true, "subject_token_type": true,
 	"actor_token": true, "actor_token_type": true, "requested_token_type": true,
-	"audience": true, "resource": true, "max_age": true, "request": true, "request_uri": true,
+	"audience": true, "resource": true, "max_age": true, "request": true, "request_uri": true, "dpop_jkt": true,
 }
 
 // collect applies opts and validates the result.

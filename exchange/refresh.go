@@ -45,6 +45,7 @@ func (c *Client) RefreshTokenSource(t *oauth2.Token, original *provider.IDToken,
 		return c.refresh(ctx, cur, original, o)
 	}, t, c.now, c.expiryDelta, c.apiClient)
 	ts.id = original
+	ts.dpop = c.binding(o)
 	return ts
 }
 

@@ -43,6 +43,7 @@ type endpoint struct {
 	maxBytes int64
 	now      func() time.Time
 	logger   *slog.Logger // nil: no records
+	what     string       // "token" when empty, "pushed authorization" for PAR
 }
 
 // post sends form to the token endpoint once and parses the answer. It never
@@ -50,9 +51,26 @@ type endpoint struct {
 // mints a fresh assertion. secrets are the values of form that must never
 // appear in an error.
 func (e *endpoint) post(ctx context.Context, form url.Values, secrets []string) (*tokenResponse, error) {
+	status, _, body, err := e.do(ctx, form, nil)
+	if err != nil {
+		return nil, err
+	}
+	return parseTokenResponse(status, body, e.now(), secrets)
+}
+
+// do sends form, with the extra headers hdr (a DPoP proof), to the endpoint
+// once, and returns the status, headers and bounded body of the answer.
+func (e *endpoint) do(ctx context.Context, form url.Values, hdr http.Header) (int, http.Header, []byte, error) {
+	what := e.what
+	if what == "" {
+		what = "token"
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url, strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, fmt.Errorf("exchange: build token request: %v", err)
+		return 0, nil, nil, fmt.Errorf("exchange: build %s request: %v", what, err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -65,22 +83,22 @@ func (e *endpoint) post(ctx context.Context, form url.Values, secrets []string) 
 		if resp != nil {
 			status = resp.StatusCode
 		}
-		e.logger.LogAttrs(ctx, slog.LevelDebug, "exchange: token request",
+		e.logger.LogAttrs(ctx, slog.LevelDebug, "exchange: "+what+" request",
 			slog.String("grant_type", form.Get("grant_type")), slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("exchange: token request to %s: %w", redactURL(e.url), err)
+		return 0, nil, nil, fmt.Errorf("exchange: %s request to %s: %w", what, redactURL(e.url), err)
 	}
 	defer resp.Body.Close()
 	body, err := httpread.All(resp.Body, e.maxBytes)
 	if err != nil {
 		if errors.Is(err, httpread.ErrTooLarge) {
-			return nil, fmt.Errorf("exchange: token endpoint %s answered status %d with a body over %d bytes: %w: %w", redactURL(e.url), resp.StatusCode, e.maxBytes, ErrMalformedResponse, err)
+			return 0, nil, nil, fmt.Errorf("exchange: %s endpoint %s answered status %d with a body over %d bytes: %w: %w", what, redactURL(e.url), resp.StatusCode, e.maxBytes, ErrMalformedResponse, err)
 		}
-		return nil, fmt.Errorf("exchange: read token response from %s: %w", redactURL(e.url), err)
+		return 0, nil, nil, fmt.Errorf("exchange: read %s response from %s: %w", what, redactURL(e.url), err)
 	}
-	return parseTokenResponse(resp.StatusCode, body, e.now(), secrets)
+	return resp.StatusCode, resp.Header, body, nil
 }
 
 // redactURL renders u without userinfo, query or fragment.

@@ -26,6 +26,8 @@ type tokenResponse struct {
 	issuedTokenType string
 	// scope is the scope member, "" when absent.
 	scope string
+	// dpop reports that the request carried a DPoP proof.
+	dpop bool
 }
 
 // parseTokenResponse turns a token endpoint's status and body into a token

@@ -33,6 +33,7 @@ type TokenSource struct {
 	now   func() time.Time
 	delta time.Duration
 	hc    *http.Client // base for Client
+	dpop  *resourceBinding // nil without DPoP
 
 	// guards t, id and flight
 	mu     sync.Mutex
@@ -154,6 +155,19 @@ func (s *TokenSource) valid(t *oauth2.Token) bool {
 // [http.DefaultClient] itself. Unlike token requests, API requests follow
 // redirects as base does (net/http drops the Authorization header on a
 // redirect to another host).
+//
+// A DPoP-bound token (a [Client] with Config.DPoPKey) goes as
+// "Authorization: DPoP <token>" with a fresh proof carrying the token's
+// hash (RFC 9449 §7), and only to the provider's own origin (issuer and
+// UserInfo endpoint) and the origins of the WithResource indicators given
+// when s was made; a request to any other origin fails before anything is
+// sent (ErrInvalidConfig). A resource server's nonce challenge (401 with
+// WWW-Authenticate: DPoP error="use_dpop_nonce") is answered once, with a
+// new proof, when the request's body can be sent again (GetBody, as
+// http.NewRequest sets for bytes and strings readers; otherwise
+// ErrInvalidConfig); the nonce is remembered for the origin's later
+// requests, so they need no extra round trip. A second challenge in a row
+// is ErrMalformedResponse.
 func (s *TokenSource) Client(base *http.Client) *http.Client {
 	if base == nil {
 		base = s.hc
@@ -184,11 +198,14 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
-	r2 := req.Clone(req.Context())
-	tok.SetAuthHeader(r2)
 	base := t.base
 	if base == nil {
 		base = http.DefaultTransport
 	}
+	if tok.Type() == "DPoP" {
+		return t.src.dpop.roundTripDPoP(req, tok.AccessToken, base)
+	}
+	r2 := req.Clone(req.Context())
+	tok.SetAuthHeader(r2)
 	return base.RoundTrip(r2)
 }

@@ -44,7 +44,7 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 // login starts a login: a fresh transaction (state, nonce, PKCE verifier)
 // goes into the server-side session, the browser goes to the provider.
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
-	authURL, tx, err := a.client.AuthCodeURL()
+	authURL, tx, err := a.client.AuthCodeURL(r.Context())
 	if err != nil {
 		a.fail(w, http.StatusInternalServerError, "begin login", err, "Check the app's configuration (-redirect-url).")
 		return

@@ -302,7 +302,7 @@ func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL s
 // headless plays the browser's part against the embedded provider, which
 // approves every authorization at once.
 func headless(ctx context.Context, op *providertest.Server, p *provider.Provider, client *exchange.Client, stdout io.Writer) error {
-	authURL, tx, err := client.AuthCodeURL()
+	authURL, tx, err := client.AuthCodeURL(ctx)
 	if err != nil {
 		return err
 	}

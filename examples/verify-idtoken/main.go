@@ -301,7 +301,7 @@ func loginIDToken(ctx context.Context, op *providertest.Server, clientID string)
 	if err != nil {
 		return "", err
 	}
-	authURL, tx, err := client.AuthCodeURL()
+	authURL, tx, err := client.AuthCodeURL(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -54,7 +54,7 @@ func newClient(t *testing.T, op, clientID string, keys jwks.KeySource, profile a
 // agent through the provider's interaction endpoints, then Callback with the
 // query the redirect URI receives (code exchange, ID token verification).
 func loginWith(ctx context.Context, c *exchange.Client) (*exchange.Result, error) {
-	authURL, tx, err := c.AuthCodeURL()
+	authURL, tx, err := c.AuthCodeURL(ctx)
 	if err != nil {
 		return nil, err
 	}

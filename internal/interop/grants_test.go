@@ -60,7 +60,7 @@ func TestInteropLoginReplayedCallbackRefused(t *testing.T) {
 	}
 	c := newClient(t, lenientOP, clientCodeReplay, key, assertion.ProfileRFC10070)
 	mark := env.refusalMark(t, lenientOP, clientCodeReplay)
-	authURL, tx, err := c.AuthCodeURL()
+	authURL, tx, err := c.AuthCodeURL(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
