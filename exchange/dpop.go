@@ -158,9 +158,9 @@ func (c *Client) sendAuthenticated(ctx context.Context, ep *endpoint, form url.V
 		}
 		switch {
 		case !fresh:
-			return fmt.Errorf("exchange: %s demanded a DPoP nonce without giving a new one in DPoP-Nonce: %w", redactURL(ep.url), err)
+			return fmt.Errorf("exchange: %s demanded a DPoP nonce without giving a new one in DPoP-Nonce: %w: %w", redactURL(ep.url), errDPoPNonceLoop, err)
 		case attempt > 0:
-			return fmt.Errorf("exchange: %s demanded a DPoP nonce a second time in a row; not retrying again: %w", redactURL(ep.url), err)
+			return fmt.Errorf("exchange: %s demanded a DPoP nonce a second time in a row; not retrying again: %w: %w", redactURL(ep.url), errDPoPNonceLoop, err)
 		}
 	}
 }

@@ -32,7 +32,7 @@ type TokenSource struct {
 	fetch func(ctx context.Context, cur *oauth2.Token) (*fetched, error)
 	now   func() time.Time
 	delta time.Duration
-	hc    *http.Client // base for Client
+	hc    *http.Client     // base for Client
 	dpop  *resourceBinding // nil without DPoP
 
 	// guards t, id and flight

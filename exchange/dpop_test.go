@@ -1,0 +1,233 @@
+package exchange_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/pkjwt/pkjwt/exchange"
+	"github.com/pkjwt/pkjwt/internal/testkeys"
+	"github.com/pkjwt/pkjwt/jwks"
+	"github.com/pkjwt/pkjwt/provider"
+	"github.com/pkjwt/pkjwt/provider/providertest"
+)
+
+// dpopKey is the DPoP key of the tests, another key than the client's.
+func dpopKey(t testing.TB) *jwks.Key {
+	t.Helper()
+	k, err := jwks.NewKey(t.Context(), testkeys.Signer(testkeys.Ed25519A), jwks.KeyConfig{Algorithm: jwks.EdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// fapiSetup is setup with the mock in FAPI 2.0 mode (PAR required, DPoP
+// nonces required, ES256 ID tokens) and a FAPI2 client.
+func fapiSetup(t *testing.T, mod func(*provider.Provider, *exchange.Config)) *env {
+	t.Helper()
+	return setup(t, providertest.Config{
+		RequirePushedAuthorizationRequests: true,
+		DPoPNonceRequired:                  true,
+		IDTokenAlgorithm:                   jwks.ES256,
+	}, func(p *provider.Provider, c *exchange.Config) {
+		c.FAPI2 = true
+		c.DPoPKey = dpopKey(t)
+		if mod != nil {
+			mod(p, c)
+		}
+	})
+}
+
+func TestFAPI2Login(t *testing.T) {
+	t.Parallel()
+	e := fapiSetup(t, nil)
+	ctx := t.Context()
+	authURL, tx, err := e.c.AuthCodeURL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(authURL)
+	q := u.Query()
+	if len(q) != 2 || q.Get("client_id") != clientID || !strings.HasPrefix(q.Get("request_uri"), "urn:") {
+		t.Fatalf("browser URL query = %v, want client_id and request_uri only", q)
+	}
+	// The first PAR request is answered use_dpop_nonce; the retry carries
+	// the nonce (and a new assertion).
+	if n := e.op.Count(providertest.EndpointPAR); n != 2 {
+		t.Errorf("PAR requests = %d, want 2 (nonce challenge, then success)", n)
+	}
+	cb, err := e.op.Authorize(ctx, authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.c.Callback(ctx, tx, cb.Query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Token.TokenType != "DPoP" {
+		t.Errorf("TokenType = %q, want DPoP", res.Token.TokenType)
+	}
+	// The nonce is known for the origin: the code exchange needs one POST.
+	if posts, jtis, _ := e.rec.distinct(); posts != 1 || jtis != 1 {
+		t.Errorf("token posts = %d with %d jtis, want 1", posts, jtis)
+	}
+	ts := e.c.RefreshTokenSource(res.Token, res.IDToken)
+	resp, err := ts.Client(nil).Get(e.op.UserInfoEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("UserInfo with the DPoP client: status %d", resp.StatusCode)
+	}
+	if n := e.op.Count(providertest.EndpointUserInfo); n != 1 {
+		t.Errorf("UserInfo requests = %d, want 1 (no extra round trip once the nonce is known)", n)
+	}
+	// A bound token goes nowhere else.
+	_, err = ts.Client(nil).Get("https://api.elsewhere.example/")
+	if !errors.Is(err, exchange.ErrInvalidConfig) {
+		t.Errorf("request to another origin: error = %v, want ErrInvalidConfig", err)
+	}
+}
+
+func TestDPoPClientCredentials(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{}, func(_ *provider.Provider, c *exchange.Config) { c.DPoPKey = dpopKey(t) })
+	tok, err := e.c.ClientCredentials(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.TokenType != "DPoP" {
+		t.Errorf("TokenType = %q, want DPoP", tok.TokenType)
+	}
+	// Without PAR the code is bound through dpop_jkt.
+	authURL, _, err := e.c.AuthCodeURL(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(authURL)
+	if u.Query().Get("dpop_jkt") == "" {
+		t.Error("authorization URL without dpop_jkt")
+	}
+}
+
+func TestDPoPMisbehavingProvider(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		m     providertest.Misbehavior
+		posts int
+		want  error
+	}{
+		{"Bearer after a proof", providertest.BearerAfterDPoP, 1, exchange.ErrMalformedResponse},
+		{"nonce on every request", providertest.DPoPNonceEveryRequest, 2, exchange.ErrMalformedResponse},
+		{"1 MiB nonce", providertest.DPoPNonceHuge, 1, exchange.ErrMalformedResponse},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t, providertest.Config{DPoPNonceRequired: tc.m == providertest.DPoPNonceHuge}, func(_ *provider.Provider, c *exchange.Config) { c.DPoPKey = dpopKey(t) })
+			e.op.Misbehave(tc.m)
+			_, err := e.c.ClientCredentials(t.Context())
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error = %v, want %v", err, tc.want)
+			}
+			posts, jtis, _ := e.rec.distinct()
+			if posts != tc.posts || jtis != posts {
+				t.Errorf("posts = %d with %d distinct jtis, want %d, each with a new assertion", posts, jtis, tc.posts)
+			}
+		})
+	}
+}
+
+func TestPARRedirectRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{RequirePushedAuthorizationRequests: true}, nil)
+	e.op.Misbehave(providertest.PARRedirect)
+	_, _, err := e.c.AuthCodeURL(t.Context())
+	if !errors.Is(err, exchange.ErrMalformedResponse) {
+		t.Fatalf("error = %v, want ErrMalformedResponse", err)
+	}
+	if n := e.op.Count(providertest.EndpointPARRedirected); n != 0 {
+		t.Errorf("the redirect was followed %d times", n)
+	}
+}
+
+func TestPARExpiredRequestURI(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{}, func(_ *provider.Provider, c *exchange.Config) { c.PushAuthorizationRequests = true })
+	e.op.Misbehave(providertest.PARExpiredRequestURI)
+	authURL, _, err := e.c.AuthCodeURL(t.Context())
+	if err == nil {
+		// The mock's expired request_uri still has a plausible expires_in;
+		// the provider refuses it at the authorization endpoint.
+		if _, err := e.op.Authorize(t.Context(), authURL); err == nil {
+			t.Error("an expired request_uri was accepted")
+		}
+	}
+}
+
+func TestDPoPResourceNonceChallenge(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{}, func(_ *provider.Provider, c *exchange.Config) { c.DPoPKey = dpopKey(t) })
+	ts := e.c.ClientCredentialsTokenSource()
+	hc := ts.Client(nil)
+	e.op.Misbehave(providertest.DPoPNonceEveryRequest)
+	if _, err := ts.TokenContext(t.Context()); err == nil {
+		t.Fatal("token despite DPoPNonceEveryRequest")
+	}
+	e.op.Behave(providertest.DPoPNonceEveryRequest)
+	if _, err := ts.TokenContext(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	e.op.Misbehave(providertest.DPoPNonceEveryRequest)
+	before := e.op.Count(providertest.EndpointUserInfo)
+
+	// A body that cannot be replayed: a typed error after one request.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.op.UserInfoEndpoint(), io.NopCloser(strings.NewReader("a=b")))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	_, err := hc.Do(req)
+	if !errors.Is(err, exchange.ErrInvalidConfig) {
+		t.Errorf("unreplayable body: error = %v, want ErrInvalidConfig", err)
+	}
+	if n := e.op.Count(providertest.EndpointUserInfo) - before; n != 1 {
+		t.Errorf("unreplayable body: %d requests, want 1", n)
+	}
+	// A replayable one is retried once, then the second challenge is an
+	// error, not a loop.
+	before = e.op.Count(providertest.EndpointUserInfo)
+	_, err = hc.Get(e.op.UserInfoEndpoint())
+	if !errors.Is(err, exchange.ErrMalformedResponse) {
+		t.Errorf("second challenge: error = %v, want ErrMalformedResponse", err)
+	}
+	if n := e.op.Count(providertest.EndpointUserInfo) - before; n != 2 {
+		t.Errorf("second challenge: %d requests, want 2", n)
+	}
+}
+
+func TestFAPI2RefusesWithEveryGap(t *testing.T) {
+	t.Parallel()
+	op, key := startOP(t, providertest.Config{}) // RS256 ID tokens, PAR not required
+	p, err := provider.Discover(context.Background(), op.Issuer(), provider.Config{HTTPClient: op.HTTPClient()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = exchange.New(p, exchange.Config{ClientID: clientID, Key: key, RedirectURL: redirectURL, FAPI2: true, IDTokenAlgorithms: []jwks.Algorithm{jwks.RS256}})
+	if !errors.Is(err, exchange.ErrInvalidConfig) {
+		t.Fatalf("error = %v, want ErrInvalidConfig", err)
+	}
+	for _, gap := range []string{"DPoPKey is nil", "id_token_signing_alg_values_supported", "IDTokenAlgorithms holds RS256"} {
+		if !strings.Contains(err.Error(), gap) {
+			t.Errorf("error does not name the gap %q:\n%v", gap, err)
+		}
+	}
+	// A DPoP key of an algorithm the provider does not accept.
+	k, _ := jwks.NewKey(t.Context(), testkeys.Signer(testkeys.P384), jwks.KeyConfig{Algorithm: jwks.ES384})
+	if _, err := exchange.New(p, exchange.Config{ClientID: clientID, Key: key, DPoPKey: k}); !errors.Is(err, exchange.ErrInvalidConfig) {
+		t.Errorf("ES384 DPoP key: error = %v, want ErrInvalidConfig", err)
+	}
+}
