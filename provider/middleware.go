@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkjwt/pkjwt/jwks"
 )
@@ -18,20 +19,57 @@ type MiddlewareConfig struct {
 	// Logger receives failures the client is not told about in detail: key
 	// set fetch failures. Nil discards.
 	Logger *slog.Logger
+
+	// DPoPAlgorithms turns on DPoP-bound access tokens (RFC 9449 §7): the
+	// algorithms accepted for proofs, advertised in the
+	// WWW-Authenticate: DPoP algs="…" challenge. Zero (nil) means DPoP is
+	// off: the DPoP scheme is answered like a missing token. Either way a
+	// token bound to a key (cnf.jkt) presented as Bearer is refused (RFC
+	// 9449 §7.2). For RFC 9068 access tokens set JWTConfig.Type to
+	// "at+jwt" on the verifier.
+	DPoPAlgorithms []jwks.Algorithm
+	// DPoPPublicURL is the scheme and host clients use to reach this
+	// service (https://api.example.com), which proofs' htu must name; set
+	// it behind a proxy that terminates TLS or rewrites the host. Zero
+	// takes them from the request (https when it came over TLS, and its
+	// Host).
+	DPoPPublicURL string
+	// DPoPProofWindow is how far a proof's iat may be from the verifier's
+	// clock, either way, and how long its jti is remembered. Zero means one
+	// minute; from one second to five minutes.
+	DPoPProofWindow time.Duration
+	// DPoPReplay remembers the jti of every accepted proof, so that each
+	// is accepted once. Zero means a bounded in-memory cache, right for
+	// one process; several replicas need a shared store.
+	DPoPReplay ReplayCache
+	// DPoPNonceRequired makes every proof carry a nonce this middleware
+	// issued (RFC 9449 §9): a proof without a current one is answered 401
+	// use_dpop_nonce with a DPoP-Nonce header. Nonces are stateless (a MAC
+	// of the time window under a random per-middleware key) and valid for
+	// two proof windows. Zero (false) asks for none.
+	DPoPNonceRequired bool
 }
 
 type ctxKey struct{}
 
 // Middleware returns HTTP middleware for a service that receives JWTs as
-// Bearer tokens (RFC 6750 §2.1, the Authorization header only). It verifies
-// the token with v and puts the verified *JWT in the request context
-// ([FromContext]) before calling next.
+// Bearer tokens (RFC 6750 §2.1, the Authorization header only) and, with
+// MiddlewareConfig.DPoPAlgorithms, DPoP-bound tokens with their proofs (RFC
+// 9449 §7). It verifies the token with v (and the proof) and puts the
+// verified *JWT in the request context ([FromContext]) before calling next.
 //
-// A request without a Bearer token gets 401 with WWW-Authenticate: Bearer
-// (and realm). A token that fails verification gets 401 with
-// error="invalid_token" and a fixed error_description naming the kind of
-// failure (RFC 6750 §3). When the keys cannot be fetched it answers 503. The
-// token is never echoed, logged or put in a header.
+// A request without a token gets 401 with WWW-Authenticate: Bearer (and
+// realm), plus a DPoP challenge with algs when DPoP is on. A token that
+// fails verification gets 401 with error="invalid_token" and a fixed
+// error_description naming the kind of failure (RFC 6750 §3). A DPoP-bound
+// token (cnf.jkt) sent as Bearer is invalid_token. A DPoP request whose
+// proof fails (signature with its own jwk, typ dpop+jwt, alg, htm, htu,
+// iat, ath, the key's thumbprint against cnf.jkt, a jti seen before) gets
+// 401 with a DPoP challenge and error="invalid_dpop_proof", or
+// "use_dpop_nonce" and a DPoP-Nonce header. When the keys cannot be
+// fetched it answers 503; an invalid DPoP setting of cfg makes every
+// request 500 (and is logged). The token and proof are never echoed,
+// logged or put in a header.
 func Middleware(v *JWTVerifier, cfg MiddlewareConfig) func(http.Handler) http.Handler {
 	log := cfg.Logger
 	if log == nil {
@@ -41,13 +79,34 @@ func Middleware(v *JWTVerifier, cfg MiddlewareConfig) func(http.Handler) http.Ha
 	if cfg.Realm != "" {
 		challenge += " realm=" + strconv.Quote(cfg.Realm)
 	}
+	dp, dpErr := newDPoPCheck(cfg, v.now)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			raw, ok := bearer(r)
-			if !ok {
+			if dpErr != nil {
+				log.Error("provider: middleware misconfigured", slog.String("error", dpErr.Error()))
+				http.Error(w, "middleware misconfigured", http.StatusInternalServerError)
+				return
+			}
+			raw, scheme, ok := authorization(r)
+			if !ok || (scheme == "DPoP" && dp == nil) {
 				w.Header().Set("WWW-Authenticate", challenge)
+				if dp != nil {
+					w.Header().Add("WWW-Authenticate", dp.challenge(cfg.Realm, "", ""))
+				}
 				http.Error(w, "bearer token required", http.StatusUnauthorized)
 				return
+			}
+			refuse := func(code, description string) {
+				if scheme == "DPoP" || (dp != nil && code == dpopInvalidToken && description == boundAsBearer) {
+					w.Header().Set("WWW-Authenticate", dp.challenge(cfg.Realm, code, description))
+				} else {
+					sep := ","
+					if cfg.Realm == "" {
+						sep = ""
+					}
+					w.Header().Set("WWW-Authenticate", challenge+sep+` error="`+code+`", error_description="`+description+`"`)
+				}
+				http.Error(w, "invalid token", http.StatusUnauthorized)
 			}
 			t, err := v.Verify(r.Context(), raw)
 			if err != nil {
@@ -57,18 +116,39 @@ func Middleware(v *JWTVerifier, cfg MiddlewareConfig) func(http.Handler) http.Ha
 					http.Error(w, "token keys unavailable", http.StatusServiceUnavailable)
 					return
 				}
-				sep := ","
-				if cfg.Realm == "" {
-					sep = ""
-				}
-				w.Header().Set("WWW-Authenticate", challenge+sep+` error="invalid_token", error_description="`+describe(err)+`"`)
-				http.Error(w, "invalid token", http.StatusUnauthorized)
+				refuse(dpopInvalidToken, describe(err))
 				return
+			}
+			jkt, err := boundKey(t)
+			switch {
+			case err != nil:
+				refuse(dpopInvalidToken, "the token is malformed")
+				return
+			case scheme == "Bearer" && jkt != "":
+				refuse(dpopInvalidToken, boundAsBearer)
+				return
+			case scheme == "DPoP" && jkt == "":
+				refuse(dpopInvalidToken, "the token is not bound to a DPoP key")
+				return
+			case scheme == "DPoP":
+				if code, err := dp.verify(r.Context(), r, raw, jkt); err != nil {
+					if code == dpopUseNonce {
+						w.Header().Set("DPoP-Nonce", dp.nonce(dp.now()))
+						refuse(code, "a DPoP nonce is required")
+						return
+					}
+					log.Debug("provider: DPoP proof refused", slog.String("error", err.Error()))
+					refuse(code, "the DPoP proof is not valid for this request and token")
+					return
+				}
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, t)))
 		})
 	}
 }
+
+// boundAsBearer is the description of a DPoP-bound token sent as Bearer.
+const boundAsBearer = "the token is bound to a DPoP key; send it with the DPoP scheme and a proof"
 
 // FromContext returns the token [Middleware] verified for this request.
 func FromContext(ctx context.Context) (*JWT, bool) {
@@ -76,18 +156,26 @@ func FromContext(ctx context.Context) (*JWT, bool) {
 	return t, ok
 }
 
-// bearer extracts the token of a single "Authorization: Bearer" header.
-func bearer(r *http.Request) (string, bool) {
+// authorization extracts the token and scheme ("Bearer" or "DPoP") of a
+// single Authorization header.
+func authorization(r *http.Request) (tok, scheme string, ok bool) {
 	h := r.Header.Values("Authorization")
 	if len(h) != 1 {
-		return "", false
+		return "", "", false
 	}
-	scheme, tok, ok := strings.Cut(h[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
+	scheme, tok, ok = strings.Cut(h[0], " ")
+	switch {
+	case !ok:
+		return "", "", false
+	case strings.EqualFold(scheme, "Bearer"):
+		scheme = "Bearer"
+	case strings.EqualFold(scheme, "DPoP"):
+		scheme = "DPoP"
+	default:
+		return "", "", false
 	}
 	tok = strings.TrimSpace(tok)
-	return tok, tok != ""
+	return tok, scheme, tok != ""
 }
 
 // describe names the kind of a verification failure with a fixed text that
