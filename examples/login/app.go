@@ -49,6 +49,7 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, http.StatusInternalServerError, "begin login", err, "Check the app's configuration (-redirect-url).")
 		return
 	}
+	logPushed(a.log, authURL)
 	err = a.sessions.update(w, r, func(s *session) {
 		s.pending = &tx
 		s.user = nil

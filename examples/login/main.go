@@ -70,6 +70,7 @@ type config struct {
 	scopes              string
 	legacyAudience      bool
 	embeddedUserSubject string
+	fapi2               bool
 }
 
 const (
@@ -91,6 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.redirectURL, "redirect-url", "", "redirect URI registered at the provider; empty means http://ADDR/callback")
 	fs.StringVar(&c.scopes, "scopes", "email profile", "scopes requested besides openid, space-separated")
 	fs.BoolVar(&c.legacyAudience, "legacy-aud", false, "put the token endpoint URL in the assertion's aud, for providers that still demand it (RFC 10070 uses the issuer)")
+	fs.BoolVar(&c.fapi2, "fapi2", false, "FAPI 2.0 login: pushed authorization request, DPoP-bound tokens (a DPoP key generated for this run), PKCE and iss; the embedded provider then requires PAR and DPoP nonces")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `usage: login [flags]
 
@@ -113,6 +115,9 @@ flags:
 	}
 	if c.keyEnv != "" && c.keyFile != "" {
 		return nil, errors.New("give -key-env or -key-file, not both")
+	}
+	if c.fapi2 && c.legacyAudience {
+		return nil, errors.New("-fapi2 and -legacy-aud exclude each other: FAPI 2.0 requires the issuer as the assertion's audience")
 	}
 	if c.keyAlgorithm != "" && c.keyEnv == "" && c.keyFile == "" {
 		return nil, errors.New("-alg needs -key-env or -key-file: it names the algorithm of the key given there")
@@ -211,6 +216,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		cfg.Key, cfg.Assertions = nil, m
 	}
+	var proofs *assertion.DPoP
+	if c.fapi2 {
+		if proofs, err = enableFAPI2(&cfg, stdout); err != nil {
+			return err
+		}
+	}
 	client, err := exchange.New(p, cfg)
 	if err != nil {
 		return err
@@ -235,6 +246,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer cancel()
 		_ = srv.Shutdown(shutdown)
 	}()
+	if !c.serve && c.fapi2 {
+		return headlessFAPI2(ctx, op, p, client, proofs, stdout)
+	}
 	if !c.serve {
 		return headless(ctx, op, p, client, stdout)
 	}
@@ -257,7 +271,11 @@ func loadKey(c *config) (key *jwks.Key, generated bool, err error) {
 	case c.keyEnv != "":
 		key, err = jwks.LoadPEMEnv(c.keyEnv, cfg)
 	default:
-		key, err = jwks.Generate(jwks.RS256)
+		alg := jwks.RS256
+		if c.fapi2 {
+			alg = jwks.ES256 // FAPI 2.0 allows PS256, ES256 and EdDSA only
+		}
+		key, err = jwks.Generate(alg)
 		generated = true
 	}
 	if err != nil {
@@ -272,8 +290,15 @@ func loadKey(c *config) (key *jwks.Key, generated bool, err error) {
 // whichever of the algorithms examples/keygen offers it is, as a real
 // provider does once it is configured for the client's key.
 func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL string) (*providertest.Server, error) {
+	var fapi providertest.Config
+	if c.fapi2 {
+		fapi = providertest.Config{RequirePushedAuthorizationRequests: true, DPoPNonceRequired: true, IDTokenAlgorithm: jwks.ES256}
+	}
 	op, err := providertest.Start(providertest.Config{
-		ClientAuthAlgorithms: []jwks.Algorithm{alg},
+		RequirePushedAuthorizationRequests: fapi.RequirePushedAuthorizationRequests,
+		DPoPNonceRequired:                  fapi.DPoPNonceRequired,
+		IDTokenAlgorithm:                   fapi.IDTokenAlgorithm,
+		ClientAuthAlgorithms:               []jwks.Algorithm{alg},
 		User: providertest.User{
 			Subject: c.embeddedUserSubject,
 			Claims: map[string]any{
