@@ -19,6 +19,12 @@
 //
 //	JWT_PRIVATE_KEY=… go run ./examples/login -issuer https://example.criipto.id -client-id urn:my:app
 //
+// With -fapi2 it runs the FAPI 2.0 login instead (pushed authorization
+// request, DPoP-bound tokens with nonces, PKCE, iss), against the embedded
+// provider or, with -issuer, a real one:
+//
+//	go run ./examples/login -fapi2
+//
 // The key comes from -key-env (a variable holding a base64 PEM) or
 // -key-file, with -alg when the key does not imply its algorithm (an RSA key
 // for PS256, say); with neither the app generates one for this run. Tokens,
