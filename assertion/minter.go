@@ -234,7 +234,7 @@ func audienceProblem(aud string, p Profile) string {
 // key held in a KMS or HSM signs under ctx.
 //
 // Errors wrap the key source's error (such as jwks.ErrNoActiveKey),
-// ErrCertificate, a context error, jwks.ErrInvalidKey or ErrSign; none
+// ErrCertificate, a context error, jwks.ErrInvalidConfig or ErrSign; none
 // contains the assertion.
 func (m *Minter) Assertion(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {

@@ -257,7 +257,7 @@ var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"
 // Errors wrap ErrClaimCollision, ErrInvalidClaims, ErrMissingAudience,
 // ErrInvalidAudience, ErrInvalidSubject, ErrInvalidOption,
 // ErrInvalidLifetime, ErrLifetimeTooLong, the key source's error, a context
-// error, jwks.ErrInvalidKey or ErrSign; none contains the token.
+// error, jwks.ErrInvalidConfig or ErrSign; none contains the token.
 func (m *TokenMinter) Mint(ctx context.Context, claims any, opts ...Option) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("assertion: %w", err)

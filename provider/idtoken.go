@@ -186,8 +186,8 @@ func orInt(v, def int) int {
 //
 // It may fetch the provider's keys (see jwks.Remote). Each failure wraps one
 // sentinel: ErrMalformedToken, ErrUnsupportedHeader, ErrUnsupportedAlgorithm,
-// ErrInvalidSignature (with jwks.ErrUnknownKey, jwks.ErrSignature,
-// jwks.ErrFetch or jwks.ErrStale), ErrInvalidIssuer, ErrMissingSubject,
+// ErrInvalidSignature (with jwks.ErrUnknownKey, jwks.ErrSignature or
+// jwks.ErrFetch), ErrInvalidIssuer, ErrMissingSubject,
 // ErrInvalidAudience, ErrInvalidAuthorizedParty, ErrTokenExpired,
 // ErrInvalidIssuedAt, ErrTokenNotYetValid, ErrNonceMismatch,
 // ErrAccessTokenHashMismatch, ErrAuthTimeInvalid, ErrACRNotSatisfied. Errors

@@ -420,7 +420,7 @@ func (p *Provider) HTTPClient() *http.Client { return p.client }
 func (p *Provider) KeySet() *jwks.Remote { return p.keys }
 
 // Close stops a key-set fetch in flight; later verifications fail with
-// jwks.ErrClosed.
+// jwks.ErrFetch.
 func (p *Provider) Close() error { return p.keys.Close() }
 
 func clone(s []string) []string {

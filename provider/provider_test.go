@@ -31,7 +31,6 @@ func TestDiscoverAccessors(t *testing.T) {
 		{"UserInfoEndpoint", p.UserInfoEndpoint(), u + "/userinfo"},
 		{"EndSessionEndpoint", p.EndSessionEndpoint(), u + "/logout"},
 		{"RevocationEndpoint", p.RevocationEndpoint(), u + "/revoke"},
-		{"KeySet().URL", p.KeySet().URL(), u + "/jwks"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
