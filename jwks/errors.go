@@ -6,21 +6,22 @@ import (
 )
 
 // Errors of this package. Every error it returns about a key or a ring wraps
-// one of these, so that callers can use [errors.Is]. No error ever carries key
-// bytes.
+// one of these (a [Remote]'s errors are listed with it), so that callers can
+// use [errors.Is]. No error ever carries key bytes.
 var (
 	// ErrNoKey: the input held no key at all (empty, no PEM block, unset
 	// environment variable, a nil signer).
 	ErrNoKey = errors.New("jwks: no key found")
-	// ErrInvalidConfig: a key or a ring was refused. The message says why: the
-	// input does not decode, is encrypted (decrypt it first: openssl pkey -in
-	// key.pem -out plain.pem), holds more than one key or only a public key; an
-	// RSA key below 2048 bits or of an unsupported size, type or curve; an
-	// algorithm that does not fit the key or is symmetric, none or unknown; an
-	// internally inconsistent key, one that failed the sign-and-verify self-test
-	// or a signer returning a malformed signature; a private key held outside
-	// this process that cannot be written out; or an inconsistent ring
-	// configuration or schedule.
+	// ErrInvalidConfig: a key, a ring or the settings of [NewRemote] were
+	// refused. The message says why: the input does not decode, is encrypted
+	// (decrypt it first: openssl pkey -in key.pem -out plain.pem), holds more
+	// than one key or only a public key; an RSA key below 2048 bits or of an
+	// unsupported size, type or curve; an algorithm that does not fit the key
+	// or is symmetric, none or unknown; an internally inconsistent key, one
+	// that failed the sign-and-verify self-test or a signer returning a
+	// malformed signature; a private key held outside this process that
+	// cannot be written out; an inconsistent ring configuration or schedule;
+	// or a JWKS URL or RemoteConfig value out of range.
 	ErrInvalidConfig = errors.New("jwks: invalid config")
 	// ErrNoActiveKey: the ring has no key that is active now (none has
 	// activated yet, or every key has retired). Add or rotate in a key.
