@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/pkjwt/pkjwt/internal/digest"
