@@ -64,6 +64,7 @@ var expectRefusals = map[string]bool{
 	clientProbe:        true,
 	clientProbeES384:   true,
 	clientGrantProbe:   true,
+	clientFAPI2Probe:   true,
 }
 
 // staticClient is a client registered with a static jwks.

@@ -46,6 +46,7 @@ const (
 	clientFAPI2PS256    = "fapi2-ps256"
 	clientFAPI2ES256    = "fapi2-es256"
 	clientFAPI2EdDSA    = "fapi2-eddsa"
+	clientFAPI2Probe    = "fapi2-probe" // refused on purpose
 )
 
 // extraClient is a client registered only at the providers in ops, with
@@ -83,6 +84,7 @@ var extraClients = map[string]extraClient{
 	clientFAPI2PS256: {ops: fapi2OPs, key: testkeys.RSA2048A, alg: jwks.PS256},
 	clientFAPI2ES256: {ops: fapi2OPs, key: testkeys.P256A, alg: jwks.ES256},
 	clientFAPI2EdDSA: {ops: fapi2OPs, key: testkeys.Ed25519A, alg: jwks.EdDSA},
+	clientFAPI2Probe: {ops: fapi2OPs, key: testkeys.P256B, alg: jwks.ES256},
 }
 
 // extraKey returns the signing key of a client of extraClients.

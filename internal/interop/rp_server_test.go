@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -42,7 +43,7 @@ func endpoint(t *testing.T, op, name string) string {
 	return u
 }
 
-// strings returns the discovery member name as a string list.
+// stringList returns the discovery member name as a string list.
 func stringList(doc map[string]any, name string) []string {
 	raw, _ := doc[name].([]any)
 	var out []string
@@ -153,7 +154,7 @@ func verifyProviderJWT(t *testing.T, op, raw string, algs ...jose.SignatureAlgor
 	if err := getJSON(t.Context(), endpoint(t, op, "jwks_uri"), &set); err != nil {
 		t.Fatal(err)
 	}
-	jws, err := jose.ParseSigned(raw, algs)
+	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil {
 		t.Fatalf("provider JWT: %v", err)
 	}
@@ -295,6 +296,22 @@ func TestInteropServerJWTBearerRefused(t *testing.T) {
 			}
 			return bearer(a)
 		}, error: "invalid_grant"},
+		{name: "typ client-authentication+jwt", make: func(t *testing.T, r *rp, _ jwks.KeySource) url.Values {
+			// A grant assertion valid in every other way, typed as a client
+			// assertion: the assertion package refuses to mint it.
+			key, err := extraKey(clientGrantProbe)
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().Unix()
+			a, err := signJWS(t.Context(), key, map[string]any{"typ": "client-authentication+jwt"}, map[string]any{
+				"iss": clientGrantProbe, "sub": subject, "aud": r.md.Issuer, "iat": now, "exp": now + 60, "jti": rand.Text(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return bearer(a)
+		}, error: "invalid_grant"},
 		{name: "scope beyond openid", make: func(t *testing.T, r *rp, key jwks.KeySource) url.Values {
 			f := bearer(grantAssertion(t, r, key, nil))
 			f.Set("scope", "openid offline_access")
@@ -326,6 +343,25 @@ func TestInteropServerJWTBearerRefused(t *testing.T) {
 					}
 				})
 			}
+			t.Run("DPoP proof", func(t *testing.T) {
+				// The extension grants issue bearer tokens only: a proof is
+				// refused, not ignored.
+				f, err := r.withClientAuth(t.Context(), url.Values{"grant_type": {grantJWTBearer}, "assertion": {grantAssertion(t, r, key, nil)}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				proof, err := newDPoPProver(t).proof(t.Context(), http.MethodPost, r.md.TokenEndpoint, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := postForm(t.Context(), r.md.TokenEndpoint, f, http.Header{"Dpop": {proof}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.Status != 400 || resp.str("error") != "invalid_request" {
+					t.Errorf("status %d, error %q, want 400 invalid_request: %s", resp.Status, resp.str("error"), resp.Body)
+				}
+			})
 			t.Run("replay", func(t *testing.T) {
 				a := grantAssertion(t, r, key, nil)
 				for i, want := range []int{200, 400} {
@@ -579,7 +615,7 @@ func logoutTokensFrom(clientID, iss string) []string {
 		var claims struct {
 			Iss string `json:"iss"`
 		}
-		if b, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256}); err == nil {
+		if b, err := jose.ParseSignedCompact(raw, []jose.SignatureAlgorithm{jose.RS256, jose.ES256}); err == nil {
 			if json.Unmarshal(b.UnsafePayloadWithoutVerification(), &claims) == nil && claims.Iss == iss {
 				out = append(out, raw)
 			}
@@ -648,6 +684,30 @@ func TestInteropServerLogout(t *testing.T) {
 			}
 			if info := introspect(t, r, res.token.AccessToken); info["active"] != false {
 				t.Errorf("introspection of the access token after logout = %v, want active false", info)
+			}
+		})
+	}
+}
+
+// TestInteropServerLogoutUnregisteredRedirect asks for a logout with a
+// post_logout_redirect_uri the client did not register: the provider
+// refuses before any confirmation page.
+func TestInteropServerLogoutUnregisteredRedirect(t *testing.T) {
+	needInterop(t)
+	t.Parallel()
+	for _, op := range baselineOPs {
+		t.Run(op, func(t *testing.T) {
+			t.Parallel()
+			ua, err := newUserAgent()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ua.endSession(t.Context(), endpoint(t, op, "end_session_endpoint"), url.Values{
+				"client_id":                {clientRPLogout},
+				"post_logout_redirect_uri": {"http://127.0.0.1/elsewhere"},
+			})
+			if err == nil || !strings.Contains(err.Error(), "status 400") {
+				t.Errorf("endSession with an unregistered post_logout_redirect_uri: %v, want status 400", err)
 			}
 		})
 	}
