@@ -158,6 +158,9 @@ func TestInteropServerFAPI2Discovery(t *testing.T) {
 	if doc["authorization_response_iss_parameter_supported"] != true {
 		t.Errorf("authorization_response_iss_parameter_supported = %v, want true", doc["authorization_response_iss_parameter_supported"])
 	}
+	if got := stringList(doc, "response_types_supported"); !slices.Equal(got, []string{"code"}) {
+		t.Errorf("response_types_supported = %q, want [code]", got)
+	}
 	if got := stringList(doc, "code_challenge_methods_supported"); !slices.Equal(got, []string{"S256"}) {
 		t.Errorf("code_challenge_methods_supported = %q, want [S256]", got)
 	}

@@ -451,6 +451,8 @@ async function startProvider(pc) {
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       rpInitiatedLogout: { enabled: false },
     });
+    // FAPI 2.0 §5.3.1.2: only the authorization code flow.
+    config.responseTypes = ['code'];
     config.enabledJWA = {
       clientAuthSigningAlgValues: FAPI_ALGS,
       idTokenSigningAlgValues: FAPI_ALGS,
