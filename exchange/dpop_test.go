@@ -33,6 +33,7 @@ func fapiSetup(t *testing.T, mod func(*provider.Provider, *exchange.Config)) *en
 	return setup(t, providertest.Config{
 		RequirePushedAuthorizationRequests: true,
 		DPoPNonceRequired:                  true,
+		RequireDPoP:                        true,
 		IDTokenAlgorithm:                   jwks.ES256,
 	}, func(p *provider.Provider, c *exchange.Config) {
 		c.FAPI2 = true
@@ -229,5 +230,18 @@ func TestFAPI2RefusesWithEveryGap(t *testing.T) {
 	k, _ := jwks.NewKey(t.Context(), testkeys.Signer(testkeys.P384), jwks.KeyConfig{Algorithm: jwks.ES384})
 	if _, err := exchange.New(p, exchange.Config{ClientID: clientID, Key: key, DPoPKey: k}); !errors.Is(err, exchange.ErrInvalidConfig) {
 		t.Errorf("ES384 DPoP key: error = %v, want ErrInvalidConfig", err)
+	}
+}
+
+// TestFAPI2MockRefusesWithoutDPoP runs the login without DPoP against the
+// mock in FAPI 2.0 mode: the code exchange is refused, as oidc-provider
+// refuses it.
+func TestFAPI2MockRefusesWithoutDPoP(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{RequirePushedAuthorizationRequests: true, RequireDPoP: true}, nil)
+	_, err := e.login(t.Context())
+	var te *exchange.TokenError
+	if !errors.As(err, &te) || te.Code != "invalid_dpop_proof" {
+		t.Fatalf("login without DPoP: error = %v, want invalid_dpop_proof", err)
 	}
 }

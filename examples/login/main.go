@@ -298,11 +298,12 @@ func loadKey(c *config) (key *jwks.Key, generated bool, err error) {
 func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL string) (*providertest.Server, error) {
 	var fapi providertest.Config
 	if c.fapi2 {
-		fapi = providertest.Config{RequirePushedAuthorizationRequests: true, DPoPNonceRequired: true, IDTokenAlgorithm: jwks.ES256}
+		fapi = providertest.Config{RequirePushedAuthorizationRequests: true, DPoPNonceRequired: true, RequireDPoP: true, IDTokenAlgorithm: jwks.ES256}
 	}
 	op, err := providertest.Start(providertest.Config{
 		RequirePushedAuthorizationRequests: fapi.RequirePushedAuthorizationRequests,
 		DPoPNonceRequired:                  fapi.DPoPNonceRequired,
+		RequireDPoP:                        fapi.RequireDPoP,
 		IDTokenAlgorithm:                   fapi.IDTokenAlgorithm,
 		ClientAuthAlgorithms:               []jwks.Algorithm{alg},
 		User: providertest.User{

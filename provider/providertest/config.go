@@ -152,6 +152,11 @@ type Config struct {
 	// DPoPNonceLifetime is how long a server nonce is accepted before the
 	// server moves to a new one. Zero means 5 minutes.
 	DPoPNonceLifetime time.Duration
+	// RequireDPoP refuses every token request without a DPoP proof (400
+	// invalid_dpop_proof, ErrDPoPProofMissing), as oidc-provider does in
+	// its FAPI 2.0 profile, where all tokens are sender-constrained. Zero
+	// accepts requests without a proof (and issues Bearer tokens).
+	RequireDPoP bool
 }
 
 const (

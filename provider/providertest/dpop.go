@@ -160,6 +160,10 @@ func checkDPoPBinding(what, bound, got string) error {
 // answers the refusal and returns false.
 func (s *Server) tokenDPoP(w http.ResponseWriter, r *http.Request, clientID string) (*http.Request, bool) {
 	if len(r.Header.Values("DPoP")) == 0 {
+		if s.cfg.RequireDPoP {
+			s.refuseDPoP(w, EndpointToken, clientID, fmt.Errorf("providertest: Config.RequireDPoP: the token request has no DPoP proof: %w", ErrDPoPProofMissing))
+			return r, false
+		}
 		return r, true
 	}
 	jkt, err := s.verifyDPoP(r, http.MethodPost, s.TokenEndpoint(), "")

@@ -570,3 +570,18 @@ func TestDPoPConfig(t *testing.T) {
 		t.Errorf("dpop_signing_alg_values_supported = %s, want [\"EdDSA\"]", got)
 	}
 }
+
+// TestRequireDPoP checks that with Config.RequireDPoP a token request
+// without a proof is refused, as oidc-provider's FAPI 2.0 profile does, and
+// one with a proof is not.
+func TestRequireDPoP(t *testing.T) {
+	t.Parallel()
+	s, _ := newServer(t, providertest.Config{RequireDPoP: true})
+	if st, body, _ := post(t, s, tokenForm(assertion(t, s, t0)), nil); st != 400 || body["error"] != "invalid_dpop_proof" {
+		t.Errorf("without a proof: status %d error %v, want 400 invalid_dpop_proof", st, body["error"])
+	}
+	wantRefusal(t, s, "without a proof", providertest.ErrDPoPProofMissing)
+	if st, body, _ := post(t, s, tokenForm(assertion(t, s, t0)), dpopHeader(proof(t, s, proofSpec{}))); st != 200 || body["token_type"] != "DPoP" {
+		t.Errorf("with a proof: status %d %v", st, body)
+	}
+}
