@@ -31,7 +31,7 @@ func newDPoP(t testing.TB, name string, alg jwks.Algorithm) *assertion.DPoP {
 // against the key in its own jwk header, and returns header and claims.
 func verifyProof(t *testing.T, proof string) (map[string]json.RawMessage, map[string]any) {
 	t.Helper()
-	jws, err := jose.ParseSigned(proof, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.PS256})
+	jws, err := jose.ParseSignedCompact(proof, []jose.SignatureAlgorithm{jose.ES256, jose.EdDSA, jose.PS256})
 	if err != nil {
 		t.Fatalf("go-jose ParseSigned: %v", err)
 	}

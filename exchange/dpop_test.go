@@ -7,7 +7,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/pkjwt/pkjwt/exchange"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
@@ -244,4 +248,44 @@ func TestFAPI2MockRefusesWithoutDPoP(t *testing.T) {
 	if !errors.As(err, &te) || te.Code != "invalid_dpop_proof" {
 		t.Fatalf("login without DPoP: error = %v, want invalid_dpop_proof", err)
 	}
+}
+
+// TestDPoPTokenWithoutKey checks that a DPoP token handed to the token
+// source of a client without a DPoP key is not sent at all (it would go
+// without a proof).
+func TestDPoPTokenWithoutKey(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{}, nil)
+	ts := e.c.RefreshTokenSource(&oauth2.Token{AccessToken: "bound", TokenType: "DPoP", Expiry: time.Now().Add(time.Hour)}, nil)
+	before := e.op.Count(providertest.EndpointUserInfo)
+	if _, err := ts.Client(nil).Get(e.op.UserInfoEndpoint()); !errors.Is(err, exchange.ErrMalformedResponse) {
+		t.Errorf("error = %v, want ErrMalformedResponse", err)
+	}
+	if e.op.Count(providertest.EndpointUserInfo) != before {
+		t.Error("the token was sent")
+	}
+}
+
+// TestDPoPConcurrent runs token and resource requests of one DPoP client
+// concurrently (run with -race): the nonce memory is shared.
+func TestDPoPConcurrent(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{DPoPNonceRequired: true}, func(_ *provider.Provider, c *exchange.Config) { c.DPoPKey = dpopKey(t) })
+	ts := e.c.ClientCredentialsTokenSource()
+	hc := ts.Client(nil)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if _, err := e.c.ClientCredentials(t.Context()); err != nil {
+				t.Error(err)
+			}
+			resp, err := hc.Get(e.op.UserInfoEndpoint())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+		})
+	}
+	wg.Wait()
 }
