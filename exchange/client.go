@@ -168,8 +168,11 @@ type Client struct {
 // provider's code challenge methods (ErrInvalidConfig without S256), the
 // private_key_jwt pre-flight against the provider's metadata (a
 // *provider.ClientAuthError, for the algorithm of Config.Key's current
-// signing key) and the ID token verifier's settings. It does no network
-// I/O.
+// signing key) and the ID token verifier's settings; with Config.DPoPKey
+// the key's algorithm against dpop_signing_alg_values_supported; with pushed
+// authorization requests a pushed_authorization_request_endpoint on the
+// issuer's or the token endpoint's origin; with Config.FAPI2 every gap of
+// the profile, each wrapping ErrInvalidConfig. It does no network I/O.
 func New(p *provider.Provider, cfg Config) (*Client, error) {
 	if p == nil {
 		return nil, fmt.Errorf("exchange: nil provider; call provider.Discover first: %w", ErrInvalidConfig)

@@ -31,6 +31,13 @@
 // values that match the sentinel of their code with [errors.Is], such as
 // [ErrInvalidGrant].
 //
+// FAPI 2.0 (Example (Fapi2)): Config.FAPI2 with a Config.DPoPKey pushes
+// every authorization request (PAR), binds codes and tokens to the DPoP key,
+// answers DPoP nonce challenges once with a new assertion and proof, and
+// sends the bound tokens through [TokenSource.Client] with proofs, only to
+// the provider's origin and the WithResource origins. Config.DPoPKey and
+// Config.PushAuthorizationRequests turn on each piece alone.
+//
 // # Specifications
 //
 //   - RFC 6749 §4.1 (authorization code grant), §4.4 (client credentials),
@@ -40,6 +47,8 @@
 //     JWT), with the audience of RFC 10070 by default.
 //   - RFC 8693 (token exchange), RFC 8707 (resource indicators, [WithResource]).
 //   - RFC 9207 (the iss authorization response parameter).
+//   - RFC 9126 (pushed authorization requests), RFC 9449 (DPoP) and the
+//     FAPI 2.0 Security Profile (final) for a client.
 //   - RFC 9700 (OAuth 2.0 security best current practice): PKCE, state and
 //     nonce of 256 random bits each, exact issuer checks, no redirect followed
 //     from the token endpoint.

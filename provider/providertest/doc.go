@@ -33,7 +33,9 @@
 // challenge and DPoP key), refresh token (rotated, reuse revokes the family),
 // client credentials, JWT bearer and token exchange grants, checking DPoP
 // proofs (RFC 9449 §4.3: typ, alg, a public jwk, jti never replayed, htm,
-// htu, iat window, the server's nonce with Config.DPoPNonceRequired) and then
+// htu, iat window, the server's nonce with Config.DPoPNonceRequired; a proof
+// on every token request with Config.RequireDPoP, as oidc-provider's FAPI 2.0
+// profile demands) and then
 // answering token_type DPoP with cnf.jkt in JWT access tokens; UserInfo as
 // JSON or, for a client with UserInfoSigned, a signed JWT (OIDC Core
 // §5.3.2), with the DPoP scheme for bound tokens; revocation (RFC 7009) and
