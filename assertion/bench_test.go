@@ -175,6 +175,24 @@ func median(d []time.Duration) time.Duration {
 // over an input of the same size with the same key ("raw"). Run:
 //
 //	go test -run '^$' -bench BenchmarkDPoPProof -benchmem -count 6 ./assertion/
+//
+// A proof costs little more than its signature: the header (with the
+// key's RFC 7638 JWK) is encoded once at NewDPoP, the claims are written
+// by hand into one stack buffer, the target is checked without url.Parse,
+// and the compact serialisation is built in one buffer sized up front
+// (assemble, shared with client assertions). The allocations above the
+// signature's are the jti, the output buffer, the returned string and the
+// signer's digest. BenchmarkDPoPProofPaired gives the steadier ratio on a
+// loaded machine.
+//
+// Medians of 6 runs on a loaded 2-vCPU linux/amd64 virtual machine (Go
+// 1.26; load average about 3.6), proof/raw from BenchmarkDPoPProofPaired
+// with its range over the 6 runs, allocations from this benchmark:
+//
+//	        raw       proof     proof/raw             allocs/op raw → proof
+//	ES256   29.3 µs   30.6 µs   1.042 (1.038–1.043)   60 → 64
+//	EdDSA   23.1 µs   23.8 µs   1.032 (1.031–1.034)   1 → 4
+//	PS256   1.01 ms   0.99 ms   (unpaired; noise)     9 → 11
 func BenchmarkDPoPProof(b *testing.B) {
 	for _, tc := range []struct {
 		name string
@@ -234,6 +252,82 @@ func BenchmarkDPoPProof(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkDPoPProofPaired interleaves a proof and the bare signature, one
+// of each per iteration, and reports the medians and their ratio
+// ("proof/raw"), as BenchmarkMintPaired does for assertions. Run:
+//
+//	go test -run '^$' -bench BenchmarkDPoPProofPaired -count 6 ./assertion/
+func BenchmarkDPoPProofPaired(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		key  string
+		alg  jwks.Algorithm
+	}{
+		{"ES256", testkeys.P256A, jwks.ES256},
+		{"EdDSA", testkeys.Ed25519A, jwks.EdDSA},
+	} {
+		signer := testkeys.Signer(tc.key)
+		key, err := jwks.NewKey(b.Context(), signer, jwks.KeyConfig{Algorithm: tc.alg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := NewDPoP(key, DPoPConfig{Now: func() time.Time { return time.Unix(1795000000, 0) }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		const target, nonce = "https://server.example.com/token", "eyJ7S_zG.eyJH0-Z.HX4w-7v"
+		proof, err := d.Proof(b.Context(), "POST", target, nonce, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		input := []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.')))
+		raw := func() error {
+			dg := sha256.Sum256(input)
+			_, err := signer.Sign(rand.Reader, dg[:], crypto.SHA256)
+			return err
+		}
+		if tc.alg == jwks.EdDSA {
+			raw = func() error {
+				_, err := signer.Sign(nil, input, crypto.Hash(0))
+				return err
+			}
+		}
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			var rawT, full []time.Duration
+			timeRaw := func() {
+				t0 := time.Now()
+				if err := raw(); err != nil {
+					b.Fatal(err)
+				}
+				rawT = append(rawT, time.Since(t0))
+			}
+			timeFull := func() {
+				t0 := time.Now()
+				if _, err := d.Proof(ctx, "POST", target, nonce, ""); err != nil {
+					b.Fatal(err)
+				}
+				full = append(full, time.Since(t0))
+			}
+			i := 0
+			for b.Loop() {
+				if i%2 == 0 {
+					timeRaw()
+					timeFull()
+				} else {
+					timeFull()
+					timeRaw()
+				}
+				i++
+			}
+			mr, mf := median(rawT), median(full)
+			b.ReportMetric(float64(mr.Nanoseconds()), "raw-ns")
+			b.ReportMetric(float64(mf.Nanoseconds()), "proof-ns")
+			b.ReportMetric(float64(mf)/float64(mr), "proof/raw")
 		})
 	}
 }

@@ -158,6 +158,8 @@ func TestDPoPProofRefuses(t *testing.T) {
 		{"relative target", "GET", "/token", ""},
 		{"ftp target", "GET", "ftp://a.example/", ""},
 		{"userinfo", "GET", "https://u:p@a.example/", ""},
+		{"empty host", "GET", "https:///token", ""},
+		{"no host at all", "GET", "https://", ""},
 		{"target newline", "GET", "https://a.example/\n", ""},
 		{"nonce quote", "GET", "https://a.example/", `a"b`},
 		{"nonce space", "GET", "https://a.example/", "a b"},
