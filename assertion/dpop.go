@@ -15,9 +15,6 @@ import (
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
-// typeDPoP is the typ header of a DPoP proof (RFC 9449 §4.2).
-const typeDPoP = "dpop+jwt"
-
 // maxNonce bounds a server nonce put into a proof.
 const maxNonce = 1 << 10
 
@@ -74,7 +71,7 @@ func NewDPoP(key *jwks.Key, cfg DPoPConfig) (*DPoP, error) {
 	js := make([]byte, 0, 48+len(jwk))
 	js = append(js, `{"alg":`...)
 	js = appendJSONString(js, string(alg))
-	js = append(js, `,"typ":"dpop+jwt","jwk":`...)
+	js = append(js, `,"typ":"dpop+jwt","jwk":`...) // RFC 9449 §4.2
 	js = append(js, jwk...)
 	js = append(js, '}')
 	return &DPoP{
