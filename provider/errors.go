@@ -126,6 +126,9 @@ var (
 	// ErrClaimMismatch: a claim the verifier requires is missing or has
 	// another value.
 	ErrClaimMismatch = errors.New("provider: required token claim missing or different")
+	// ErrTokenReplayed: a one-time token (a logout token) carries a jti
+	// accepted before: a replay.
+	ErrTokenReplayed = errors.New("provider: token replayed")
 )
 
 // Precise causes behind the public token sentinels.
