@@ -98,6 +98,11 @@ type Config struct {
 	// ExpiryDelta is how long before expiry a [TokenSource] replaces a
 	// token. Zero means 10 seconds.
 	ExpiryDelta time.Duration
+	// ReplayCache remembers the jti of every logout token that
+	// [Client.BackchannelLogoutHandler] accepts, so that each is accepted
+	// once. Zero means a bounded in-memory cache of this Client, right for
+	// one process; replicas behind a load balancer share one store.
+	ReplayCache provider.ReplayCache
 }
 
 // Client talks to one provider's token endpoint as one client, with a fresh
@@ -122,6 +127,8 @@ type Client struct {
 	txMaxAge    time.Duration
 	expiryDelta time.Duration
 	verifier    *provider.IDTokenVerifier
+	// The other endpoints of the provider, "" when it has none.
+	userInfoURL, revocationURL, introspectionURL, endSessionURL string
 }
 
 // New returns a Client of provider p for the client cfg describes. The
@@ -178,10 +185,11 @@ func New(p *provider.Provider, cfg Config) (*Client, error) {
 		errs = append(errs, err)
 	}
 	v, err := p.IDTokenVerifier(provider.VerifierConfig{
-		ClientID:   cfg.ClientID,
-		Algorithms: slices.Clone(cfg.IDTokenAlgorithms),
-		Leeway:     cfg.Leeway,
-		Now:        cfg.Now,
+		ClientID:    cfg.ClientID,
+		Algorithms:  slices.Clone(cfg.IDTokenAlgorithms),
+		Leeway:      cfg.Leeway,
+		Now:         cfg.Now,
+		ReplayCache: cfg.ReplayCache,
 	})
 	if err != nil {
 		errs = append(errs, err)
@@ -190,6 +198,8 @@ func New(p *provider.Provider, cfg Config) (*Client, error) {
 		return nil, errors.Join(errs...)
 	}
 	c.verifier = v
+	c.userInfoURL, c.revocationURL = pm.UserInfoEndpoint, pm.RevocationEndpoint
+	c.introspectionURL, c.endSessionURL = pm.IntrospectionEndpoint, pm.EndSessionEndpoint
 	return c, nil
 }
 
