@@ -165,7 +165,7 @@ func decodeLogoutClaims(data []byte, c *logoutClaims) error {
 // checkLogoutEvent checks the events claim: a JSON object with the
 // back-channel logout event, itself a JSON object.
 func checkLogoutEvent(events []byte) error {
-	if events == nil || events[0] != '{' {
+	if len(events) == 0 || events[0] != '{' {
 		return fmt.Errorf("provider: logout token has no events object (an ID token or access token?): %w", ErrMalformedToken)
 	}
 	found := false
