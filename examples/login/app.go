@@ -13,8 +13,12 @@ import (
 type app struct {
 	client   *exchange.Client
 	sessions *sessions
-	jwksURL  string
-	log      *slog.Logger
+	// cookies keeps each half-finished login in its own sealed cookie:
+	// nothing is stored on the server before a login completes.
+	cookies *exchange.TransactionCookies
+	base    string // the app's URL, for the post-logout redirect URI
+	jwksURL string
+	log     *slog.Logger
 }
 
 // routes adds the app's pages to mux, which already serves the JWK Set.
@@ -23,6 +27,8 @@ func (a *app) routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /login", a.login)
 	mux.HandleFunc("GET /callback", a.callback)
 	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("GET /logged-out", a.loggedOut)
+	mux.Handle("POST /backchannel-logout", a.client.BackchannelLogoutHandler(a.backchannelLogout))
 }
 
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
@@ -42,19 +48,17 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 }
 
 // login starts a login: a fresh transaction (state, nonce, PKCE verifier)
-// goes into the server-side session, the browser goes to the provider.
+// goes into a sealed cookie of its own (so parallel tabs each keep theirs,
+// and no count of anonymous requests fills anything on the server), the
+// browser goes to the provider.
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	authURL, tx, err := a.client.AuthCodeURL()
 	if err != nil {
 		a.fail(w, http.StatusInternalServerError, "begin login", err, "Check the app's configuration (-redirect-url).")
 		return
 	}
-	err = a.sessions.update(w, r, func(s *session) {
-		s.pending = &tx
-		s.user = nil
-	})
-	if err != nil {
-		a.fail(w, http.StatusServiceUnavailable, "begin login", err, "Try again in a few minutes.")
+	if err := a.cookies.Save(w, r, tx); err != nil {
+		a.fail(w, http.StatusInternalServerError, "begin login", err, "Check the app's configuration (-redirect-url).")
 		return
 	}
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
@@ -64,17 +68,13 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 // session (one callback per transaction), then state, iss, the code
 // exchange and the ID token are checked by exchange.Client.Callback.
 func (a *app) callback(w http.ResponseWriter, r *http.Request) {
-	var tx *exchange.Transaction
-	a.sessions.with(r, func(s *session) {
-		if s != nil {
-			tx, s.pending = s.pending, nil
-		}
-	})
-	if tx == nil {
+	tx, err := a.cookies.Load(w, r, r.URL.Query().Get("state"))
+	if err != nil {
+		a.log.Info("callback without its transaction cookie", "err", err)
 		a.fail(w, http.StatusBadRequest, "callback", errNoPendingLogin, "Start again from the start page; the login must finish in the browser that started it.")
 		return
 	}
-	res, err := a.client.Callback(r.Context(), *tx, r.URL.Query())
+	res, err := a.client.Callback(r.Context(), tx, r.URL.Query())
 	if err != nil {
 		a.fail(w, http.StatusUnauthorized, "login", err, "What to do: "+hint(err)+".")
 		return
@@ -84,6 +84,7 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, http.StatusInternalServerError, "login", err, "")
 		return
 	}
+	a.addUserInfo(r.Context(), u, res)
 	if err := a.sessions.update(w, r, func(s *session) { s.user = u }); err != nil {
 		a.fail(w, http.StatusServiceUnavailable, "login", err, "Try again in a few minutes.")
 		return
@@ -92,10 +93,25 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 
-// logout forgets the session. A POST, so that a cross-site link cannot log
-// the user out (the SameSite=Lax cookie is not sent on a cross-site POST).
+// logout forgets the session and, when the provider has an
+// end_session_endpoint, sends the browser there to end the session at the
+// provider too (see logout.go). A POST, so that a cross-site link cannot
+// log the user out (the SameSite=Lax cookie is not sent on a cross-site
+// POST).
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	var idToken string
+	a.sessions.with(r, func(s *session) {
+		if s != nil && s.user != nil {
+			idToken = s.user.idToken
+		}
+	})
 	a.sessions.destroy(w, r)
+	if idToken != "" {
+		if endURL, ok := a.endSession(w, r, idToken); ok {
+			http.Redirect(w, r, endURL, http.StatusSeeOther)
+			return
+		}
+	}
 	http.Redirect(w, r, "/?logged_out=1", http.StatusSeeOther)
 }
 

@@ -8,7 +8,9 @@
 //	go run ./examples/login
 //
 // With -serve it serves the app for a browser (a page with a "Log in" button,
-// the callback, a page with the verified claims, log out) at -addr:
+// the callback, a page with the verified claims and UserInfo, log out at the
+// provider, and the back-channel logout URI) at -addr. Half-finished logins
+// live in sealed cookies, not on the server:
 //
 //	go run ./examples/login -serve
 //
@@ -27,6 +29,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -174,7 +177,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var op *providertest.Server
 	var hc *http.Client
 	if issuer == "" {
-		op, err = startEmbeddedProvider(c, key.Algorithm(), jwksURL, redirectURL)
+		op, err = startEmbeddedProvider(c, key.Algorithm(), jwksURL, redirectURL, base)
 		if err != nil {
 			return err
 		}
@@ -217,13 +220,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if c.serve {
+		// The key that seals login transactions into cookies. Replicas of
+		// one app share it (from a secret store); this demo makes one per
+		// run, so a restart abandons the logins in progress.
+		cookieKey := make([]byte, 32)
+		rand.Read(cookieKey)
+		cookies, err := client.TransactionCookies([][]byte{cookieKey})
+		if err != nil {
+			return err
+		}
 		a := &app{
 			client:   client,
 			sessions: newSessions(time.Now, 8*time.Hour, strings.HasPrefix(redirectURL, "https:")),
+			cookies:  cookies,
+			base:     base,
 			jwksURL:  jwksURL,
 			log:      slog.New(slog.NewTextHandler(stderr, nil)),
 		}
 		a.routes(mux)
+		if op == nil {
+			fmt.Fprintf(stdout, "logout:    register %s/logged-out as post-logout redirect URI and %s/backchannel-logout as back-channel logout URI\n", base, base)
+		}
 	}
 	// Serving starts now: nothing fetched the JWKS before the first token
 	// request.
@@ -271,7 +288,10 @@ func loadKey(c *config) (key *jwks.Key, generated bool, err error) {
 // signs its assertions with alg. The provider accepts and advertises alg,
 // whichever of the algorithms examples/keygen offers it is, as a real
 // provider does once it is configured for the client's key.
-func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL string) (*providertest.Server, error) {
+//
+// The client registers base/logged-out as its post-logout redirect URI and
+// base/backchannel-logout as its back-channel logout URI.
+func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL, base string) (*providertest.Server, error) {
 	op, err := providertest.Start(providertest.Config{
 		ClientAuthAlgorithms: []jwks.Algorithm{alg},
 		User: providertest.User{
@@ -291,6 +311,9 @@ func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL s
 		JWKSURL:      jwksURL,
 		RedirectURIs: []string{redirectURL},
 		Algorithms:   []jwks.Algorithm{alg},
+
+		PostLogoutRedirectURIs: []string{base + "/logged-out"},
+		BackchannelLogoutURI:   base + "/backchannel-logout",
 	})
 	if err != nil {
 		op.Close()

@@ -86,6 +86,7 @@ func noSecrets(t *testing.T, s string) {
 // running is the program started in the background with -serve.
 type running struct {
 	base   string
+	issuer string // of the embedded provider, "" for another
 	stderr *syncBuffer
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -140,6 +141,9 @@ func serveApp(t *testing.T, args ...string) *running {
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		noSecrets(t, sc.Text())
+		if rest, ok := strings.CutPrefix(sc.Text(), "provider:  "); ok && strings.HasSuffix(rest, " (embedded mock provider)") {
+			r.issuer = strings.Fields(rest)[0]
+		}
 		if rest, ok := strings.CutPrefix(sc.Text(), "serving the app: open "); ok {
 			r.base = strings.TrimSuffix(strings.Fields(rest)[0], "/")
 			go func() {
@@ -302,8 +306,10 @@ func TestForgedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := readBody(t, resp)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "state is missing or not the transaction") {
-		t.Errorf("forged state: %d, want 401 with the state error:\n%s", resp.StatusCode, body)
+	// The transaction cookie is found by the state: a forged state finds
+	// none.
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no login in progress") {
+		t.Errorf("forged state: %d, want 400 no login in progress:\n%s", resp.StatusCode, body)
 	}
 	resp, err = b.Get(app.base + "/")
 	if err != nil {
