@@ -11,6 +11,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/pkjwt/pkjwt/exchange"
+	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
 	"github.com/pkjwt/pkjwt/provider/providertest"
@@ -29,7 +30,7 @@ func rpExample(bcl *httptest.Server) (*providertest.Server, *exchange.Client, *e
 	}
 	err = op.RegisterClient(providertest.Client{
 		ID:                     "s6BhdRkqt3",
-		JWKS:                   jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		JWKS:                   jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(key)}},
 		RedirectURIs:           []string{"https://rp.example/callback"},
 		PostLogoutRedirectURIs: []string{"https://rp.example/logged-out"},
 		BackchannelLogoutURI:   bcl.URL + "/backchannel-logout",

@@ -29,7 +29,7 @@ func rpSetup(t testing.TB, opCfg providertest.Config, reg func(*providertest.Cli
 	op := providertest.New(t, opCfg)
 	c := providertest.Client{
 		ID:           clientID,
-		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(key)}},
 		RedirectURIs: []string{redirectURL},
 		GrantTypes:   allGrants,
 	}
