@@ -1,7 +1,10 @@
 package exchange
 
 import (
+	"bytes"
+	"net/http/httptest"
 	"testing"
+	"time"
 )
 
 // FuzzChallengeParams: the WWW-Authenticate reader never panics and keeps
@@ -43,5 +46,32 @@ func FuzzIntrospection(f *testing.F) {
 		if !in.Active && (in.Subject != "" || in.Audience != nil || !in.Expiry.IsZero()) {
 			t.Fatalf("inactive answer with fields: %+v", in)
 		}
+	})
+}
+
+// FuzzTransactionCookie: a cookie value from the network never opens
+// without the key and never panics the reader.
+func FuzzTransactionCookie(f *testing.F) {
+	c := &Client{now: time.Now, txMaxAge: defaultTransactionMaxAge}
+	tc, err := c.TransactionCookies([][]byte{make([]byte, 32)})
+	if err != nil {
+		f.Fatal(err)
+	}
+	const state = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFG"
+	w := httptest.NewRecorder()
+	if err := tc.Save(w, httptest.NewRequest("GET", "https://rp.example/login", nil), Transaction{State: state, Created: time.Now()}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(w.Result().Cookies()[0].Value)
+	f.Add("")
+	f.Add("AAAA")
+	other, _ := c.TransactionCookies([][]byte{bytes.Repeat([]byte{1}, 32)})
+	f.Fuzz(func(t *testing.T, v string) {
+		r := httptest.NewRequest("GET", "https://rp.example/callback", nil)
+		r.Header.Set("Cookie", cookieName(state, true)+"="+v)
+		if _, err := other.Load(httptest.NewRecorder(), r, state); err == nil {
+			t.Fatal("a cookie opened without its key")
+		}
+		tc.Load(httptest.NewRecorder(), r, state)
 	})
 }
