@@ -209,7 +209,7 @@ func TestHint(t *testing.T) {
 	}
 }
 
-// TestEmptyRoles: -roles ” is an empty list in the token, not null.
+// TestEmptyRoles: an empty -roles is an empty list in the token, not null.
 func TestEmptyRoles(t *testing.T) {
 	testKeyEnv(t)
 	var stdout, stderr bytes.Buffer
