@@ -2,14 +2,38 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/pkjwt/pkjwt/exchange"
+	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
 )
+
+// flagError is a command-line error the flag package has already printed,
+// with the usage.
+type flagError struct{ error }
+
+func (e flagError) Unwrap() error { return e.error }
+
+// exitCode prints err once and returns the exit status: 0 for none or -h, 2
+// for a flag error (printed by the flag package already), 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, new(flagError)):
+		return 2
+	}
+	fmt.Fprintln(stderr, "login:", err)
+	return 1
+}
 
 // skipClientAuthCheckFlag names the flag that sets
 // provider.Config.InsecureSkipClientAuthCheck.
@@ -137,4 +161,46 @@ func plain(err error, status int) (message, todo string) {
 		return "The app is busy.", "Try again in a few minutes."
 	}
 	return "The app could not complete the login.", "Try again later. If it keeps failing, tell the app's operator: the details are in the app's log."
+}
+
+// keyAlgorithms are the -alg values: the algorithms examples/keygen makes
+// keys for.
+var keyAlgorithms = []jwks.Algorithm{
+	jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
+	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA,
+}
+
+// scopeToken is an RFC 6749 §3.3 scope-token.
+var scopeToken = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
+
+// checkFlagValues checks -alg (in any letter case; c.keyAlgorithm becomes
+// the canonical name), -scopes and -redirect-url in the flags' terms, all
+// problems at once.
+func checkFlagValues(c *config) error {
+	var errs []error
+	if c.keyAlgorithm != "" {
+		names := make([]string, len(keyAlgorithms))
+		found := false
+		for i, a := range keyAlgorithms {
+			names[i] = string(a)
+			if strings.EqualFold(string(c.keyAlgorithm), string(a)) {
+				c.keyAlgorithm, found = a, true
+			}
+		}
+		if !found {
+			errs = append(errs, fmt.Errorf("-alg %q is not one of %s", c.keyAlgorithm, strings.Join(names, ", ")))
+		}
+	}
+	for _, sc := range strings.Fields(c.scopes) {
+		if !scopeToken.MatchString(sc) {
+			errs = append(errs, fmt.Errorf("-scopes: %q is not a scope: printable ASCII without \" or \\ (RFC 6749 §3.3), separated by spaces", sc))
+		}
+	}
+	if c.redirectURL != "" {
+		u, err := url.Parse(c.redirectURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Fragment != "" || strings.Contains(c.redirectURL, "#") {
+			errs = append(errs, fmt.Errorf("-redirect-url %q: give the absolute http(s) URL registered at the provider, without a fragment, such as http://127.0.0.1:8080/callback", c.redirectURL))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -51,13 +51,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	default:
-		fmt.Fprintln(os.Stderr, "login:", err)
-		os.Exit(1)
-	}
+	code := exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // config is the parsed command line.
@@ -108,7 +104,7 @@ flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, flagError{err}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
@@ -118,6 +114,9 @@ flags:
 	}
 	if c.keyAlgorithm != "" && c.keyEnv == "" && c.keyFile == "" {
 		return nil, errors.New("-alg needs -key-env or -key-file: it names the algorithm of the key given there")
+	}
+	if err := checkFlagValues(c); err != nil {
+		return nil, err
 	}
 	if c.issuer != "" {
 		if c.clientID == "" {

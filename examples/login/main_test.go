@@ -456,6 +456,10 @@ func TestUsage(t *testing.T) {
 		{[]string{"-key-env", "A", "-key-file", "b"}, "not both"},
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"-key-file", "/nonexistent/key.pem"}, "keygen"},
+		{[]string{"-alg", "RS999", "-key-env", "K"}, `-alg "RS999" is not one of RS256`},
+		{[]string{"-scopes", `email a"b`}, `-scopes: "a\"b" is not a scope`},
+		{[]string{"-redirect-url", "/callback"}, `-redirect-url "/callback": give the absolute`},
+		{[]string{"-redirect-url", "http://127.0.0.1:8080/cb#x"}, "without a fragment"},
 	} {
 		err := run(t.Context(), tc.args, &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -670,5 +674,20 @@ func TestDiscoveryErrorPointsAtIssuer(t *testing.T) {
 	err := run(t.Context(), []string{"-issuer", "http://op.example", "-client-id", "c", "-key-env", "PKJWT_LOGIN_TEST_KEY", "-addr", "127.0.0.1:0"}, &stdout, &stderr)
 	if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "-issuer") {
 		t.Errorf("run(-issuer http://op.example) error = %v, want provider.ErrInvalidConfig naming -issuer", err)
+	}
+}
+
+// TestFlagValues: -alg in any letter case becomes the canonical name, and a
+// flag error the flag package printed is not printed again.
+func TestFlagValues(t *testing.T) {
+	t.Parallel()
+	c := &config{keyAlgorithm: "ps256"}
+	if err := checkFlagValues(c); err != nil || c.keyAlgorithm != jwks.PS256 {
+		t.Errorf("checkFlagValues(-alg ps256) = %v, alg %q; want nil and PS256", err, c.keyAlgorithm)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 2 || strings.Count(stderr.String(), "-bogus") != 1 {
+		t.Errorf("run(-bogus): exit %d, stderr names -bogus %d times; want 2 and once", code, strings.Count(stderr.String(), "-bogus"))
 	}
 }
