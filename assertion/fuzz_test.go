@@ -120,7 +120,7 @@ func FuzzMint(f *testing.F) {
 		if err != nil {
 			t.Fatalf("jose.ParseSigned: %v", err)
 		}
-		payload, err := obj.Verify(key.PublicJWK())
+		payload, err := obj.Verify(testkeys.PublicJWK(key))
 		if err != nil {
 			t.Fatalf("Verify: %v", err)
 		}

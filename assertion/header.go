@@ -62,7 +62,7 @@ func (c *headerCache) get(key *jwks.Key) (*header, error) {
 func (c *headerCache) build(key *jwks.Key) (*header, error) {
 	alg := key.Algorithm()
 	if _, ok := jose.Lookup(string(alg)); !ok {
-		return nil, fmt.Errorf("assertion: key %q has algorithm %q: %w", shorten(key.KeyID()), shorten(string(alg)), jwks.ErrAlgorithmMismatch)
+		return nil, fmt.Errorf("assertion: key %q has algorithm %q: %w", shorten(key.KeyID()), shorten(string(alg)), jwks.ErrInvalidConfig)
 	}
 	size, err := signatureSize(key.Public())
 	if err != nil {
@@ -98,7 +98,7 @@ func signatureSize(pub crypto.PublicKey) (int, error) {
 	case ed25519.PublicKey:
 		return ed25519.SignatureSize, nil
 	}
-	return 0, fmt.Errorf("assertion: public key of type %T: %w", pub, jwks.ErrUnsupportedKey)
+	return 0, fmt.Errorf("assertion: public key of type %T: %w", pub, jwks.ErrInvalidConfig)
 }
 
 // certificateMatches checks that cert holds the public key of key, so that an
@@ -148,7 +148,7 @@ func signError(ctx context.Context, key *jwks.Key, err error) error {
 		return fmt.Errorf("assertion: sign with key %q: %w", kid, cerr)
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, jwks.ErrInvalidKey) || errors.Is(err, jwks.ErrAlgorithmMismatch) {
+		errors.Is(err, jwks.ErrInvalidConfig) {
 		return fmt.Errorf("assertion: sign with key %q: %w", kid, err)
 	}
 	return fmt.Errorf("assertion: sign with key %q: %v: %w", kid, err, ErrSign)

@@ -92,7 +92,7 @@ func verifyToken(t testing.TB, tok string, key *jwks.Key) verified {
 	if err != nil {
 		t.Fatalf("jose.ParseSigned(alg %s) error = %v", key.Algorithm(), err)
 	}
-	payload, err := obj.Verify(key.PublicJWK())
+	payload, err := obj.Verify(testkeys.PublicJWK(key))
 	if err != nil {
 		t.Fatalf("go-jose Verify(alg %s, kid %s) error = %v", key.Algorithm(), key.KeyID(), err)
 	}

@@ -230,7 +230,7 @@ func audienceProblem(aud string, p Profile) string {
 //
 // Errors wrap the key source's error (such as jwks.ErrNoActiveKey),
 // ErrInvalidConfig (a new key that does not match Config.Certificate), a
-// context error, jwks.ErrInvalidKey or ErrSign; none contains the assertion.
+// context error, jwks.ErrInvalidConfig or ErrSign; none contains the assertion.
 func (m *Minter) Assertion(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", fmt.Errorf("assertion: %w", err)

@@ -246,7 +246,7 @@ var reservedClaims = [...]string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"
 // a KMS or HSM signs under ctx.
 //
 // Errors wrap ErrInvalidClaims (the claims or an option; the message names
-// which), the key source's error, a context error, jwks.ErrInvalidKey or
+// which), the key source's error, a context error, jwks.ErrInvalidConfig or
 // ErrSign; none contains the token.
 func (m *TokenMinter) Mint(ctx context.Context, claims any, opts ...Option) (string, error) {
 	if err := ctx.Err(); err != nil {

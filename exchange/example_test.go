@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -34,6 +35,15 @@ func startProvider(key *jwks.Key, redirectURL string) (*providertest.Server, *pr
 	return startProviderWith(providertest.Config{Now: fixedNow}, key, redirectURL)
 }
 
+// clientJWKS returns key's public set as the mock's registration takes it.
+func clientJWKS(key *jwks.Key) jose.JSONWebKeySet {
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(jwks.NewSet(key).JSON(), &set); err != nil {
+		log.Fatal(err)
+	}
+	return set
+}
+
 // startProviderWith is startProvider with the mock's configuration.
 func startProviderWith(cfg providertest.Config, key *jwks.Key, redirectURL string) (*providertest.Server, *provider.Provider) {
 	op, err := providertest.Start(cfg)
@@ -42,7 +52,7 @@ func startProviderWith(cfg providertest.Config, key *jwks.Key, redirectURL strin
 	}
 	err = op.RegisterClient(providertest.Client{
 		ID:           "s6BhdRkqt3",
-		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		JWKS:         clientJWKS(key),
 		RedirectURIs: []string{redirectURL},
 		GrantTypes: []string{providertest.GrantAuthorizationCode, providertest.GrantRefreshToken,
 			providertest.GrantClientCredentials, providertest.GrantTokenExchange},
@@ -264,7 +274,7 @@ func ExampleClient_RefreshTokenSource() {
 	defer op.Close()
 	err = op.RegisterClient(providertest.Client{
 		ID:           "s6BhdRkqt3",
-		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		JWKS:         clientJWKS(key),
 		RedirectURIs: []string{"https://rp.example/callback"},
 	})
 	if err != nil {

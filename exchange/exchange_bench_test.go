@@ -50,7 +50,7 @@ func BenchmarkExchange(b *testing.B) {
 			}
 			op := providertest.New(b, providertest.Config{MaxJTIs: 10_000_000})
 			if err := op.RegisterClient(providertest.Client{
-				ID: clientID, JWKS: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+				ID: clientID, JWKS: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(key)}},
 				RedirectURIs: []string{redirectURL},
 			}); err != nil {
 				b.Fatal(err)

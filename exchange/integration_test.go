@@ -116,7 +116,7 @@ func startOP(t testing.TB, opCfg providertest.Config) (*providertest.Server, *jw
 	op := providertest.New(t, opCfg)
 	if err := op.RegisterClient(providertest.Client{
 		ID:           clientID,
-		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(key)}},
 		RedirectURIs: []string{redirectURL},
 		GrantTypes:   allGrants,
 	}); err != nil {

@@ -39,12 +39,12 @@ func defaultAlgorithm(pub crypto.PublicKey) (Algorithm, error) {
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		if p == nil || p.N == nil {
-			return "", fmt.Errorf("jwks: RSA public key without a modulus: %w", ErrInvalidKey)
+			return "", fmt.Errorf("jwks: RSA public key without a modulus: %w", errInvalidKey)
 		}
 		return RS256, nil
 	case *ecdsa.PublicKey:
 		if p == nil || p.Curve == nil {
-			return "", fmt.Errorf("jwks: ECDSA public key without a curve: %w", ErrInvalidKey)
+			return "", fmt.Errorf("jwks: ECDSA public key without a curve: %w", errInvalidKey)
 		}
 		switch p.Curve {
 		case elliptic.P256():
@@ -54,21 +54,21 @@ func defaultAlgorithm(pub crypto.PublicKey) (Algorithm, error) {
 		case elliptic.P521():
 			return ES512, nil
 		}
-		return "", fmt.Errorf("jwks: elliptic curve %s: %w", p.Curve.Params().Name, ErrUnsupportedKey)
+		return "", fmt.Errorf("jwks: elliptic curve %s: %w", p.Curve.Params().Name, errUnsupportedKey)
 	case ed25519.PublicKey:
 		return EdDSA, nil
 	}
-	return "", fmt.Errorf("jwks: public key of type %T: %w", pub, ErrUnsupportedKey)
+	return "", fmt.Errorf("jwks: public key of type %T: %w", pub, errUnsupportedKey)
 }
 
 // checkKey validates that pub is acceptable and fits alg.
 func checkKey(pub crypto.PublicKey, alg Algorithm) error {
 	if jose.Refused(string(alg)) {
-		return fmt.Errorf("jwks: algorithm %q is symmetric or none; use an asymmetric algorithm such as RS256, ES256 or EdDSA: %w", alg, ErrAlgorithmMismatch)
+		return fmt.Errorf("jwks: algorithm %q is symmetric or none; use an asymmetric algorithm such as RS256, ES256 or EdDSA: %w", alg, errAlgorithmMismatch)
 	}
 	info, ok := alg.info()
 	if !ok {
-		return fmt.Errorf("jwks: algorithm %q is not supported; use one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA: %w", alg, ErrAlgorithmMismatch)
+		return fmt.Errorf("jwks: algorithm %q is not supported; use one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA: %w", alg, errAlgorithmMismatch)
 	}
 	if _, err := defaultAlgorithm(pub); err != nil {
 		return err
@@ -76,28 +76,28 @@ func checkKey(pub crypto.PublicKey, alg Algorithm) error {
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
 		if bits := p.N.BitLen(); bits < jose.MinRSABits {
-			return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, jose.MinRSABits, ErrWeakKey)
+			return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, jose.MinRSABits, errWeakKey)
 		}
 		if bits := p.N.BitLen(); bits > jose.MaxRSABits {
-			return fmt.Errorf("jwks: RSA key of %d bits; at most %d bits are accepted: %w", bits, jose.MaxRSABits, ErrUnsupportedKey)
+			return fmt.Errorf("jwks: RSA key of %d bits; at most %d bits are accepted: %w", bits, jose.MaxRSABits, errUnsupportedKey)
 		}
 		if info.Kty != "RSA" {
-			return fmt.Errorf("jwks: algorithm %s does not fit an RSA key; use RS256 or PS256: %w", alg, ErrAlgorithmMismatch)
+			return fmt.Errorf("jwks: algorithm %s does not fit an RSA key; use RS256 or PS256: %w", alg, errAlgorithmMismatch)
 		}
 	case *ecdsa.PublicKey:
 		want, _ := defaultAlgorithm(p)
 		if info.Kty != "EC" {
-			return fmt.Errorf("jwks: algorithm %s does not fit an EC key on %s; use %s: %w", alg, p.Curve.Params().Name, want, ErrAlgorithmMismatch)
+			return fmt.Errorf("jwks: algorithm %s does not fit an EC key on %s; use %s: %w", alg, p.Curve.Params().Name, want, errAlgorithmMismatch)
 		}
 		if info.Curve != p.Curve {
-			return fmt.Errorf("jwks: algorithm %s needs curve %s, the key is on %s; use %s: %w", alg, info.Curve.Params().Name, p.Curve.Params().Name, want, ErrAlgorithmMismatch)
+			return fmt.Errorf("jwks: algorithm %s needs curve %s, the key is on %s; use %s: %w", alg, info.Curve.Params().Name, p.Curve.Params().Name, want, errAlgorithmMismatch)
 		}
 	case ed25519.PublicKey:
 		if info.Kty != "OKP" {
-			return fmt.Errorf("jwks: algorithm %s does not fit an Ed25519 key; use EdDSA: %w", alg, ErrAlgorithmMismatch)
+			return fmt.Errorf("jwks: algorithm %s does not fit an Ed25519 key; use EdDSA: %w", alg, errAlgorithmMismatch)
 		}
 	default:
-		return fmt.Errorf("jwks: public key of type %T: %w", pub, ErrUnsupportedKey)
+		return fmt.Errorf("jwks: public key of type %T: %w", pub, errUnsupportedKey)
 	}
 	return nil
 }

@@ -12,15 +12,17 @@
 // # Keys
 //
 // A [Key] is a private signing key with its JWS algorithm and key ID. Load
-// one from PEM ([ParsePEM], [LoadPEMFile]: PKCS#8, PKCS#1 or SEC1), from a
-// base64-encoded PEM in an environment variable ([LoadPEMEnv]), or from a
+// one from PEM ([ParsePEM], [LoadPEMFile]: PKCS#8, PKCS#1 or SEC1, plain or
+// base64-encoded), from an environment variable ([LoadPEMEnv]), or from a
 // private JWK ([ParseJWK]); generate one ([Generate], [GenerateRSA]); or wrap
 // any [crypto.Signer] such as a KMS or HSM key ([NewKey]; a [ContextSigner]
 // gets the caller's context). Every constructor signs and verifies a probe, so
 // a misconfigured key fails at start-up rather than at the first token. The
 // algorithm defaults to the key's natural one (RS256, ES256/ES384/ES512 or
 // EdDSA), the key ID to the RFC 7638 thumbprint, which every replica computes
-// alike. An unset variable is [ErrNoKey].
+// alike. An unset variable is [ErrNoKey]; a key refused for any other
+// reason (or a ring's inconsistent schedule) is [ErrInvalidConfig], with the
+// reason in the message.
 //
 // # Rotation and publishing
 //

@@ -41,7 +41,7 @@ func ExampleLoadPEMEnv() {
 
 // Serve a ring's public keys at /.well-known/jwks.json. Caches revalidate
 // with the ETag and get 304 Not Modified until the set changes.
-func ExampleRing_Handler() {
+func ExampleNewHandler() {
 	key, err := jwks.NewKey(context.Background(), testkeys.Signer(testkeys.P256A), jwks.KeyConfig{KeyID: "2026-11"})
 	if err != nil {
 		log.Fatal(err)
@@ -54,7 +54,7 @@ func ExampleRing_Handler() {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /.well-known/jwks.json", ring.Handler(jwks.HandlerConfig{MaxAge: 10 * time.Minute}))
+	mux.Handle("GET /.well-known/jwks.json", jwks.NewHandler(ring, jwks.HandlerConfig{MaxAge: 10 * time.Minute}))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

@@ -10,8 +10,8 @@ import (
 )
 
 // sentinels are the errors every loader failure must wrap.
-var sentinels = []error{ErrNoKey, ErrMalformedKey, ErrEncryptedKey, ErrMultipleKeys, ErrNotPrivateKey,
-	ErrWeakKey, ErrUnsupportedKey, ErrAlgorithmMismatch, ErrInvalidKey}
+var sentinels = []error{ErrNoKey, errMalformedKey, errEncryptedKey, errMultipleKeys, errNotPrivateKey,
+	errWeakKey, errUnsupportedKey, errAlgorithmMismatch, errInvalidKey}
 
 // checkLoaded holds the invariants of every key loader: an error wraps a
 // sentinel and comes without a key; a key signs, and the signature verifies
@@ -66,7 +66,7 @@ func FuzzParsePEM(f *testing.F) {
 	})
 }
 
-func FuzzParseBase64PEM(f *testing.F) {
+func FuzzParsePEMBase64(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
 		f.Add(base64.StdEncoding.EncodeToString(s))
 	}
@@ -78,7 +78,7 @@ func FuzzParseBase64PEM(f *testing.F) {
 	f.Add("LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0t\r\n")
 	f.Add("not base64 at all!")
 	f.Fuzz(func(t *testing.T, s string) {
-		k, err := ParseBase64PEM(s, KeyConfig{})
+		k, err := ParsePEM([]byte(s), KeyConfig{})
 		checkLoaded(t, k, err)
 	})
 }

@@ -15,11 +15,11 @@ import (
 // Generate creates a new key for alg: RSA 2048 bits for RS256 and PS256
 // (see [GenerateRSA] for larger keys), P-256, P-384 or P-521 for ES256, ES384
 // or ES512, Ed25519 for EdDSA. The key ID is the RFC 7638 thumbprint.
-// An unsupported alg wraps ErrAlgorithmMismatch.
+// An unsupported alg wraps ErrInvalidConfig.
 func Generate(alg Algorithm) (*Key, error) {
 	info, ok := alg.info()
 	if !ok {
-		return nil, fmt.Errorf("jwks: cannot generate a key for algorithm %q: %w", alg, ErrAlgorithmMismatch)
+		return nil, fmt.Errorf("jwks: cannot generate a key for algorithm %q: %w", alg, errAlgorithmMismatch)
 	}
 	switch info.Kty {
 	case "RSA":
@@ -40,19 +40,19 @@ func Generate(alg Algorithm) (*Key, error) {
 }
 
 // GenerateRSA creates a new RSA key of bits (2048, 3072 or 4096) for an RSA
-// algorithm such as RS256 or PS256. Other sizes wrap ErrWeakKey (below 2048)
-// or ErrUnsupportedKey (above [maxSigningRSABits], or between the three).
+// algorithm such as RS256 or PS256. Other sizes (below 2048, above 4096, or
+// between the three) and a non-RSA alg wrap ErrInvalidConfig.
 func GenerateRSA(bits int, alg Algorithm) (*Key, error) {
 	switch {
 	case bits < jose.MinRSABits:
-		return nil, fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required (use 2048, 3072 or 4096): %w", bits, jose.MinRSABits, ErrWeakKey)
+		return nil, fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required (use 2048, 3072 or 4096): %w", bits, jose.MinRSABits, errWeakKey)
 	case bits > maxSigningRSABits:
 		return nil, checkSigningRSABits(bits)
 	case bits != 2048 && bits != 3072 && bits != 4096:
-		return nil, fmt.Errorf("jwks: RSA key of %d bits; use 2048, 3072 or 4096: %w", bits, ErrUnsupportedKey)
+		return nil, fmt.Errorf("jwks: RSA key of %d bits; use 2048, 3072 or 4096: %w", bits, errUnsupportedKey)
 	}
 	if info, ok := alg.info(); !ok || info.Kty != "RSA" {
-		return nil, fmt.Errorf("jwks: algorithm %q for an RSA key; use RS256 or PS256: %w", alg, ErrAlgorithmMismatch)
+		return nil, fmt.Errorf("jwks: algorithm %q for an RSA key; use RS256 or PS256: %w", alg, errAlgorithmMismatch)
 	}
 	k, err := rsa.GenerateKey(rand.Reader, bits)
 	if err != nil {

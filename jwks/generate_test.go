@@ -65,16 +65,16 @@ func TestGenerateRefusals(t *testing.T) {
 		alg     Algorithm
 		wantErr error
 	}{
-		{1024, RS256, ErrWeakKey},
-		{2047, PS256, ErrWeakKey},
-		{0, RS256, ErrWeakKey},
-		{5000, RS256, ErrUnsupportedKey},
-		{8192, RS256, ErrUnsupportedKey},
-		{2049, RS256, ErrUnsupportedKey},
-		{2048, ES256, ErrAlgorithmMismatch},
-		{2048, EdDSA, ErrAlgorithmMismatch},
-		{2048, "HS256", ErrAlgorithmMismatch},
-		{2048, "", ErrAlgorithmMismatch},
+		{1024, RS256, errWeakKey},
+		{2047, PS256, errWeakKey},
+		{0, RS256, errWeakKey},
+		{5000, RS256, errUnsupportedKey},
+		{8192, RS256, errUnsupportedKey},
+		{2049, RS256, errUnsupportedKey},
+		{2048, ES256, errAlgorithmMismatch},
+		{2048, EdDSA, errAlgorithmMismatch},
+		{2048, "HS256", errAlgorithmMismatch},
+		{2048, "", errAlgorithmMismatch},
 	}
 	for _, tc := range rsaTests {
 		if k, err := GenerateRSA(tc.bits, tc.alg); !errors.Is(err, tc.wantErr) || k != nil {
@@ -82,8 +82,8 @@ func TestGenerateRefusals(t *testing.T) {
 		}
 	}
 	for _, alg := range []Algorithm{"", "HS256", "none", "ES256K", "rs256"} {
-		if k, err := Generate(alg); !errors.Is(err, ErrAlgorithmMismatch) || k != nil {
-			t.Errorf("Generate(%q) = %v, %v, want nil, ErrAlgorithmMismatch", alg, k, err)
+		if k, err := Generate(alg); !errors.Is(err, errAlgorithmMismatch) || k != nil {
+			t.Errorf("Generate(%q) = %v, %v, want nil, errAlgorithmMismatch", alg, k, err)
 		}
 	}
 }

@@ -7,17 +7,17 @@ import (
 	"time"
 )
 
-// DefaultMaxAge is the Cache-Control max-age a [Handler] sends when
+// defaultMaxAge is the Cache-Control max-age a [Handler] sends when
 // HandlerConfig.MaxAge is zero.
-const DefaultMaxAge = 5 * time.Minute
+const defaultMaxAge = 5 * time.Minute
 
-// ContentType is the media type of a JWK Set (RFC 7517 §8.5.1).
-const ContentType = "application/jwk-set+json"
+// contentType is the media type of a JWK Set (RFC 7517 §8.5.1).
+const contentType = "application/jwk-set+json"
 
 // HandlerConfig configures a [Handler]. The zero value is valid.
 type HandlerConfig struct {
 	// MaxAge is the Cache-Control max-age sent with the set, in whole
-	// seconds (rounded down). Zero means [DefaultMaxAge] (five minutes); a
+	// seconds (rounded down). Zero means five minutes; a
 	// negative value sends max-age=0, so caches revalidate every time (cheap:
 	// the ETag answers with 304). Keep it well below the [Ring]'s Lead.
 	MaxAge time.Duration
@@ -48,7 +48,7 @@ func NewHandler(src SetSource, cfg HandlerConfig) *Handler {
 	age := cfg.MaxAge
 	switch {
 	case age == 0:
-		age = DefaultMaxAge
+		age = defaultMaxAge
 	case age < 0:
 		age = 0
 	}
@@ -78,7 +78,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	hdr.Set("Content-Type", ContentType)
+	hdr.Set("Content-Type", contentType)
 	hdr.Set("Content-Length", strconv.Itoa(len(set.json)))
 	w.WriteHeader(http.StatusOK)
 	if req.Method == http.MethodHead {

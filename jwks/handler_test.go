@@ -185,7 +185,7 @@ func TestHandlerHeadersAndMethods(t *testing.T) {
 	for k, want := range map[string]string{
 		"Content-Type":   "application/jwk-set+json",
 		"Cache-Control":  "public, max-age=300",
-		"ETag":           set.ETag(),
+		"ETag":           set.entityTag(),
 		"Content-Length": strconv.Itoa(len(set.JSON())),
 	} {
 		if got := resp.Header.Get(k); got != want {
@@ -195,12 +195,12 @@ func TestHandlerHeadersAndMethods(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, set.JSON()) {
 		t.Errorf("GET = %d, body equal %v; want 200 and the set's JSON", resp.StatusCode, bytes.Equal(body, set.JSON()))
 	}
-	if et := set.ETag(); !strings.HasPrefix(et, `"`) || strings.HasPrefix(et, "W/") {
+	if et := set.entityTag(); !strings.HasPrefix(et, `"`) || strings.HasPrefix(et, "W/") {
 		t.Errorf("ETag %s is not a strong quoted tag", et)
 	}
 
 	head := serve(t, h, http.MethodHead, nil)
-	if b := readBody(t, head); head.StatusCode != http.StatusOK || len(b) != 0 || head.Header.Get("ETag") != set.ETag() {
+	if b := readBody(t, head); head.StatusCode != http.StatusOK || len(b) != 0 || head.Header.Get("ETag") != set.entityTag() {
 		t.Errorf("HEAD = %d with %d body bytes, want 200, no body, the ETag", head.StatusCode, len(b))
 	}
 	for _, m := range []string{http.MethodPost, http.MethodPut, http.MethodDelete, http.MethodPatch, http.MethodOptions, "BREW"} {
@@ -217,7 +217,7 @@ func TestHandlerHeadersAndMethods(t *testing.T) {
 		90*time.Second + 999e6:        "public, max-age=90",
 		-time.Second:                  "public, max-age=0",
 		time.Nanosecond:               "public, max-age=0",
-		DefaultMaxAge + 0*time.Second: "public, max-age=300",
+		defaultMaxAge + 0*time.Second: "public, max-age=300",
 	} {
 		if got := serve(t, NewHandler(set, HandlerConfig{MaxAge: age}), http.MethodGet, nil).Header.Get("Cache-Control"); got != want {
 			t.Errorf("MaxAge %s: Cache-Control = %q, want %q", age, got, want)
@@ -228,7 +228,7 @@ func TestHandlerHeadersAndMethods(t *testing.T) {
 func TestHandlerConditional(t *testing.T) {
 	t.Parallel()
 	set := NewSet(testKey(t, testkeys.P256A))
-	et := set.ETag()
+	et := set.entityTag()
 	opaque := strings.Trim(et, `"`)
 	h := NewHandler(set, HandlerConfig{})
 	tests := []struct {
@@ -277,7 +277,7 @@ func TestHandlerRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := r.Handler(HandlerConfig{})
+	h := NewHandler(r, HandlerConfig{})
 	first := serve(t, h, http.MethodGet, nil)
 	body1 := readBody(t, first)
 	et1 := first.Header.Get("ETag")
@@ -300,7 +300,7 @@ func TestHandlerRotation(t *testing.T) {
 	if len(doc.Keys) != 2 || doc.Keys[0].Kid != a.KeyID() || doc.Keys[1].Kid != b.KeyID() {
 		t.Errorf("after Rotate: published %+v, want a then b", doc.Keys)
 	}
-	clk.Advance(DefaultLead)
+	clk.Advance(defaultLead)
 	json.Unmarshal(readBody(t, serve(t, h, http.MethodGet, nil)), &doc)
 	if doc.Keys[0].Kid != b.KeyID() {
 		t.Errorf("after activation: first key %s, want the new signing key", doc.Keys[0].Kid)
@@ -330,7 +330,7 @@ func TestGoldenJWKS(t *testing.T) {
 	if err := json.Indent(&pretty, readBody(t, serve(t, NewHandler(set, HandlerConfig{}), http.MethodGet, nil)), "", "  "); err != nil {
 		t.Fatal(err)
 	}
-	pretty.WriteString("\n" + set.ETag() + "\n")
+	pretty.WriteString("\n" + set.entityTag() + "\n")
 	path := filepath.Join("testdata", "jwks.golden")
 	if updateGolden() {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
@@ -355,7 +355,7 @@ func BenchmarkHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	r.Rotate(testKey(b, testkeys.P256A))
-	h := r.Handler(HandlerConfig{})
+	h := NewHandler(r, HandlerConfig{})
 	req := httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil)
 	b.ReportAllocs()
 	for b.Loop() {

@@ -27,14 +27,14 @@ func publicMembers(pub crypto.PublicKey) (kty string, members [][2]string, err e
 		size := (p.Curve.Params().BitSize + 7) / 8
 		raw, err := p.Bytes() // uncompressed point: 0x04 || X || Y
 		if err != nil {
-			return "", nil, fmt.Errorf("jwks: EC public key: %v: %w", err, ErrUnsupportedKey)
+			return "", nil, fmt.Errorf("jwks: EC public key: %v: %w", err, errUnsupportedKey)
 		}
 		x, y := raw[1:1+size], raw[1+size:]
 		return "EC", [][2]string{{"crv", p.Curve.Params().Name}, {"x", b64.EncodeToString(x)}, {"y", b64.EncodeToString(y)}}, nil
 	case ed25519.PublicKey:
 		return "OKP", [][2]string{{"crv", "Ed25519"}, {"x", b64.EncodeToString(p)}}, nil
 	}
-	return "", nil, fmt.Errorf("jwks: public key of type %T: %w", pub, ErrUnsupportedKey)
+	return "", nil, fmt.Errorf("jwks: public key of type %T: %w", pub, errUnsupportedKey)
 }
 
 // thumbprint computes the RFC 7638 JWK thumbprint: base64url(SHA-256) of the

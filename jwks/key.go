@@ -8,13 +8,11 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"log/slog"
 	"math/big"
 
-	gojose "github.com/go-jose/go-jose/v4"
 	"github.com/pkjwt/pkjwt/internal/digest"
 	"github.com/pkjwt/pkjwt/internal/jose"
 )
@@ -47,7 +45,7 @@ type signerBox struct{ s crypto.Signer }
 type KeyConfig struct {
 	// Algorithm is the JWS algorithm the key signs with. Zero derives it from
 	// the key: RS256 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA
-	// for Ed25519. A value that does not fit the key is ErrAlgorithmMismatch.
+	// for Ed25519. A value that does not fit the key is ErrInvalidConfig.
 	Algorithm Algorithm
 	// KeyID is the "kid" published and put in token headers. Zero uses the
 	// RFC 7638 JWK thumbprint (base64url of SHA-256), which every replica
@@ -86,9 +84,10 @@ var (
 // caller's key is neither modified nor shared. Other signers are used as
 // they are and are not exportable ([Key.PrivatePEM]).
 //
-// Errors wrap ErrNoKey (nil signer), ErrUnsupportedKey, ErrWeakKey,
-// ErrAlgorithmMismatch or ErrInvalidKey (inconsistent components, failed
-// self-test), or ctx's error when ctx ended during the self-test.
+// Errors wrap ErrNoKey (nil signer), ErrInvalidConfig (an unsupported key
+// type or curve, an RSA key below 2048 or above 4096 bits, an algorithm that
+// does not fit the key, inconsistent components, a failed self-test), or
+// ctx's error when ctx ended during the self-test.
 func NewKey(ctx context.Context, s crypto.Signer, cfg KeyConfig) (*Key, error) {
 	if s == nil {
 		return nil, fmt.Errorf("jwks: nil signer: %w", ErrNoKey)
@@ -109,12 +108,12 @@ func NewKey(ctx context.Context, s crypto.Signer, cfg KeyConfig) (*Key, error) {
 		s, exportable = cp, true
 	case ed25519.PrivateKey:
 		if len(p) != ed25519.PrivateKeySize {
-			return nil, fmt.Errorf("jwks: Ed25519 private key of %d bytes, want %d: %w", len(p), ed25519.PrivateKeySize, ErrInvalidKey)
+			return nil, fmt.Errorf("jwks: Ed25519 private key of %d bytes, want %d: %w", len(p), ed25519.PrivateKeySize, errInvalidKey)
 		}
 		s, exportable = append(ed25519.PrivateKey(nil), p...), true
 	case *ed25519.PrivateKey:
 		if p == nil || len(*p) != ed25519.PrivateKeySize {
-			return nil, fmt.Errorf("jwks: Ed25519 private key of the wrong size: %w", ErrInvalidKey)
+			return nil, fmt.Errorf("jwks: Ed25519 private key of the wrong size: %w", errInvalidKey)
 		}
 		s, exportable = append(ed25519.PrivateKey(nil), (*p)...), true
 	}
@@ -125,18 +124,19 @@ func NewKey(ctx context.Context, s crypto.Signer, cfg KeyConfig) (*Key, error) {
 // the modulus. Verifiers such as go-jose (and with it go-oidc, many providers
 // and providertest) refuse RSA keys above 4096 bits, so a larger signing key
 // would load and then have every token refused. [NewKey], the Parse and Load
-// functions and [GenerateRSA] refuse larger keys with ErrUnsupportedKey.
+// functions and [GenerateRSA] refuse larger keys with ErrInvalidConfig.
 // Verification ([Remote], package provider) accepts keys up to 8192 bits.
 const maxSigningRSABits = 4096
 
 // checkSigningRSABits refuses an RSA signing key of bits below 2048
-// (ErrWeakKey) or above maxSigningRSABits (ErrUnsupportedKey), saying why.
+// (errWeakKey) or above maxSigningRSABits (errUnsupportedKey), saying why;
+// both wrap ErrInvalidConfig.
 func checkSigningRSABits(bits int) error {
 	switch {
 	case bits < jose.MinRSABits:
-		return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, jose.MinRSABits, ErrWeakKey)
+		return fmt.Errorf("jwks: RSA key of %d bits; at least %d bits are required: %w", bits, jose.MinRSABits, errWeakKey)
 	case bits > maxSigningRSABits:
-		return fmt.Errorf("jwks: RSA key of %d bits; a signing key may have at most %d bits, because verifiers such as go-jose refuse larger RSA keys (use 2048, 3072 or 4096): %w", bits, maxSigningRSABits, ErrUnsupportedKey)
+		return fmt.Errorf("jwks: RSA key of %d bits; a signing key may have at most %d bits, because verifiers such as go-jose refuse larger RSA keys (use 2048, 3072 or 4096): %w", bits, maxSigningRSABits, errUnsupportedKey)
 	}
 	return nil
 }
@@ -146,13 +146,13 @@ func checkSigningRSABits(bits int) error {
 // the caller's key affects the Key.
 func copyRSA(p *rsa.PrivateKey) (*rsa.PrivateKey, error) {
 	if p == nil || p.N == nil || p.D == nil {
-		return nil, fmt.Errorf("jwks: RSA private key is missing components: %w", ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: RSA private key is missing components: %w", errInvalidKey)
 	}
 	if err := checkSigningRSABits(p.N.BitLen()); err != nil {
 		return nil, err
 	}
 	if len(p.Primes) != 2 {
-		return nil, fmt.Errorf("jwks: RSA key with %d primes; only two-prime keys are accepted: %w", len(p.Primes), ErrUnsupportedKey)
+		return nil, fmt.Errorf("jwks: RSA key with %d primes; only two-prime keys are accepted: %w", len(p.Primes), errUnsupportedKey)
 	}
 	cp := &rsa.PrivateKey{
 		PublicKey: rsa.PublicKey{N: new(big.Int).Set(p.N), E: p.E},
@@ -160,7 +160,7 @@ func copyRSA(p *rsa.PrivateKey) (*rsa.PrivateKey, error) {
 	}
 	for _, q := range p.Primes {
 		if q == nil {
-			return nil, fmt.Errorf("jwks: RSA private key is missing a prime: %w", ErrInvalidKey)
+			return nil, fmt.Errorf("jwks: RSA private key is missing a prime: %w", errInvalidKey)
 		}
 		cp.Primes = append(cp.Primes, new(big.Int).Set(q))
 	}
@@ -168,7 +168,7 @@ func copyRSA(p *rsa.PrivateKey) (*rsa.PrivateKey, error) {
 	// slower. Validate then checks the components against each other.
 	cp.Precompute()
 	if err := cp.Validate(); err != nil {
-		return nil, fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: RSA key components are inconsistent: %w", errInvalidKey)
 	}
 	return cp, nil
 }
@@ -181,19 +181,19 @@ func copyECDSA(p *ecdsa.PrivateKey) (*ecdsa.PrivateKey, error) {
 	// the replacement for D, panics on a key without a scalar.
 	//lint:ignore SA1019 the nil check guards the call to PrivateKey.Bytes
 	if p == nil || p.Curve == nil || p.D == nil || p.X == nil || p.Y == nil {
-		return nil, fmt.Errorf("jwks: ECDSA private key is missing components: %w", ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: ECDSA private key is missing components: %w", errInvalidKey)
 	}
 	if _, err := defaultAlgorithm(&p.PublicKey); err != nil {
 		return nil, err
 	}
 	raw, err := p.Bytes()
 	if err != nil {
-		return nil, fmt.Errorf("jwks: ECDSA private key is inconsistent: %w", ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: ECDSA private key is inconsistent: %w", errInvalidKey)
 	}
 	cp, err := ecdsa.ParseRawPrivateKey(p.Curve, raw)
 	clear(raw)
 	if err != nil || cp.X.Cmp(p.X) != 0 || cp.Y.Cmp(p.Y) != 0 {
-		return nil, fmt.Errorf("jwks: ECDSA private key is inconsistent: %w", ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: ECDSA private key is inconsistent: %w", errInvalidKey)
 	}
 	return cp, nil
 }
@@ -203,11 +203,11 @@ func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool
 	switch pp := pub.(type) {
 	case *ed25519.PublicKey:
 		if pp == nil {
-			return nil, fmt.Errorf("jwks: signer has a nil public key: %w", ErrInvalidKey)
+			return nil, fmt.Errorf("jwks: signer has a nil public key: %w", errInvalidKey)
 		}
 		pub = *pp
 	case nil:
-		return nil, fmt.Errorf("jwks: signer has no public key: %w", ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: signer has no public key: %w", errInvalidKey)
 	}
 	alg := cfg.Algorithm
 	if alg == "" {
@@ -256,10 +256,10 @@ func newKey(ctx context.Context, s crypto.Signer, cfg KeyConfig, exportable bool
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("jwks: self-test signature for key %q: %w", shortLabel(k.kid), ctxErr)
 		}
-		return nil, fmt.Errorf("jwks: self-test signature for key %q failed (%v): %w", shortLabel(k.kid), err, ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: self-test signature for key %q failed (%v): %w", shortLabel(k.kid), err, errInvalidKey)
 	}
 	if info, _ := alg.info(); jose.VerifySignature(pub, info, probe, sig) != nil {
-		return nil, fmt.Errorf("jwks: self-test signature does not verify with the public key: %w", ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: self-test signature does not verify with the public key: %w", errInvalidKey)
 	}
 	return k, nil
 }
@@ -277,13 +277,9 @@ func (k *Key) Algorithm() Algorithm { return k.alg }
 // ed25519.PublicKey.
 func (k *Key) Public() crypto.PublicKey { return k.pub }
 
-// PublicJWK returns the public half as a go-jose JWK with kid, alg and use
-// "sig" set.
-func (k *Key) PublicJWK() gojose.JSONWebKey {
-	return gojose.JSONWebKey{Key: k.pub, KeyID: k.kid, Algorithm: string(k.alg), Use: "sig"}
-}
-
-// PublicJWKJSON returns the public JWK as JSON, with only the public members.
+// PublicJWKJSON returns the public JWK as JSON (RFC 7517 §4): kty, kid, use
+// "sig", alg and the public members only, as a [Set] publishes it. The slice
+// is a copy.
 func (k *Key) PublicJWKJSON() []byte { return append([]byte(nil), k.jwk...) }
 
 // Sign returns the JWS signature (RFC 7515 §5.1) over signingInput, the ASCII
@@ -292,7 +288,7 @@ func (k *Key) PublicJWKJSON() []byte { return append([]byte(nil), k.jwk...) }
 // output to the fixed-length R||S form of RFC 7518 §3.4. RSA-PSS uses a salt
 // as long as the hash. ctx is passed to a [ContextSigner] and checked before
 // signing otherwise. Errors wrap ctx's error or the signer's own error (for
-// a KMS key, its client's error), or ErrInvalidKey when the signer returns a
+// a KMS key, its client's error), or ErrInvalidConfig when the signer returns a
 // malformed ECDSA signature. Sign is safe for concurrent use.
 func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
@@ -326,22 +322,22 @@ func (k *Key) Sign(ctx context.Context, signingInput []byte) ([]byte, error) {
 func derToRS(der []byte, size int) ([]byte, error) {
 	out, ok := jose.DERToRS(make([]byte, 0, 2*size), der, size)
 	if !ok {
-		return nil, fmt.Errorf("jwks: signer returned a malformed or oversized ECDSA signature: %w", ErrInvalidKey)
+		return nil, fmt.Errorf("jwks: signer returned a malformed or oversized ECDSA signature: %w", errInvalidKey)
 	}
 	return out, nil
 }
 
 // PrivatePEM returns the private key as a PKCS#8 "PRIVATE KEY" PEM block, for
 // tools that create keys (see examples/keygen). It fails with
-// ErrNotExportable for a key wrapped from an external crypto.Signer. The
+// ErrInvalidConfig for a key wrapped from an external crypto.Signer. The
 // result is secret: never log it.
 func (k *Key) PrivatePEM() ([]byte, error) {
 	if !k.exportable {
-		return nil, fmt.Errorf("jwks: key %q is held by an external signer: %w", shortLabel(k.kid), ErrNotExportable)
+		return nil, fmt.Errorf("jwks: key %q is held by an external signer: %w", shortLabel(k.kid), errNotExportable)
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.signer.s)
 	if err != nil {
-		return nil, fmt.Errorf("jwks: key %q: %v: %w", shortLabel(k.kid), err, ErrNotExportable)
+		return nil, fmt.Errorf("jwks: key %q: %v: %w", shortLabel(k.kid), err, errNotExportable)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
@@ -377,13 +373,4 @@ func (k *Key) LogValue() slog.Value {
 		return slog.StringValue("<nil>")
 	}
 	return slog.GroupValue(slog.String("kid", k.kid), slog.String("alg", string(k.alg)))
-}
-
-// MarshalJSON writes {"kid":…,"alg":…} and nothing of the private key. To
-// publish the public key use [Key.PublicJWKJSON] or a [Set].
-func (k *Key) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		KeyID     string    `json:"kid"`
-		Algorithm Algorithm `json:"alg"`
-	}{k.kid, k.alg})
 }

@@ -30,12 +30,67 @@ const maxKeyInput = 64 << 10
 // be present; text outside blocks is ignored. RSA keys are validated and
 // precomputed once here.
 //
-// Errors wrap ErrNoKey, ErrMalformedKey, ErrEncryptedKey, ErrMultipleKeys,
-// ErrNotPrivateKey, ErrWeakKey, ErrUnsupportedKey, ErrAlgorithmMismatch or
-// ErrInvalidKey, and never contain key bytes.
+// The PEM may also come base64-encoded, as the provider guides produce it:
+// `openssl genpkey … | openssl base64` (wrapped at 64 columns) or
+// `base64 < key.pem` (one line). Line breaks (LF or CRLF), surrounding white
+// space and a trailing newline are tolerated; standard and URL-safe
+// alphabets, padded or not, are accepted. A PEM whose line breaks are
+// written as the two characters \n on a single line is accepted too.
+//
+// Errors wrap ErrNoKey (no key at all) or ErrInvalidConfig (a block or a
+// base64 value that does not decode, an encrypted key, a second key block, a
+// public key or certificate, an RSA key below 2048 or above 4096 bits, an
+// unsupported key type or curve, an algorithm that does not fit the key,
+// inconsistent key components), and never contain key bytes.
 func ParsePEM(data []byte, cfg KeyConfig) (*Key, error) {
+	if len(data) > maxKeyInput*2 {
+		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(data), maxKeyInput*2, errMalformedKey)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("jwks: empty key input: %w", ErrNoKey)
+	}
+	if bytes.Contains(trimmed, []byte("-----BEGIN")) {
+		// A PEM pasted into a one-line variable with its line breaks
+		// written as the two characters \n (as JSON-escaped service
+		// account keys are).
+		if !bytes.Contains(trimmed, []byte(`\n`)) || bytes.ContainsRune(trimmed, '\n') {
+			return parsePEMBlock(trimmed, cfg)
+		}
+		unescaped := bytes.ReplaceAll(bytes.ReplaceAll(trimmed, []byte(`\r\n`), []byte("\n")), []byte(`\n`), []byte("\n"))
+		defer clear(unescaped)
+		return parsePEMBlock(unescaped, cfg)
+	}
+	compact := bytes.Map(func(r rune) rune {
+		switch r {
+		case '\n', '\r', ' ', '\t':
+			return -1
+		case '-':
+			return '+'
+		case '_':
+			return '/'
+		}
+		return r
+	}, trimmed)
+	defer clear(compact)
+	compact = bytes.TrimRight(compact, "=")
+	raw := make([]byte, base64.RawStdEncoding.DecodedLen(len(compact)))
+	defer clear(raw)
+	n, err := base64.RawStdEncoding.Decode(raw, compact)
+	if err != nil {
+		return nil, fmt.Errorf("jwks: the value is neither PEM nor base64 of a PEM (bad base64 near byte %d); produce it with `openssl base64 < key.pem`: %w", base64Offset(err), errMalformedKey)
+	}
+	raw = raw[:n]
+	if !bytes.Contains(raw, []byte("-----BEGIN")) {
+		return nil, fmt.Errorf("jwks: no PEM block found, and the base64 value does not decode to one; expected -----BEGIN PRIVATE KEY----- or its base64: %w", ErrNoKey)
+	}
+	return parsePEMBlock(raw, cfg)
+}
+
+// parsePEMBlock parses exactly one PEM private key block from data.
+func parsePEMBlock(data []byte, cfg KeyConfig) (*Key, error) {
 	if len(data) > maxKeyInput {
-		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(data), maxKeyInput, ErrMalformedKey)
+		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(data), maxKeyInput, errMalformedKey)
 	}
 	var found *pem.Block
 	rest := data
@@ -46,18 +101,18 @@ func ParsePEM(data []byte, cfg KeyConfig) (*Key, error) {
 			break
 		}
 		if found != nil {
-			return nil, fmt.Errorf("jwks: found a second PEM block %q after %q; give exactly one private key: %w", shortLabel(blk.Type), shortLabel(found.Type), ErrMultipleKeys)
+			return nil, fmt.Errorf("jwks: found a second PEM block %q after %q; give exactly one private key: %w", shortLabel(blk.Type), shortLabel(found.Type), errMultipleKeys)
 		}
 		found = blk
 	}
 	if found == nil {
 		if bytes.Contains(data, []byte("-----BEGIN ")) {
-			return nil, fmt.Errorf("jwks: a PEM block starts but does not decode (bad base64 or no matching END line): %w", ErrMalformedKey)
+			return nil, fmt.Errorf("jwks: a PEM block starts but does not decode (bad base64 or no matching END line): %w", errMalformedKey)
 		}
 		return nil, fmt.Errorf("jwks: no PEM block found; expected -----BEGIN PRIVATE KEY-----: %w", ErrNoKey)
 	}
 	if _, ok := found.Headers["Proc-Type"]; ok || found.Type == "ENCRYPTED PRIVATE KEY" {
-		return nil, fmt.Errorf("jwks: PEM block %q is encrypted; decrypt it first (openssl pkey -in key.pem -out plain.pem): %w", shortLabel(found.Type), ErrEncryptedKey)
+		return nil, fmt.Errorf("jwks: PEM block %q is encrypted; decrypt it first (openssl pkey -in key.pem -out plain.pem): %w", shortLabel(found.Type), errEncryptedKey)
 	}
 	signer, err := parseDER(found.Type, found.Bytes)
 	if err != nil {
@@ -72,16 +127,16 @@ func parseDER(label string, der []byte) (crypto.Signer, error) {
 		k, err := x509.ParsePKCS8PrivateKey(der)
 		if err != nil {
 			if what := unsupportedPKCS8(der); what != "" {
-				return nil, fmt.Errorf("jwks: PKCS#8 key is %s; use RSA, P-256, P-384, P-521 or Ed25519: %w", what, ErrUnsupportedKey)
+				return nil, fmt.Errorf("jwks: PKCS#8 key is %s; use RSA, P-256, P-384, P-521 or Ed25519: %w", what, errUnsupportedKey)
 			}
 			if err := classifyRSA(pkcs8RSA(der)); err != nil {
 				return nil, err
 			}
-			return nil, fmt.Errorf("jwks: PKCS#8 private key does not parse: %w", ErrMalformedKey)
+			return nil, fmt.Errorf("jwks: PKCS#8 private key does not parse: %w", errMalformedKey)
 		}
 		s, ok := k.(crypto.Signer)
 		if !ok {
-			return nil, fmt.Errorf("jwks: PKCS#8 key of type %T: %w", k, ErrUnsupportedKey)
+			return nil, fmt.Errorf("jwks: PKCS#8 key of type %T: %w", k, errUnsupportedKey)
 		}
 		return s, nil
 	case "RSA PRIVATE KEY":
@@ -90,22 +145,22 @@ func parseDER(label string, der []byte) (crypto.Signer, error) {
 			if err := classifyRSA(der); err != nil {
 				return nil, err
 			}
-			return nil, fmt.Errorf("jwks: PKCS#1 RSA private key does not parse: %w", ErrMalformedKey)
+			return nil, fmt.Errorf("jwks: PKCS#1 RSA private key does not parse: %w", errMalformedKey)
 		}
 		return k, nil
 	case "EC PRIVATE KEY":
 		k, err := x509.ParseECPrivateKey(der)
 		if err != nil {
 			if curve := unsupportedSEC1(der); curve != "" {
-				return nil, fmt.Errorf("jwks: SEC1 EC key on curve %s; use P-256, P-384 or P-521: %w", curve, ErrUnsupportedKey)
+				return nil, fmt.Errorf("jwks: SEC1 EC key on curve %s; use P-256, P-384 or P-521: %w", curve, errUnsupportedKey)
 			}
-			return nil, fmt.Errorf("jwks: SEC1 EC private key does not parse: %w", ErrMalformedKey)
+			return nil, fmt.Errorf("jwks: SEC1 EC private key does not parse: %w", errMalformedKey)
 		}
 		return k, nil
 	case "PUBLIC KEY", "RSA PUBLIC KEY", "CERTIFICATE", "EC PUBLIC KEY":
-		return nil, fmt.Errorf("jwks: found a %q PEM block, but a private key is needed (-----BEGIN PRIVATE KEY-----): %w", label, ErrNotPrivateKey)
+		return nil, fmt.Errorf("jwks: found a %q PEM block, but a private key is needed (-----BEGIN PRIVATE KEY-----): %w", label, errNotPrivateKey)
 	case "ENCRYPTED PRIVATE KEY":
-		return nil, fmt.Errorf("jwks: PEM block is encrypted: %w", ErrEncryptedKey)
+		return nil, fmt.Errorf("jwks: PEM block is encrypted: %w", errEncryptedKey)
 	}
 	return nil, fmt.Errorf("jwks: found a %q PEM block; expected PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY: %w", shortLabel(label), ErrNoKey)
 }
@@ -119,49 +174,6 @@ func shortLabel(s string) string {
 	return s
 }
 
-// ParseBase64PEM parses a private key from a base64-encoded PEM, as the
-// provider guides produce it: `openssl genpkey … | openssl base64` (wrapped
-// at 64 columns) or `base64 < key.pem` (one line). Line breaks (LF or CRLF),
-// surrounding white space and a trailing newline are tolerated; standard and
-// URL-safe alphabets, padded or not, are accepted. A plain PEM is accepted
-// too, including one whose line breaks are written as the two characters
-// \n on a single line. Errors are those of [ParsePEM].
-func ParseBase64PEM(s string, cfg KeyConfig) (*Key, error) {
-	if len(s) > maxKeyInput*2 {
-		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(s), maxKeyInput*2, ErrMalformedKey)
-	}
-	trimmed := strings.TrimSpace(s)
-	if trimmed == "" {
-		return nil, fmt.Errorf("jwks: empty base64 PEM: %w", ErrNoKey)
-	}
-	if strings.HasPrefix(trimmed, "-----BEGIN") {
-		// A PEM pasted into a one-line variable with its line breaks
-		// written as the two characters \n (as JSON-escaped service
-		// account keys are).
-		if !strings.Contains(trimmed, "\n") && strings.Contains(trimmed, `\n`) {
-			trimmed = strings.NewReplacer(`\r\n`, "\n", `\n`, "\n").Replace(trimmed)
-		}
-		return ParsePEM([]byte(trimmed), cfg)
-	}
-	compact := strings.Map(func(r rune) rune {
-		switch r {
-		case '\n', '\r', ' ', '\t':
-			return -1
-		}
-		return r
-	}, trimmed)
-	compact = strings.TrimRight(compact, "=")
-	compact = strings.NewReplacer("-", "+", "_", "/").Replace(compact)
-	raw, err := base64.RawStdEncoding.DecodeString(compact)
-	if err != nil {
-		return nil, fmt.Errorf("jwks: the value is not base64 of a PEM (bad base64 near byte %d); produce it with `openssl base64 < key.pem`: %w", base64Offset(err), ErrMalformedKey)
-	}
-	if !bytes.Contains(raw, []byte("-----BEGIN")) {
-		return nil, fmt.Errorf("jwks: the base64 value does not decode to a PEM block; expected base64 of -----BEGIN PRIVATE KEY-----: %w", ErrNoKey)
-	}
-	return ParsePEM(raw, cfg)
-}
-
 func base64Offset(err error) int64 {
 	if e, ok := err.(base64.CorruptInputError); ok {
 		return int64(e)
@@ -170,7 +182,7 @@ func base64Offset(err error) int64 {
 }
 
 // LoadPEMEnv reads the environment variable name, which holds a base64 PEM
-// (see [ParseBase64PEM]) or a plain PEM, and parses the private key. An unset
+// or a plain PEM (see [ParsePEM]), and parses the private key. An unset
 // or empty variable wraps ErrNoKey; the message names the variable, never its
 // value.
 func LoadPEMEnv(name string, cfg KeyConfig) (*Key, error) {
@@ -178,7 +190,7 @@ func LoadPEMEnv(name string, cfg KeyConfig) (*Key, error) {
 	if !ok || strings.TrimSpace(v) == "" {
 		return nil, fmt.Errorf("jwks: environment variable %s is not set or empty; set it to the base64 of a PEM private key: %w", name, ErrNoKey)
 	}
-	k, err := ParseBase64PEM(v, cfg)
+	k, err := ParsePEM([]byte(v), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("jwks: environment variable %s: %w", name, err)
 	}
@@ -207,12 +219,12 @@ func LoadPEMFile(path string, cfg KeyConfig) (*Key, error) {
 
 // ParseJWK parses a private key from a JWK (RFC 7517): RSA with d, p, q and
 // the CRT members, EC with d, or OKP Ed25519 with d. When cfg leaves them
-// zero, the JWK's own "alg" and "kid" are used. A public JWK wraps
-// ErrNotPrivateKey; a symmetric ("oct") key wraps ErrUnsupportedKey. Other
-// errors are those of [ParsePEM].
+// zero, the JWK's own "alg" and "kid" are used. A public JWK and a
+// symmetric ("oct") key wrap ErrInvalidConfig. Other errors are those of
+// [ParsePEM].
 func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 	if len(data) > maxKeyInput {
-		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(data), maxKeyInput, ErrMalformedKey)
+		return nil, fmt.Errorf("jwks: key input of %d bytes exceeds %d: %w", len(data), maxKeyInput, errMalformedKey)
 	}
 	var head struct {
 		Kty string `json:"kty"`
@@ -221,22 +233,22 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 		N, E, D, P, Q string
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("jwks: JWK is not a JSON object: %w", ErrMalformedKey)
+		return nil, fmt.Errorf("jwks: JWK is not a JSON object: %w", errMalformedKey)
 	}
 	switch head.Kty {
 	case "RSA", "EC", "OKP":
 	case "oct":
-		return nil, fmt.Errorf("jwks: JWK of kty \"oct\" is a symmetric key; use an RSA, EC or OKP key: %w", ErrUnsupportedKey)
+		return nil, fmt.Errorf("jwks: JWK of kty \"oct\" is a symmetric key; use an RSA, EC or OKP key: %w", errUnsupportedKey)
 	case "":
-		return nil, fmt.Errorf("jwks: JWK has no kty: %w", ErrMalformedKey)
+		return nil, fmt.Errorf("jwks: JWK has no kty: %w", errMalformedKey)
 	default:
-		return nil, fmt.Errorf("jwks: JWK of kty %q: %w", shortLabel(head.Kty), ErrUnsupportedKey)
+		return nil, fmt.Errorf("jwks: JWK of kty %q: %w", shortLabel(head.Kty), errUnsupportedKey)
 	}
 	if head.Kty == "EC" && head.Crv != "P-256" && head.Crv != "P-384" && head.Crv != "P-521" {
-		return nil, fmt.Errorf("jwks: JWK on curve %q; use P-256, P-384 or P-521: %w", shortLabel(head.Crv), ErrUnsupportedKey)
+		return nil, fmt.Errorf("jwks: JWK on curve %q; use P-256, P-384 or P-521: %w", shortLabel(head.Crv), errUnsupportedKey)
 	}
 	if head.Kty == "OKP" && head.Crv != "Ed25519" {
-		return nil, fmt.Errorf("jwks: OKP JWK on curve %q; only Ed25519 signs: %w", shortLabel(head.Crv), ErrUnsupportedKey)
+		return nil, fmt.Errorf("jwks: OKP JWK on curve %q; only Ed25519 signs: %w", shortLabel(head.Crv), errUnsupportedKey)
 	}
 	if head.Kty == "RSA" {
 		// go-jose refuses moduli above 4096 bits with an untyped error;
@@ -254,13 +266,13 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 				return nil, err
 			}
 		}
-		return nil, fmt.Errorf("jwks: JWK does not parse (%v): %w", err, ErrMalformedKey)
+		return nil, fmt.Errorf("jwks: JWK does not parse (%v): %w", err, errMalformedKey)
 	}
 	if jwk.Use != "" && jwk.Use != "sig" {
-		return nil, fmt.Errorf("jwks: JWK has \"use\" %q; a signing key needs \"sig\": %w", shortLabel(jwk.Use), ErrAlgorithmMismatch)
+		return nil, fmt.Errorf("jwks: JWK has \"use\" %q; a signing key needs \"sig\": %w", shortLabel(jwk.Use), errAlgorithmMismatch)
 	}
 	if jwk.IsPublic() {
-		return nil, fmt.Errorf("jwks: the JWK is public (no \"d\"); a private key is needed: %w", ErrNotPrivateKey)
+		return nil, fmt.Errorf("jwks: the JWK is public (no \"d\"); a private key is needed: %w", errNotPrivateKey)
 	}
 	if cfg.Algorithm == "" && jwk.Algorithm != "" {
 		cfg.Algorithm = Algorithm(jwk.Algorithm)
@@ -277,7 +289,7 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 	case ed25519.PrivateKey:
 		signer = k
 	default:
-		return nil, fmt.Errorf("jwks: JWK key of type %T: %w", jwk.Key, ErrUnsupportedKey)
+		return nil, fmt.Errorf("jwks: JWK key of type %T: %w", jwk.Key, errUnsupportedKey)
 	}
 	return NewKey(context.Background(), signer, cfg)
 }
@@ -297,5 +309,5 @@ func classifyRSAJWK(n, e, d, p, q string) error {
 	if err := checkSigningRSABits(ints[0].BitLen()); err != nil {
 		return err
 	}
-	return fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
+	return fmt.Errorf("jwks: RSA key components are inconsistent: %w", errInvalidKey)
 }

@@ -137,45 +137,45 @@ func TestParsePEMRefusals(t *testing.T) {
 		{"base64 without armour", []byte(base64.StdEncoding.EncodeToString(blk.Bytes)), KeyConfig{}, ErrNoKey},
 		{"OpenSSH key", pemBlock("OPENSSH PRIVATE KEY", []byte("openssh-key-v1"), nil), KeyConfig{}, ErrNoKey},
 		{"legacy encrypted (Proc-Type)", pemBlock("RSA PRIVATE KEY", bytes.Repeat([]byte{7}, 64),
-			map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00112233445566778899AABBCCDDEEFF"}), KeyConfig{}, ErrEncryptedKey},
+			map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-128-CBC,00112233445566778899AABBCCDDEEFF"}), KeyConfig{}, errEncryptedKey},
 		{"legacy encrypted EC", pemBlock("EC PRIVATE KEY", bytes.Repeat([]byte{7}, 64),
-			map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-256-CBC,00112233445566778899AABBCCDDEEFF"}), KeyConfig{}, ErrEncryptedKey},
-		{"PKCS#8 encrypted", pemBlock("ENCRYPTED PRIVATE KEY", bytes.Repeat([]byte{7}, 64), nil), KeyConfig{}, ErrEncryptedKey},
-		{"two keys", append(append([]byte{}, rsaA...), testkeys.PEM(testkeys.P256A)...), KeyConfig{}, ErrMultipleKeys},
-		{"the same key twice", append(append([]byte{}, rsaA...), rsaA...), KeyConfig{}, ErrMultipleKeys},
-		{"key and certificate", append(append([]byte{}, rsaA...), cert...), KeyConfig{}, ErrMultipleKeys},
-		{"public key", testKey(t, testkeys.RSA2048A).PublicPEM(), KeyConfig{}, ErrNotPrivateKey},
-		{"PKCS#1 public key", pemBlock("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&rsa2048.PublicKey), nil), KeyConfig{}, ErrNotPrivateKey},
-		{"certificate", cert, KeyConfig{}, ErrNotPrivateKey},
-		{"RSA 1024 PKCS#8", testkeys.PEM(testkeys.RSA1024), KeyConfig{}, ErrWeakKey},
-		{"RSA 1024 PKCS#1", pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsa1024), nil), KeyConfig{}, ErrWeakKey},
-		{"secp256k1 SEC1", pemBlock("EC PRIVATE KEY", sec1k1, nil), KeyConfig{}, ErrUnsupportedKey},
-		{"secp256k1 PKCS#8", pemBlock("PRIVATE KEY", pkcs8k1, nil), KeyConfig{}, ErrUnsupportedKey},
-		{"P-224 SEC1", pemBlock("EC PRIVATE KEY", p224SEC1, nil), KeyConfig{}, ErrUnsupportedKey},
-		{"P-224 PKCS#8", pemBlock("PRIVATE KEY", p224PKCS8, nil), KeyConfig{}, ErrUnsupportedKey},
-		{"X25519 PKCS#8", pemBlock("PRIVATE KEY", x25519PKCS8, nil), KeyConfig{}, ErrUnsupportedKey},
-		{"Ed448 PKCS#8", pemBlock("PRIVATE KEY", ed448PKCS8, nil), KeyConfig{}, ErrUnsupportedKey},
-		{"inconsistent PKCS#1", pemBlock("RSA PRIVATE KEY", tampered, nil), KeyConfig{}, ErrInvalidKey},
-		{"inconsistent PKCS#8", pemBlock("PRIVATE KEY", tamperedPKCS8, nil), KeyConfig{}, ErrInvalidKey},
-		{"PEM body not base64", []byte("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n"), KeyConfig{}, ErrMalformedKey},
-		{"PEM without END line", rsaA[:len(rsaA)-30], KeyConfig{}, ErrMalformedKey},
-		{"garbage PKCS#8", pemBlock("PRIVATE KEY", []byte("garbage"), nil), KeyConfig{}, ErrMalformedKey},
-		{"truncated PKCS#8", pemBlock("PRIVATE KEY", blk.Bytes[:len(blk.Bytes)/2], nil), KeyConfig{}, ErrMalformedKey},
-		{"garbage PKCS#1", pemBlock("RSA PRIVATE KEY", []byte("garbage"), nil), KeyConfig{}, ErrMalformedKey},
-		{"garbage SEC1", pemBlock("EC PRIVATE KEY", []byte("garbage"), nil), KeyConfig{}, ErrMalformedKey},
-		{"oversize", append(bytes.Repeat([]byte("#"), maxKeyInput), rsaA...), KeyConfig{}, ErrMalformedKey},
-		{"ES384 with P-256", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: ES384}, ErrAlgorithmMismatch},
-		{"ES256 with P-384", testkeys.PEM(testkeys.P384), KeyConfig{Algorithm: ES256}, ErrAlgorithmMismatch},
-		{"EdDSA with EC", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: EdDSA}, ErrAlgorithmMismatch},
-		{"PS256 with EC", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: PS256}, ErrAlgorithmMismatch},
-		{"RS256 with Ed25519", testkeys.PEM(testkeys.Ed25519A), KeyConfig{Algorithm: RS256}, ErrAlgorithmMismatch},
-		{"ES256 with RSA", rsaA, KeyConfig{Algorithm: ES256}, ErrAlgorithmMismatch},
-		{"HS256 with RSA", rsaA, KeyConfig{Algorithm: "HS256"}, ErrAlgorithmMismatch},
-		{"HS256 with EC", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: "HS256"}, ErrAlgorithmMismatch},
-		{"HS512 with Ed25519", testkeys.PEM(testkeys.Ed25519A), KeyConfig{Algorithm: "HS512"}, ErrAlgorithmMismatch},
-		{"none", rsaA, KeyConfig{Algorithm: "none"}, ErrAlgorithmMismatch},
-		{"lower-case rs256", rsaA, KeyConfig{Algorithm: "rs256"}, ErrAlgorithmMismatch},
-		{"unknown ES256K", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: "ES256K"}, ErrAlgorithmMismatch},
+			map[string]string{"Proc-Type": "4,ENCRYPTED", "DEK-Info": "AES-256-CBC,00112233445566778899AABBCCDDEEFF"}), KeyConfig{}, errEncryptedKey},
+		{"PKCS#8 encrypted", pemBlock("ENCRYPTED PRIVATE KEY", bytes.Repeat([]byte{7}, 64), nil), KeyConfig{}, errEncryptedKey},
+		{"two keys", append(append([]byte{}, rsaA...), testkeys.PEM(testkeys.P256A)...), KeyConfig{}, errMultipleKeys},
+		{"the same key twice", append(append([]byte{}, rsaA...), rsaA...), KeyConfig{}, errMultipleKeys},
+		{"key and certificate", append(append([]byte{}, rsaA...), cert...), KeyConfig{}, errMultipleKeys},
+		{"public key", testKey(t, testkeys.RSA2048A).PublicPEM(), KeyConfig{}, errNotPrivateKey},
+		{"PKCS#1 public key", pemBlock("RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&rsa2048.PublicKey), nil), KeyConfig{}, errNotPrivateKey},
+		{"certificate", cert, KeyConfig{}, errNotPrivateKey},
+		{"RSA 1024 PKCS#8", testkeys.PEM(testkeys.RSA1024), KeyConfig{}, errWeakKey},
+		{"RSA 1024 PKCS#1", pemBlock("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsa1024), nil), KeyConfig{}, errWeakKey},
+		{"secp256k1 SEC1", pemBlock("EC PRIVATE KEY", sec1k1, nil), KeyConfig{}, errUnsupportedKey},
+		{"secp256k1 PKCS#8", pemBlock("PRIVATE KEY", pkcs8k1, nil), KeyConfig{}, errUnsupportedKey},
+		{"P-224 SEC1", pemBlock("EC PRIVATE KEY", p224SEC1, nil), KeyConfig{}, errUnsupportedKey},
+		{"P-224 PKCS#8", pemBlock("PRIVATE KEY", p224PKCS8, nil), KeyConfig{}, errUnsupportedKey},
+		{"X25519 PKCS#8", pemBlock("PRIVATE KEY", x25519PKCS8, nil), KeyConfig{}, errUnsupportedKey},
+		{"Ed448 PKCS#8", pemBlock("PRIVATE KEY", ed448PKCS8, nil), KeyConfig{}, errUnsupportedKey},
+		{"inconsistent PKCS#1", pemBlock("RSA PRIVATE KEY", tampered, nil), KeyConfig{}, errInvalidKey},
+		{"inconsistent PKCS#8", pemBlock("PRIVATE KEY", tamperedPKCS8, nil), KeyConfig{}, errInvalidKey},
+		{"PEM body not base64", []byte("-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n"), KeyConfig{}, errMalformedKey},
+		{"PEM without END line", rsaA[:len(rsaA)-30], KeyConfig{}, errMalformedKey},
+		{"garbage PKCS#8", pemBlock("PRIVATE KEY", []byte("garbage"), nil), KeyConfig{}, errMalformedKey},
+		{"truncated PKCS#8", pemBlock("PRIVATE KEY", blk.Bytes[:len(blk.Bytes)/2], nil), KeyConfig{}, errMalformedKey},
+		{"garbage PKCS#1", pemBlock("RSA PRIVATE KEY", []byte("garbage"), nil), KeyConfig{}, errMalformedKey},
+		{"garbage SEC1", pemBlock("EC PRIVATE KEY", []byte("garbage"), nil), KeyConfig{}, errMalformedKey},
+		{"oversize", append(bytes.Repeat([]byte("#"), maxKeyInput), rsaA...), KeyConfig{}, errMalformedKey},
+		{"ES384 with P-256", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: ES384}, errAlgorithmMismatch},
+		{"ES256 with P-384", testkeys.PEM(testkeys.P384), KeyConfig{Algorithm: ES256}, errAlgorithmMismatch},
+		{"EdDSA with EC", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: EdDSA}, errAlgorithmMismatch},
+		{"PS256 with EC", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: PS256}, errAlgorithmMismatch},
+		{"RS256 with Ed25519", testkeys.PEM(testkeys.Ed25519A), KeyConfig{Algorithm: RS256}, errAlgorithmMismatch},
+		{"ES256 with RSA", rsaA, KeyConfig{Algorithm: ES256}, errAlgorithmMismatch},
+		{"HS256 with RSA", rsaA, KeyConfig{Algorithm: "HS256"}, errAlgorithmMismatch},
+		{"HS256 with EC", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: "HS256"}, errAlgorithmMismatch},
+		{"HS512 with Ed25519", testkeys.PEM(testkeys.Ed25519A), KeyConfig{Algorithm: "HS512"}, errAlgorithmMismatch},
+		{"none", rsaA, KeyConfig{Algorithm: "none"}, errAlgorithmMismatch},
+		{"lower-case rs256", rsaA, KeyConfig{Algorithm: "rs256"}, errAlgorithmMismatch},
+		{"unknown ES256K", testkeys.PEM(testkeys.P256A), KeyConfig{Algorithm: "ES256K"}, errAlgorithmMismatch},
 	}
 	for _, tc := range tests {
 		k, err := ParsePEM(tc.in, tc.cfg)
@@ -352,24 +352,24 @@ func wrapAt(s string, n int) string {
 	return b.String()
 }
 
-func TestParseBase64PEM(t *testing.T) {
+func TestParsePEMBase64(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{testkeys.RSA2048A, testkeys.P256ShortX, testkeys.Ed25519B} {
 		want := testKey(t, name)
 		for form, in := range base64Forms(testkeys.PEM(name)) {
-			k, err := ParseBase64PEM(in, KeyConfig{})
+			k, err := ParsePEM([]byte(in), KeyConfig{})
 			if err != nil {
-				t.Errorf("ParseBase64PEM(%s, %s) error = %v", name, form, err)
+				t.Errorf("ParsePEM(%s, %s) error = %v", name, form, err)
 				continue
 			}
 			if k.KeyID() != want.KeyID() {
-				t.Errorf("ParseBase64PEM(%s, %s) kid = %q, want %q", name, form, k.KeyID(), want.KeyID())
+				t.Errorf("ParsePEM(%s, %s) kid = %q, want %q", name, form, k.KeyID(), want.KeyID())
 			}
 		}
 	}
 }
 
-func TestParseBase64PEMRefusals(t *testing.T) {
+func TestParsePEMBase64Refusals(t *testing.T) {
 	t.Parallel()
 	enc := func(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 	two := append(append([]byte{}, testkeys.PEM(testkeys.P256A)...), testkeys.PEM(testkeys.P256B)...)
@@ -380,20 +380,20 @@ func TestParseBase64PEMRefusals(t *testing.T) {
 	}{
 		{"empty", "", ErrNoKey},
 		{"white space", " \r\n\t", ErrNoKey},
-		{"not base64", "this is not base64!", ErrMalformedKey},
-		{"truncated base64", enc(testkeys.PEM(testkeys.P256A))[:101], ErrMalformedKey},
+		{"not base64", "this is not base64!", errMalformedKey},
+		{"truncated base64", enc(testkeys.PEM(testkeys.P256A))[:101], errMalformedKey},
 		{"base64 of text", enc([]byte("hello, world")), ErrNoKey},
 		{"base64 of DER", enc(testKey(t, testkeys.P256A).PublicPEM()[30:]), ErrNoKey},
-		{"base64 of two keys", enc(two), ErrMultipleKeys},
-		{"base64 of RSA 1024", enc(testkeys.PEM(testkeys.RSA1024)), ErrWeakKey},
-		{"base64 of a public key", enc(testKey(t, testkeys.P256A).PublicPEM()), ErrNotPrivateKey},
-		{"base64 of encrypted", enc(pemBlock("ENCRYPTED PRIVATE KEY", []byte{1, 2, 3}, nil)), ErrEncryptedKey},
-		{"oversize", strings.Repeat("A", 3*maxKeyInput), ErrMalformedKey},
+		{"base64 of two keys", enc(two), errMultipleKeys},
+		{"base64 of RSA 1024", enc(testkeys.PEM(testkeys.RSA1024)), errWeakKey},
+		{"base64 of a public key", enc(testKey(t, testkeys.P256A).PublicPEM()), errNotPrivateKey},
+		{"base64 of encrypted", enc(pemBlock("ENCRYPTED PRIVATE KEY", []byte{1, 2, 3}, nil)), errEncryptedKey},
+		{"oversize", strings.Repeat("A", 3*maxKeyInput), errMalformedKey},
 	}
 	for _, tc := range tests {
-		k, err := ParseBase64PEM(tc.in, KeyConfig{})
+		k, err := ParsePEM([]byte(tc.in), KeyConfig{})
 		if !errors.Is(err, tc.wantErr) || k != nil {
-			t.Errorf("ParseBase64PEM(%s) = %v, %v, want nil, %v", tc.name, k, err, tc.wantErr)
+			t.Errorf("ParsePEM(%s) = %v, %v, want nil, %v", tc.name, k, err, tc.wantErr)
 		}
 	}
 }
@@ -420,8 +420,8 @@ func TestLoadPEMEnv(t *testing.T) {
 	bad := base64.StdEncoding.EncodeToString(testkeys.PEM(testkeys.RSA1024))
 	t.Setenv(name, bad)
 	_, err := LoadPEMEnv(name, KeyConfig{})
-	if !errors.Is(err, ErrWeakKey) || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), bad[40:80]) {
-		t.Errorf("LoadPEMEnv(RSA 1024) error = %v, want ErrWeakKey naming the variable and not its value", err)
+	if !errors.Is(err, errWeakKey) || !strings.Contains(err.Error(), name) || strings.Contains(err.Error(), bad[40:80]) {
+		t.Errorf("LoadPEMEnv(RSA 1024) error = %v, want errWeakKey naming the variable and not its value", err)
 	}
 	checkNoKeyBytes(t, "LoadPEMEnv error", err.Error())
 }
@@ -443,15 +443,15 @@ func TestLoadPEMFile(t *testing.T) {
 	if err := os.WriteFile(big, append(bytes.Repeat([]byte("#"), 2*maxKeyInput), testkeys.PEM(testkeys.P521)...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadPEMFile(big, KeyConfig{}); !errors.Is(err, ErrMalformedKey) {
-		t.Errorf("LoadPEMFile(oversize) error = %v, want ErrMalformedKey", err)
+	if _, err := LoadPEMFile(big, KeyConfig{}); !errors.Is(err, errMalformedKey) {
+		t.Errorf("LoadPEMFile(oversize) error = %v, want errMalformedKey", err)
 	}
 	pub := filepath.Join(dir, "pub.pem")
 	if err := os.WriteFile(pub, testKey(t, testkeys.P521).PublicPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadPEMFile(pub, KeyConfig{}); !errors.Is(err, ErrNotPrivateKey) || !strings.Contains(err.Error(), "pub.pem") {
-		t.Errorf("LoadPEMFile(public) error = %v, want ErrNotPrivateKey naming the file", err)
+	if _, err := LoadPEMFile(pub, KeyConfig{}); !errors.Is(err, errNotPrivateKey) || !strings.Contains(err.Error(), "pub.pem") {
+		t.Errorf("LoadPEMFile(public) error = %v, want errNotPrivateKey naming the file", err)
 	}
 }
 
@@ -530,28 +530,28 @@ func TestParseJWKRefusals(t *testing.T) {
 		cfg     KeyConfig
 		wantErr error
 	}{
-		{"empty", nil, KeyConfig{}, ErrMalformedKey},
-		{"not JSON", []byte("{"), KeyConfig{}, ErrMalformedKey},
-		{"array", []byte(`[]`), KeyConfig{}, ErrMalformedKey},
-		{"no kty", []byte(`{"d":"AQAB"}`), KeyConfig{}, ErrMalformedKey},
-		{"public JWK", pub, KeyConfig{}, ErrNotPrivateKey},
-		{"oct", []byte(`{"kty":"oct","k":"c2VjcmV0"}`), KeyConfig{}, ErrUnsupportedKey},
-		{"unknown kty", []byte(`{"kty":"DSA"}`), KeyConfig{}, ErrUnsupportedKey},
-		{"secp256k1", editJWK(t, ecJWK, func(m map[string]any) { m["crv"] = "secp256k1" }), KeyConfig{}, ErrUnsupportedKey},
-		{"X25519", []byte(`{"kty":"OKP","crv":"X25519","x":"AAAA","d":"AAAA"}`), KeyConfig{}, ErrUnsupportedKey},
-		{"RSA 1024", privateJWK(t, testkeys.RSA1024, "", ""), KeyConfig{}, ErrWeakKey},
-		{"alg HS256 in the JWK", editJWK(t, rsaJWK, func(m map[string]any) { m["alg"] = "HS256" }), KeyConfig{}, ErrAlgorithmMismatch},
-		{"alg ES384 in config for P-256", ecJWK, KeyConfig{Algorithm: ES384}, ErrAlgorithmMismatch},
-		{"use enc", editJWK(t, ecJWK, func(m map[string]any) { m["use"] = "enc" }), KeyConfig{}, ErrAlgorithmMismatch},
-		{"RSA d of another key", editJWK(t, rsaJWK, func(m map[string]any) { m["d"] = otherD(testkeys.RSA2048B) }), KeyConfig{}, ErrInvalidKey},
+		{"empty", nil, KeyConfig{}, errMalformedKey},
+		{"not JSON", []byte("{"), KeyConfig{}, errMalformedKey},
+		{"array", []byte(`[]`), KeyConfig{}, errMalformedKey},
+		{"no kty", []byte(`{"d":"AQAB"}`), KeyConfig{}, errMalformedKey},
+		{"public JWK", pub, KeyConfig{}, errNotPrivateKey},
+		{"oct", []byte(`{"kty":"oct","k":"c2VjcmV0"}`), KeyConfig{}, errUnsupportedKey},
+		{"unknown kty", []byte(`{"kty":"DSA"}`), KeyConfig{}, errUnsupportedKey},
+		{"secp256k1", editJWK(t, ecJWK, func(m map[string]any) { m["crv"] = "secp256k1" }), KeyConfig{}, errUnsupportedKey},
+		{"X25519", []byte(`{"kty":"OKP","crv":"X25519","x":"AAAA","d":"AAAA"}`), KeyConfig{}, errUnsupportedKey},
+		{"RSA 1024", privateJWK(t, testkeys.RSA1024, "", ""), KeyConfig{}, errWeakKey},
+		{"alg HS256 in the JWK", editJWK(t, rsaJWK, func(m map[string]any) { m["alg"] = "HS256" }), KeyConfig{}, errAlgorithmMismatch},
+		{"alg ES384 in config for P-256", ecJWK, KeyConfig{Algorithm: ES384}, errAlgorithmMismatch},
+		{"use enc", editJWK(t, ecJWK, func(m map[string]any) { m["use"] = "enc" }), KeyConfig{}, errAlgorithmMismatch},
+		{"RSA d of another key", editJWK(t, rsaJWK, func(m map[string]any) { m["d"] = otherD(testkeys.RSA2048B) }), KeyConfig{}, errInvalidKey},
 		{"RSA without CRT, d of another key", editJWK(t, rsaJWK, func(m map[string]any) {
 			m["d"] = otherD(testkeys.RSA2048B)
 			delete(m, "dp")
 			delete(m, "dq")
 			delete(m, "qi")
-		}), KeyConfig{}, ErrInvalidKey},
-		{"EC d of another key", editJWK(t, ecJWK, func(m map[string]any) { m["d"] = otherD(testkeys.P256B) }), KeyConfig{}, ErrInvalidKey},
-		{"oversize", append(bytes.Repeat([]byte(" "), maxKeyInput), ecJWK...), KeyConfig{}, ErrMalformedKey},
+		}), KeyConfig{}, errInvalidKey},
+		{"EC d of another key", editJWK(t, ecJWK, func(m map[string]any) { m["d"] = otherD(testkeys.P256B) }), KeyConfig{}, errInvalidKey},
+		{"oversize", append(bytes.Repeat([]byte(" "), maxKeyInput), ecJWK...), KeyConfig{}, errMalformedKey},
 	}
 	for _, tc := range tests {
 		k, err := ParseJWK(tc.in, tc.cfg)

@@ -114,10 +114,10 @@ func classifyRSA(der []byte) error {
 		return nil
 	}
 	if k.Version > 0 || len(k.Rest) > 0 {
-		return fmt.Errorf("jwks: multi-prime RSA key; only two-prime keys are accepted: %w", ErrUnsupportedKey)
+		return fmt.Errorf("jwks: multi-prime RSA key; only two-prime keys are accepted: %w", errUnsupportedKey)
 	}
 	if err := checkSigningRSABits(k.N.BitLen()); err != nil {
 		return err
 	}
-	return fmt.Errorf("jwks: RSA key components are inconsistent: %w", ErrInvalidKey)
+	return fmt.Errorf("jwks: RSA key components are inconsistent: %w", errInvalidKey)
 }

@@ -18,50 +18,42 @@ import (
 )
 
 // Errors of the remote set cache ([Remote]). Each error a Remote returns wraps
-// one of these (or ErrSignature / ErrAlgorithmMismatch from verification).
+// one of these (or ErrSignature from [Remote.VerifySignature]).
 var (
 	// ErrUnknownKey: the remote set holds no usable key with the token's key
 	// ID (or no key that fits its algorithm), after the refetch an unknown key
 	// ID triggers, or while that refetch is cooling down (at most one per
 	// RemoteConfig.MinInterval).
 	ErrUnknownKey = errors.New("jwks: no usable key with this key ID in the remote set")
-	// ErrFetch: the remote set could not be fetched (network error, timeout,
-	// a status other than 200, an oversize or malformed body). It is wrapped
-	// together with the cause: ErrBodyTooLarge, ErrMalformedSet, a context
-	// error or a net error.
+	// ErrFetch: no usable set is available: it could not be fetched (network
+	// error, timeout, a status other than 200, a body larger than
+	// RemoteConfig.MaxBodyBytes, a document that is not a JWK Set or holds
+	// more than RemoteConfig.MaxKeys keys), the last good set is older than
+	// RemoteConfig.MaxAge and refreshing failed (fail closed), or the Remote
+	// was closed. A context or net error that caused it is wrapped too. A
+	// single unusable key in a set is skipped, never reported.
 	ErrFetch = errors.New("jwks: remote set could not be fetched")
-	// ErrBodyTooLarge: the response exceeded RemoteConfig.MaxBodyBytes. The
-	// body is never truncated and used.
-	ErrBodyTooLarge = errors.New("jwks: response body too large")
-	// ErrMalformedSet: the response is not a JWK Set ({"keys":[…]}) or holds
-	// more than RemoteConfig.MaxKeys keys. A single unusable key is skipped,
-	// never reported as ErrMalformedSet.
-	ErrMalformedSet = errors.New("jwks: malformed JWK set")
-	// ErrStale: refreshing failed and the last good set is older than
-	// RemoteConfig.MaxAge, so it is no longer served (fail closed).
-	ErrStale = errors.New("jwks: remote set too old to use")
-	// ErrMalformedJWS: the token given to [Remote.VerifySignature] is not a
-	// well-formed compact JWS.
-	ErrMalformedJWS = errors.New("jwks: malformed compact JWS")
-	// ErrClosed: the Remote was closed.
-	ErrClosed = errors.New("jwks: remote set closed")
+)
+
+// The precise causes behind ErrFetch, kept apart for this package's tests.
+// Each is wrapped next to ErrFetch, as httpread.ErrTooLarge is for an
+// oversize body.
+var (
+	errMalformedSet = errors.New("jwks: malformed JWK set")
+	errStale        = errors.New("jwks: remote set too old to use")
+	errClosed       = errors.New("jwks: remote set closed")
 )
 
 // Defaults and ceilings of [RemoteConfig].
 const (
-	// MaxRemoteAge is the default and the ceiling of RemoteConfig.MaxAge:
+	// maxRemoteAge is the default and the ceiling of RemoteConfig.MaxAge:
 	// a remote set is never used once it is older than one hour.
-	MaxRemoteAge = time.Hour
-	// DefaultMinInterval is the default RemoteConfig.MinInterval.
-	DefaultMinInterval = time.Minute
-	// DefaultRefreshAfter is the default RemoteConfig.RefreshAfter.
-	DefaultRefreshAfter = 15 * time.Minute
-	// DefaultMaxBodyBytes is the default RemoteConfig.MaxBodyBytes.
-	DefaultMaxBodyBytes = 512 << 10
-	// DefaultMaxKeys is the default RemoteConfig.MaxKeys.
-	DefaultMaxKeys = 100
-	// DefaultFetchTimeout is the default RemoteConfig.Timeout.
-	DefaultFetchTimeout = 10 * time.Second
+	maxRemoteAge        = time.Hour
+	defaultMinInterval  = time.Minute
+	defaultRefreshAfter = 15 * time.Minute
+	defaultMaxBodyBytes = 512 << 10
+	defaultMaxKeys      = 100
+	defaultFetchTimeout = 10 * time.Second
 )
 
 // RemoteConfig holds the optional settings of a [Remote]. Every zero value
@@ -74,8 +66,8 @@ type RemoteConfig struct {
 	HTTPClient *http.Client
 	// MaxAge is the oldest a set may be, counted from its fetch, and still be
 	// used. A set older than this is never served: when it cannot be
-	// refreshed, calls fail with ErrStale. Zero means one hour
-	// (MaxRemoteAge); more than one hour is an error.
+	// refreshed, calls fail with ErrFetch. Zero means one hour;
+	// more than one hour is an error.
 	MaxAge time.Duration
 	// MinInterval is the cooldown of unknown-kid refetches: a key ID missing
 	// from the set triggers a refetch at once unless another unknown-kid
@@ -85,24 +77,24 @@ type RemoteConfig struct {
 	// one fetch per MinInterval. It is also the floor of a Cache-Control
 	// max-age (so routine refreshes are at least MinInterval apart) and the
 	// delay before a routine fetch is retried after any fetch started, which
-	// matters only after a failure. Zero means one minute
-	// (DefaultMinInterval). It must not exceed MaxAge.
+	// matters only after a failure. Zero means one minute. It
+	// must not exceed MaxAge.
 	MinInterval time.Duration
 	// RefreshAfter is how long a set counts as fresh when the response has
 	// no Cache-Control max-age. A response's max-age is honoured instead,
 	// clamped to [MinInterval, MaxAge]. Between freshness and MaxAge the set
 	// is still served while its next use refreshes it in the background;
 	// a failed refresh is logged and retried after MinInterval. Zero means
-	// 15 minutes (DefaultRefreshAfter).
+	// 15 minutes.
 	RefreshAfter time.Duration
-	// MaxBodyBytes bounds the response body; a larger body is ErrFetch and
-	// ErrBodyTooLarge, never a truncation. Zero means 512 KiB.
+	// MaxBodyBytes bounds the response body; a larger body is ErrFetch, never
+	// a truncation. Zero means 512 KiB.
 	MaxBodyBytes int64
-	// MaxKeys bounds the number of keys in the set; more is ErrFetch and
-	// ErrMalformedSet. Zero means 100.
+	// MaxKeys bounds the number of keys in the set; more is ErrFetch. Zero
+	// means 100.
 	MaxKeys int
 	// Timeout bounds one fetch, whatever the callers' contexts. Zero means
-	// ten seconds (DefaultFetchTimeout).
+	// ten seconds.
 	Timeout time.Duration
 	// Now is the clock. Nil means time.Now.
 	Now func() time.Time
@@ -144,7 +136,7 @@ type PublicKey struct {
 //     context;
 //   - replaces the whole set on refresh (a removed key stops verifying) and
 //     keeps the last good set after a failed refresh until MaxAge, then
-//     fails closed with ErrStale;
+//     fails closed with ErrFetch;
 //   - parses each key on its own and skips the ones it cannot or must not
 //     use (unknown kty or crv, "oct" keys, use other than "sig", key_ops
 //     without "verify", RSA below 2048 or above 8192 bits, an alg that does
@@ -208,12 +200,12 @@ func (s *remoteSet) lookup(kid string) []PublicKey {
 // first call that needs keys fetches them. jwksURL must be an absolute http
 // or https URL (the caller decides whether plain http is acceptable; the
 // provider package allows it only for loopback hosts). Invalid settings are
-// reported together, joined with errors.Join.
+// reported together, joined with errors.Join, each wrapping ErrInvalidConfig.
 func NewRemote(jwksURL string, cfg RemoteConfig) (*Remote, error) {
 	var errs []error
 	u, err := url.Parse(jwksURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("jwks: JWKS URL %q is not an absolute http(s) URL", remoteShort(jwksURL)))
+		errs = append(errs, fmt.Errorf("jwks: JWKS URL %q is not an absolute http(s) URL: %w", remoteShort(jwksURL), ErrInvalidConfig))
 	}
 	r := &Remote{
 		url:          jwksURL,
@@ -228,40 +220,40 @@ func NewRemote(jwksURL string, cfg RemoteConfig) (*Remote, error) {
 		log:          cfg.Logger,
 	}
 	if r.maxAge == 0 {
-		r.maxAge = MaxRemoteAge
+		r.maxAge = maxRemoteAge
 	}
 	if r.minInterval == 0 {
-		r.minInterval = DefaultMinInterval
+		r.minInterval = defaultMinInterval
 	}
 	if r.refreshAfter == 0 {
-		r.refreshAfter = DefaultRefreshAfter
+		r.refreshAfter = defaultRefreshAfter
 	}
 	if r.maxBody == 0 {
-		r.maxBody = DefaultMaxBodyBytes
+		r.maxBody = defaultMaxBodyBytes
 	}
 	if r.maxKeys == 0 {
-		r.maxKeys = DefaultMaxKeys
+		r.maxKeys = defaultMaxKeys
 	}
 	if r.timeout == 0 {
-		r.timeout = DefaultFetchTimeout
+		r.timeout = defaultFetchTimeout
 	}
-	if r.maxAge < 0 || r.maxAge > MaxRemoteAge {
-		errs = append(errs, fmt.Errorf("jwks: MaxAge %v is outside (0, %v]", r.maxAge, MaxRemoteAge))
+	if r.maxAge < 0 || r.maxAge > maxRemoteAge {
+		errs = append(errs, fmt.Errorf("jwks: MaxAge %v is outside (0, %v]: %w", r.maxAge, maxRemoteAge, ErrInvalidConfig))
 	}
 	if r.minInterval < 0 || r.minInterval > r.maxAge {
-		errs = append(errs, fmt.Errorf("jwks: MinInterval %v is outside (0, MaxAge %v]", r.minInterval, r.maxAge))
+		errs = append(errs, fmt.Errorf("jwks: MinInterval %v is outside (0, MaxAge %v]: %w", r.minInterval, r.maxAge, ErrInvalidConfig))
 	}
 	if r.refreshAfter < 0 {
-		errs = append(errs, fmt.Errorf("jwks: RefreshAfter %v is negative", r.refreshAfter))
+		errs = append(errs, fmt.Errorf("jwks: RefreshAfter %v is negative: %w", r.refreshAfter, ErrInvalidConfig))
 	}
 	if r.maxBody < 0 {
-		errs = append(errs, fmt.Errorf("jwks: MaxBodyBytes %d is negative", r.maxBody))
+		errs = append(errs, fmt.Errorf("jwks: MaxBodyBytes %d is negative: %w", r.maxBody, ErrInvalidConfig))
 	}
 	if r.maxKeys < 0 {
-		errs = append(errs, fmt.Errorf("jwks: MaxKeys %d is negative", r.maxKeys))
+		errs = append(errs, fmt.Errorf("jwks: MaxKeys %d is negative: %w", r.maxKeys, ErrInvalidConfig))
 	}
 	if r.timeout < 0 {
-		errs = append(errs, fmt.Errorf("jwks: Timeout %v is negative", r.timeout))
+		errs = append(errs, fmt.Errorf("jwks: Timeout %v is negative: %w", r.timeout, ErrInvalidConfig))
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -276,10 +268,7 @@ func NewRemote(jwksURL string, cfg RemoteConfig) (*Remote, error) {
 	return r, nil
 }
 
-// URL returns the JWK Set URL.
-func (r *Remote) URL() string { return r.url }
-
-// Close stops a fetch in flight and makes later calls fail with ErrClosed.
+// Close stops a fetch in flight and makes later calls fail with ErrFetch.
 // It waits for the fetch goroutine to end. Close is idempotent.
 func (r *Remote) Close() error {
 	r.mu.Lock()
@@ -298,8 +287,8 @@ func (r *Remote) Close() error {
 // known, the fetch in flight failed, or ctx is done. The slice is the
 // caller's; the keys themselves are shared and must not be modified.
 //
-// Errors wrap ErrUnknownKey, ErrFetch (with ErrBodyTooLarge, ErrMalformedSet,
-// a net or context error), ErrStale, ErrClosed, or ctx's error.
+// Errors wrap ErrUnknownKey, ErrFetch (with a net or context error that
+// caused it), or ctx's error.
 func (r *Remote) Keys(ctx context.Context, kid string) ([]PublicKey, error) {
 	if s := r.cur.Load(); s != nil && r.now().Before(s.freshUntil) {
 		if ks := s.lookup(kid); len(ks) > 0 {
@@ -342,7 +331,7 @@ func (r *Remote) slow(ctx context.Context, kid string) ([]PublicKey, error) {
 		r.mu.Lock()
 		if r.closed {
 			r.mu.Unlock()
-			return nil, ErrClosed
+			return nil, fmt.Errorf("%w: %w", ErrFetch, errClosed)
 		}
 		now := r.now()
 		s := r.cur.Load()
@@ -419,9 +408,10 @@ func (r *Remote) serve(s *remoteSet, ks []PublicKey, now time.Time, kid string, 
 		return nil, fmt.Errorf("jwks: %s: no set fetched yet: %w", r.url, ErrFetch)
 	case now.Sub(s.fetched) >= r.maxAge:
 		if lastErr != nil {
-			return nil, fmt.Errorf("jwks: %s: set fetched %v ago, refresh failed: %w: %w", r.url, now.Sub(s.fetched).Round(time.Second), ErrStale, lastErr)
+			// lastErr, from fetch, wraps ErrFetch.
+			return nil, fmt.Errorf("jwks: %s: set fetched %v ago, refresh failed: %w: %w", r.url, now.Sub(s.fetched).Round(time.Second), errStale, lastErr)
 		}
-		return nil, fmt.Errorf("jwks: %s: set fetched %v ago: %w", r.url, now.Sub(s.fetched).Round(time.Second), ErrStale)
+		return nil, fmt.Errorf("jwks: %s: set fetched %v ago: %w: %w", r.url, now.Sub(s.fetched).Round(time.Second), ErrFetch, errStale)
 	case len(ks) == 0:
 		return nil, fmt.Errorf("jwks: key ID %q: %w", remoteShort(kid), ErrUnknownKey)
 	}

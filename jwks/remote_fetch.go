@@ -40,7 +40,7 @@ func (r *Remote) fetch(ctx context.Context, noCache bool) (*remoteSet, error) {
 	body, err := httpread.All(resp.Body, r.maxBody)
 	if err != nil {
 		if errors.Is(err, httpread.ErrTooLarge) {
-			return nil, fmt.Errorf("jwks: fetch %s: body exceeds %d bytes: %w: %w", r.url, r.maxBody, ErrFetch, ErrBodyTooLarge)
+			return nil, fmt.Errorf("jwks: fetch %s: body exceeds %d bytes: %w: %w", r.url, r.maxBody, ErrFetch, httpread.ErrTooLarge)
 		}
 		return nil, fmt.Errorf("jwks: fetch %s: reading body: %w: %w", r.url, ErrFetch, err)
 	}
@@ -82,8 +82,8 @@ func cacheMaxAge(h http.Header) (time.Duration, bool) {
 				if err != nil || n < 0 {
 					continue
 				}
-				if n > int64(MaxRemoteAge/time.Second) {
-					n = int64(MaxRemoteAge / time.Second)
+				if n > int64(maxRemoteAge/time.Second) {
+					n = int64(maxRemoteAge / time.Second)
 				}
 				out, found = time.Duration(n)*time.Second, true
 			}

@@ -75,7 +75,7 @@ var errNotJWK = errors.New("not a JWK")
 // parseRemoteSet parses a JWK Set document through the module's JOSE
 // reader. A document that is not one JSON object with a "keys" array (a
 // repeated member name anywhere makes it malformed), or holds more than
-// maxKeys keys, is ErrMalformedSet; each key is then parsed on its own and
+// maxKeys keys, is errMalformedSet; each key is then parsed on its own and
 // skipped (with a reason) when unusable.
 func parseRemoteSet(body []byte, maxKeys int) ([]PublicKey, []remoteSkipped, error) {
 	var keysVal []byte
@@ -86,14 +86,14 @@ func parseRemoteSet(body []byte, maxKeys int) ([]PublicKey, []remoteSkipped, err
 		return nil
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("jwks: the document is not a JWK set object: %v: %w", err, ErrMalformedSet)
+		return nil, nil, fmt.Errorf("jwks: the document is not a JWK set object: %v: %w", err, errMalformedSet)
 	}
 	if len(keysVal) == 0 || keysVal[0] != '[' {
-		return nil, nil, fmt.Errorf("jwks: the document has no \"keys\" array: %w", ErrMalformedSet)
+		return nil, nil, fmt.Errorf("jwks: the document has no \"keys\" array: %w", errMalformedSet)
 	}
 	raw, _ := jose.Elements(keysVal)
 	if len(raw) > maxKeys {
-		return nil, nil, fmt.Errorf("jwks: the set holds %d keys, more than the limit of %d: %w", len(raw), maxKeys, ErrMalformedSet)
+		return nil, nil, fmt.Errorf("jwks: the set holds %d keys, more than the limit of %d: %w", len(raw), maxKeys, errMalformedSet)
 	}
 	var keys []PublicKey
 	var skipped []remoteSkipped

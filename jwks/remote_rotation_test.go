@@ -201,7 +201,7 @@ func TestRemoteRandomKidFloodCooldown(t *testing.T) {
 		const (
 			flood    = 10000
 			periods  = 3
-			cooldown = jwks.DefaultMinInterval
+			cooldown = jwks.DefaultMinIntervalForTest
 		)
 		idp := newRotIdP(t, 50*time.Millisecond, "")
 		r := rotRemote(t, idp, jwks.RemoteConfig{})

@@ -20,6 +20,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/pkjwt/pkjwt/internal/httpread"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
 )
@@ -205,15 +206,15 @@ func TestRemoteFetchErrors(t *testing.T) {
 	}{
 		{name: "status 500", body: `{"keys":[]}`, status: 500, wantErr: []error{jwks.ErrFetch}},
 		{name: "status 304 without a set", body: ``, status: 304, wantErr: []error{jwks.ErrFetch}},
-		{name: "oversize body", body: string(rtSetJSON(k)), cfg: jwks.RemoteConfig{MaxBodyBytes: 100}, wantErr: []error{jwks.ErrFetch, jwks.ErrBodyTooLarge}},
-		{name: "too many keys", body: many, cfg: jwks.RemoteConfig{MaxKeys: 5}, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
-		{name: "not json", body: `<html>`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
-		{name: "no keys member", body: `{}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
-		{name: "keys not an array", body: `{"keys":{}}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
-		{name: "array document", body: `[]`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
-		{name: "keys member twice", body: `{"keys":[],"keys":[` + string(k.PublicJWKJSON()) + `]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
-		{name: "keys member twice, escaped", body: `{"keys":[` + string(k.PublicJWKJSON()) + `],"k\u0065ys":[]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
-		{name: "a key with n twice", body: `{"keys":[` + strings.Replace(string(k.PublicJWKJSON()), `"n":`, `"n":"AQAB","n":`, 1) + `]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSet}},
+		{name: "oversize body", body: string(rtSetJSON(k)), cfg: jwks.RemoteConfig{MaxBodyBytes: 100}, wantErr: []error{jwks.ErrFetch, httpread.ErrTooLarge}},
+		{name: "too many keys", body: many, cfg: jwks.RemoteConfig{MaxKeys: 5}, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSetForTest}},
+		{name: "not json", body: `<html>`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSetForTest}},
+		{name: "no keys member", body: `{}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSetForTest}},
+		{name: "keys not an array", body: `{"keys":{}}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSetForTest}},
+		{name: "array document", body: `[]`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSetForTest}},
+		{name: "keys member twice", body: `{"keys":[],"keys":[` + string(k.PublicJWKJSON()) + `]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSetForTest}},
+		{name: "keys member twice, escaped", body: `{"keys":[` + string(k.PublicJWKJSON()) + `],"k\u0065ys":[]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSetForTest}},
+		{name: "a key with n twice", body: `{"keys":[` + strings.Replace(string(k.PublicJWKJSON()), `"n":`, `"n":"AQAB","n":`, 1) + `]}`, wantErr: []error{jwks.ErrFetch, jwks.ErrMalformedSetForTest}},
 		{name: "KID in upper case is not kid", body: `{"keys":[` + strings.Replace(string(k.PublicJWKJSON()), `"kid":`, `"KID":`, 1) + `]}`, wantErr: []error{jwks.ErrUnknownKey}},
 		{name: "empty set", body: `{"keys":[]}`, wantErr: []error{jwks.ErrUnknownKey}},
 		{name: "only unusable keys", body: `{"keys":[{"kty":"oct","k":"AAAA"}]}`, wantErr: []error{jwks.ErrUnknownKey}},
@@ -252,6 +253,9 @@ func TestNewRemoteConfig(t *testing.T) {
 		{"negative max age", "https://idp.example/jwks", jwks.RemoteConfig{MaxAge: -1}, false},
 		{"min interval above max age", "https://idp.example/jwks", jwks.RemoteConfig{MaxAge: time.Minute, MinInterval: 2 * time.Minute}, false},
 		{"negative body", "https://idp.example/jwks", jwks.RemoteConfig{MaxBodyBytes: -1}, false},
+		{"negative refresh after", "https://idp.example/jwks", jwks.RemoteConfig{RefreshAfter: -1}, false},
+		{"negative max keys", "https://idp.example/jwks", jwks.RemoteConfig{MaxKeys: -1}, false},
+		{"negative timeout", "https://idp.example/jwks", jwks.RemoteConfig{Timeout: -1}, false},
 		{"relative url", "/jwks", jwks.RemoteConfig{}, false},
 		{"ftp url", "ftp://idp.example/jwks", jwks.RemoteConfig{}, false},
 	}
@@ -259,8 +263,8 @@ func TestNewRemoteConfig(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			r, err := jwks.NewRemote(tc.url, tc.cfg)
-			if (err == nil) != tc.ok {
-				t.Fatalf("NewRemote(%q) error = %v, want ok = %v", tc.name, err, tc.ok)
+			if (err == nil) != tc.ok || (err != nil && !errors.Is(err, jwks.ErrInvalidConfig)) {
+				t.Fatalf("NewRemote(%q) error = %v, want ok = %v (else %v)", tc.name, err, tc.ok, jwks.ErrInvalidConfig)
 			}
 			if r != nil {
 				r.Close()
@@ -281,13 +285,13 @@ func TestRemoteExpiry(t *testing.T) {
 		cfg          jwks.RemoteConfig
 		fresh        time.Duration // the set must be refetched after this long, not before
 	}{
-		{"no header uses RefreshAfter", "", jwks.RemoteConfig{}, jwks.DefaultRefreshAfter},
+		{"no header uses RefreshAfter", "", jwks.RemoteConfig{}, jwks.DefaultRefreshAfterForTest},
 		{"max-age honoured", "public, max-age=300", jwks.RemoteConfig{}, 5 * time.Minute},
-		{"max-age below the floor", "max-age=5", jwks.RemoteConfig{}, jwks.DefaultMinInterval},
+		{"max-age below the floor", "max-age=5", jwks.RemoteConfig{}, jwks.DefaultMinIntervalForTest},
 		{"max-age above the ceiling", "max-age=86400", jwks.RemoteConfig{}, time.Hour},
 		{"max-age above a lower MaxAge", "max-age=86400", jwks.RemoteConfig{MaxAge: 10 * time.Minute}, 10 * time.Minute},
 		{"no-store", "no-store", jwks.RemoteConfig{MinInterval: 30 * time.Second}, 30 * time.Second},
-		{"malformed max-age", "max-age=abc", jwks.RemoteConfig{}, jwks.DefaultRefreshAfter},
+		{"malformed max-age", "max-age=abc", jwks.RemoteConfig{}, jwks.DefaultRefreshAfterForTest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -312,7 +316,7 @@ func TestRemoteExpiry(t *testing.T) {
 				// the refresh runs; at MaxAge the caller waits for the refresh.
 				maxAge := tc.cfg.MaxAge
 				if maxAge == 0 {
-					maxAge = jwks.MaxRemoteAge
+					maxAge = jwks.MaxRemoteAgeForTest
 				}
 				_, err := r.Keys(t.Context(), "a")
 				if tc.fresh < maxAge && err != nil {
@@ -381,15 +385,15 @@ func TestRemoteStale(t *testing.T) {
 		synctest.Wait()
 		time.Sleep(time.Second)
 		_, err := r.Keys(t.Context(), "a")
-		if !errors.Is(err, jwks.ErrStale) || !errors.Is(err, jwks.ErrFetch) {
-			t.Fatalf("Keys(a) at MaxAge with a failing provider error = %v, want %v and %v", err, jwks.ErrStale, jwks.ErrFetch)
+		if !errors.Is(err, jwks.ErrStaleForTest) || !errors.Is(err, jwks.ErrFetch) {
+			t.Fatalf("Keys(a) at MaxAge with a failing provider error = %v, want %v and %v", err, jwks.ErrStaleForTest, jwks.ErrFetch)
 		}
 		// The provider recovers: the next attempt after MinInterval succeeds.
 		rt.set(rtSetJSON(a), 200, "")
-		if _, err := r.Keys(t.Context(), "a"); !errors.Is(err, jwks.ErrStale) {
-			t.Fatalf("Keys(a) within MinInterval of the failed attempt error = %v, want %v", err, jwks.ErrStale)
+		if _, err := r.Keys(t.Context(), "a"); !errors.Is(err, jwks.ErrStaleForTest) || !errors.Is(err, jwks.ErrFetch) {
+			t.Fatalf("Keys(a) within MinInterval of the failed attempt error = %v, want %v and %v", err, jwks.ErrStaleForTest, jwks.ErrFetch)
 		}
-		time.Sleep(jwks.DefaultMinInterval)
+		time.Sleep(jwks.DefaultMinIntervalForTest)
 		if _, err := r.Keys(t.Context(), "a"); err != nil {
 			t.Fatalf("Keys(a) after recovery: %v", err)
 		}
@@ -428,7 +432,7 @@ func TestRemoteUnknownKidRefetch(t *testing.T) {
 		}
 		// Another rotation within MinInterval of that refetch: no refetch.
 		rt.set(rtSetJSON(a, b, c), 200, "max-age=3600")
-		time.Sleep(jwks.DefaultMinInterval - time.Second)
+		time.Sleep(jwks.DefaultMinIntervalForTest - time.Second)
 		if _, err := r.Keys(t.Context(), "c"); !errors.Is(err, jwks.ErrUnknownKey) {
 			t.Fatalf("Keys(c) within MinInterval of the refetch error = %v, want %v", err, jwks.ErrUnknownKey)
 		}
@@ -487,7 +491,7 @@ func TestRemoteFlood(t *testing.T) {
 			if n := rt.fetches.Load(); n > int64(round+2) {
 				t.Fatalf("round %d: fetches = %d, want at most %d (the first and one per MinInterval)", round, n, round+2)
 			}
-			time.Sleep(jwks.DefaultMinInterval)
+			time.Sleep(jwks.DefaultMinIntervalForTest)
 		}
 		if ok.Load() != 15000 || unknown.Load() != 15000 {
 			t.Fatalf("ok = %d, unknown = %d, want 15000 each", ok.Load(), unknown.Load())
@@ -543,11 +547,11 @@ func TestRemoteTimeoutAndClose(t *testing.T) {
 		go func() { _, err := r.Keys(t.Context(), "a"); errc <- err }()
 		synctest.Wait()
 		r.Close()
-		if err := <-errc; !errors.Is(err, jwks.ErrClosed) {
-			t.Fatalf("Keys during Close error = %v, want %v", err, jwks.ErrClosed)
+		if err := <-errc; !errors.Is(err, jwks.ErrClosedForTest) || !errors.Is(err, jwks.ErrFetch) {
+			t.Fatalf("Keys during Close error = %v, want %v and %v", err, jwks.ErrClosedForTest, jwks.ErrFetch)
 		}
-		if _, err := r.Keys(t.Context(), "a"); !errors.Is(err, jwks.ErrClosed) {
-			t.Fatalf("Keys after Close error = %v, want %v", err, jwks.ErrClosed)
+		if _, err := r.Keys(t.Context(), "a"); !errors.Is(err, jwks.ErrClosedForTest) || !errors.Is(err, jwks.ErrFetch) {
+			t.Fatalf("Keys after Close error = %v, want %v and %v", err, jwks.ErrClosedForTest, jwks.ErrFetch)
 		}
 	})
 }
@@ -579,26 +583,26 @@ func TestRemoteVerifySignature(t *testing.T) {
 		{"ES256", rtToken(t, es, nil, `{}`), nil},
 		{"EdDSA", rtToken(t, ed, nil, `{}`), nil},
 		{"no kid tries the keys that fit", rtToken(t, es, map[string]any{"kid": nil}, `{}`), nil},
-		{"jwk header is not trusted", rtToken(t, attacker, map[string]any{"jwk": attacker.PublicJWK()}, `{}`), jwks.ErrSignature},
+		{"jwk header is not trusted", rtToken(t, attacker, map[string]any{"jwk": json.RawMessage(attacker.PublicJWKJSON())}, `{}`), jwks.ErrSignature},
 		{"jku header is not fetched", rtToken(t, attacker, map[string]any{"jku": "https://attacker.example/jwks"}, `{}`), jwks.ErrSignature},
 		{"wrong key", rtToken(t, attacker, nil, `{}`), jwks.ErrSignature},
-		{"alg none", hs("none"), jwks.ErrAlgorithmMismatch},
-		{"alg NONE", hs("NONE"), jwks.ErrAlgorithmMismatch},
-		{"alg HS256", hs("HS256"), jwks.ErrAlgorithmMismatch},
-		{"alg hs256", hs("hs256"), jwks.ErrAlgorithmMismatch},
-		{"alg rs256", hs("rs256"), jwks.ErrAlgorithmMismatch},
-		{"alg does not fit the signature length", rtToken(t, rs, map[string]any{"alg": "ES256"}, `{}`), jwks.ErrMalformedJWS},
+		{"alg none", hs("none"), jwks.ErrRefusedAlgorithmForTest},
+		{"alg NONE", hs("NONE"), jwks.ErrRefusedAlgorithmForTest},
+		{"alg HS256", hs("HS256"), jwks.ErrRefusedAlgorithmForTest},
+		{"alg hs256", hs("hs256"), jwks.ErrRefusedAlgorithmForTest},
+		{"alg rs256", hs("rs256"), jwks.ErrRefusedAlgorithmForTest},
+		{"alg does not fit the signature length", rtToken(t, rs, map[string]any{"alg": "ES256"}, `{}`), jwks.ErrMalformedJWSForTest},
 		{"alg does not fit the kid's key", rtToken(t, es, map[string]any{"kid": rs.KeyID()}, `{}`), jwks.ErrUnknownKey},
-		{"header alg twice", rtToken(t, rs, nil, `{}`, `"alg":"RS256"`), jwks.ErrMalformedJWS},
-		{"header ALG only", rtToken(t, rs, map[string]any{"alg": nil, "ALG": "RS256"}, `{}`), jwks.ErrAlgorithmMismatch},
-		{"crit", rtToken(t, rs, map[string]any{"crit": []string{"exp"}, "exp": 1}, `{}`), jwks.ErrMalformedJWS},
-		{"two segments", parts[0] + "." + parts[1], jwks.ErrMalformedJWS},
-		{"four segments", good + ".x", jwks.ErrMalformedJWS},
-		{"json serialization", `{"payload":"e30","signatures":[]}`, jwks.ErrMalformedJWS},
-		{"padding", parts[0] + "=." + parts[1] + "." + parts[2], jwks.ErrMalformedJWS},
-		{"line break", parts[0] + "." + parts[1] + "\n." + parts[2], jwks.ErrMalformedJWS},
-		{"header not json", b64([]byte("xx")) + "." + parts[1] + "." + parts[2], jwks.ErrMalformedJWS},
-		{"oversize", strings.Repeat("a", 70<<10) + "..", jwks.ErrMalformedJWS},
+		{"header alg twice", rtToken(t, rs, nil, `{}`, `"alg":"RS256"`), jwks.ErrMalformedJWSForTest},
+		{"header ALG only", rtToken(t, rs, map[string]any{"alg": nil, "ALG": "RS256"}, `{}`), jwks.ErrRefusedAlgorithmForTest},
+		{"crit", rtToken(t, rs, map[string]any{"crit": []string{"exp"}, "exp": 1}, `{}`), jwks.ErrMalformedJWSForTest},
+		{"two segments", parts[0] + "." + parts[1], jwks.ErrMalformedJWSForTest},
+		{"four segments", good + ".x", jwks.ErrMalformedJWSForTest},
+		{"json serialization", `{"payload":"e30","signatures":[]}`, jwks.ErrMalformedJWSForTest},
+		{"padding", parts[0] + "=." + parts[1] + "." + parts[2], jwks.ErrMalformedJWSForTest},
+		{"line break", parts[0] + "." + parts[1] + "\n." + parts[2], jwks.ErrMalformedJWSForTest},
+		{"header not json", b64([]byte("xx")) + "." + parts[1] + "." + parts[2], jwks.ErrMalformedJWSForTest},
+		{"oversize", strings.Repeat("a", 70<<10) + "..", jwks.ErrMalformedJWSForTest},
 		{"tampered payload", parts[0] + "." + b64([]byte(`{"sub":"mallory"}`)) + "." + parts[2], jwks.ErrSignature},
 	}
 	for _, tc := range tests {
@@ -607,6 +611,11 @@ func TestRemoteVerifySignature(t *testing.T) {
 			_, err := r.VerifySignature(t.Context(), tc.token)
 			if tc.wantErr == nil && err != nil || !errors.Is(err, tc.wantErr) {
 				t.Fatalf("VerifySignature(%q) error = %v, want %v", tc.name, err, tc.wantErr)
+			}
+			// A signature that does not verify is ErrSignature alone, not
+			// one of its precise causes.
+			if tc.wantErr == jwks.ErrSignature && (errors.Is(err, jwks.ErrMalformedJWSForTest) || errors.Is(err, jwks.ErrRefusedAlgorithmForTest)) {
+				t.Fatalf("VerifySignature(%q) error = %v, want a bad signature, not a malformed token or a refused algorithm", tc.name, err)
 			}
 		})
 	}

@@ -23,16 +23,16 @@ const remoteMaxJWSBytes = 64 << 10
 // tried. It verifies the signature only: claims (iss, aud, exp…) are the
 // caller's to check.
 //
-// Errors wrap ErrMalformedJWS (structure, header, JSON), ErrAlgorithmMismatch
-// (a refused algorithm), ErrUnknownKey (no key fits), ErrSignature and those
-// of [Remote.Keys].
+// Errors wrap ErrSignature (a malformed token, a refused algorithm, a
+// signature that does not verify), ErrUnknownKey (no key fits) and those of
+// [Remote.Keys].
 func (r *Remote) VerifySignature(ctx context.Context, jws string) ([]byte, error) {
 	t, err := jose.Parse(jws, remoteMaxJWSBytes, jose.Names())
 	if err != nil {
 		if errors.Is(err, jose.ErrAlgorithm) {
-			return nil, fmt.Errorf("jwks: token %v: %w", err, ErrAlgorithmMismatch)
+			return nil, fmt.Errorf("jwks: token %v: %w", err, errRefusedAlgorithm)
 		}
-		return nil, fmt.Errorf("jwks: token %v: %w", err, ErrMalformedJWS)
+		return nil, fmt.Errorf("jwks: token %v: %w", err, errMalformedJWS)
 	}
 	keys, err := r.Keys(ctx, t.Kid)
 	if err != nil {

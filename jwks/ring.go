@@ -12,17 +12,17 @@ import (
 
 // Defaults for [RingConfig].
 const (
-	// DefaultLead is how long before its activation a key is published when
+	// defaultLead is how long before its activation a key is published when
 	// RingConfig.Lead is zero. One hour outlasts the JWKS caches of common
 	// verifiers (go-oidc, identity providers that cache a client's JWKS,
 	// consumers that follow the "at most an hour" guidance) and a
 	// [Handler]'s own max-age, so that no verifier meets a token signed with
 	// a key it has not fetched yet.
-	DefaultLead = time.Hour
-	// DefaultGrace is how long a retired key stays published when
+	defaultLead = time.Hour
+	// defaultGrace is how long a retired key stays published when
 	// RingConfig.Grace is zero: one day, so that tokens and assertions signed
 	// just before the retirement still verify everywhere.
-	DefaultGrace = 24 * time.Hour
+	defaultGrace = 24 * time.Hour
 )
 
 // Entry schedules one key in a [Ring].
@@ -45,12 +45,12 @@ type Entry struct {
 // defaults.
 type RingConfig struct {
 	// Lead is how long before its activation a key is published. Zero means
-	// [DefaultLead] (one hour); negative is an error. Set it longer than the
+	// one hour; negative is an error. Set it longer than the
 	// longest time any verifier caches your JWK Set, including the max-age
 	// your [Handler] sends.
 	Lead time.Duration
 	// Grace is how long after its retirement a key stays published. Zero
-	// means [DefaultGrace] (24 hours); negative is an error. Set it longer
+	// means 24 hours; negative is an error. Set it longer
 	// than the lifetime of anything signed with the key.
 	Grace time.Duration
 	// Now returns the current time. Nil means time.Now. Tests inject a fixed
@@ -116,22 +116,22 @@ func (v *view) covers(t time.Time) bool {
 
 // NewRing returns a ring holding entries. It validates the configuration and
 // every entry and reports all problems at once (errors.Join), each wrapping
-// ErrInvalidRing. A ring without entries is valid: its SigningKey returns
+// ErrInvalidConfig. A ring without entries is valid: its SigningKey returns
 // ErrNoActiveKey until a key is added.
 func NewRing(cfg RingConfig, entries ...Entry) (*Ring, error) {
 	var errs []error
 	if cfg.Lead < 0 {
-		errs = append(errs, fmt.Errorf("jwks: ring Lead is negative (%s); use zero for the default of %s: %w", cfg.Lead, DefaultLead, ErrInvalidRing))
+		errs = append(errs, fmt.Errorf("jwks: ring Lead is negative (%s); use zero for the default of %s: %w", cfg.Lead, defaultLead, errInvalidRing))
 	}
 	if cfg.Grace < 0 {
-		errs = append(errs, fmt.Errorf("jwks: ring Grace is negative (%s); use zero for the default of %s: %w", cfg.Grace, DefaultGrace, ErrInvalidRing))
+		errs = append(errs, fmt.Errorf("jwks: ring Grace is negative (%s); use zero for the default of %s: %w", cfg.Grace, defaultGrace, errInvalidRing))
 	}
 	r := &Ring{lead: cfg.Lead, grace: cfg.Grace, now: cfg.Now, log: cfg.Logger}
 	if r.lead == 0 {
-		r.lead = DefaultLead
+		r.lead = defaultLead
 	}
 	if r.grace == 0 {
-		r.grace = DefaultGrace
+		r.grace = defaultGrace
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -171,28 +171,28 @@ func entryName(i int, e Entry) string {
 	return fmt.Sprintf("entry %d (kid %q)", i, shortLabel(e.Key.kid))
 }
 
-// validateEntries returns every problem in es, each wrapping ErrInvalidRing.
+// validateEntries returns every problem in es, each wrapping errInvalidRing.
 func validateEntries(es []Entry) []error {
 	var errs []error
 	for i, e := range es {
 		if e.Key == nil {
-			errs = append(errs, fmt.Errorf("jwks: %s has no key: %w", entryName(i, e), ErrInvalidRing))
+			errs = append(errs, fmt.Errorf("jwks: %s has no key: %w", entryName(i, e), errInvalidRing))
 		}
 		if e.Activate.IsZero() {
-			errs = append(errs, fmt.Errorf("jwks: %s has no activation time: %w", entryName(i, e), ErrInvalidRing))
+			errs = append(errs, fmt.Errorf("jwks: %s has no activation time: %w", entryName(i, e), errInvalidRing))
 		}
 		if !e.Retire.IsZero() && !e.Retire.After(e.Activate) {
 			errs = append(errs, fmt.Errorf("jwks: %s retires at %s, not after it activates at %s: %w",
-				entryName(i, e), fmtTime(e.Retire), fmtTime(e.Activate), ErrInvalidRing))
+				entryName(i, e), fmtTime(e.Retire), fmtTime(e.Activate), errInvalidRing))
 		}
 		for j := range i {
 			o := es[j]
 			if e.Key != nil && o.Key != nil && e.Key.kid == o.Key.kid {
-				errs = append(errs, fmt.Errorf("jwks: entries %d and %d share kid %q; every key needs its own key ID: %w", j, i, shortLabel(e.Key.kid), ErrInvalidRing))
+				errs = append(errs, fmt.Errorf("jwks: entries %d and %d share kid %q; every key needs its own key ID: %w", j, i, shortLabel(e.Key.kid), errInvalidRing))
 			}
 			if !e.Activate.IsZero() && e.Activate.Equal(o.Activate) {
 				errs = append(errs, fmt.Errorf("jwks: %s and %s both activate at %s, so the signing key would be ambiguous: %w",
-					entryName(j, o), entryName(i, e), fmtTime(e.Activate), ErrInvalidRing))
+					entryName(j, o), entryName(i, e), fmtTime(e.Activate), errInvalidRing))
 			}
 		}
 	}
@@ -298,8 +298,8 @@ func (r *Ring) logChange(prev, v *view) {
 			r.log.Info("jwks: signing key changed", "kid", v.signing.kid, "alg", string(v.signing.alg), "previous_kid", kidOf(prev.signing))
 		}
 	}
-	if prev.set != v.set && prev.set.ETag() != v.set.ETag() {
-		r.log.Info("jwks: published key set changed", "kids", v.set.KeyIDs(), "etag", v.set.ETag())
+	if prev.set != v.set && prev.set.entityTag() != v.set.entityTag() {
+		r.log.Info("jwks: published key set changed", "kids", v.set.KeyIDs(), "etag", v.set.entityTag())
 	}
 }
 
@@ -331,10 +331,6 @@ func (r *Ring) SigningKey() (*Key, error) {
 // It never returns nil.
 func (r *Ring) PublicSet() *Set { return r.viewAt(r.now()).set }
 
-// Handler returns an HTTP handler that serves the ring's public set; it is
-// NewHandler(r, cfg). Rotations show without a restart.
-func (r *Ring) Handler(cfg HandlerConfig) *Handler { return NewHandler(r, cfg) }
-
 // Entries returns a copy of the ring's schedule, sorted by activation time.
 // Entries that [Ring.Rotate] or [Ring.Add] set a retirement for carry it.
 func (r *Ring) Entries() []Entry { return slices.Clone(r.sched.Load().entries) }
@@ -350,11 +346,11 @@ func (r *Ring) Entries() []Entry { return slices.Clone(r.sched.Load().entries) }
 // only until k activates. On a ring with no active key, k signs only after
 // Lead; to start signing at once, use [Ring.Add] with Activate set to now.
 //
-// Errors wrap ErrInvalidRing: k is nil, its key ID is already in the ring,
+// Errors wrap ErrInvalidConfig: k is nil, its key ID is already in the ring,
 // or a key already activates at or after k would, so k would not take over.
 func (r *Ring) Rotate(k *Key) error {
 	if k == nil {
-		return fmt.Errorf("jwks: rotate to a nil key: %w", ErrInvalidRing)
+		return fmt.Errorf("jwks: rotate to a nil key: %w", errInvalidRing)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -363,11 +359,11 @@ func (r *Ring) Rotate(k *Key) error {
 	old := r.sched.Load()
 	for _, e := range old.entries {
 		if e.Key.kid == k.kid {
-			return fmt.Errorf("jwks: rotate: kid %q is already in the ring: %w", shortLabel(k.kid), ErrInvalidRing)
+			return fmt.Errorf("jwks: rotate: kid %q is already in the ring: %w", shortLabel(k.kid), errInvalidRing)
 		}
 		if !e.Activate.Before(act) {
 			return fmt.Errorf("jwks: rotate: key %q activates at %s, at or after the new key would (%s): %w",
-				shortLabel(e.Key.kid), fmtTime(e.Activate), fmtTime(act), ErrInvalidRing)
+				shortLabel(e.Key.kid), fmtTime(e.Activate), fmtTime(act), errInvalidRing)
 		}
 	}
 	es := r.live(old.entries, now)
@@ -387,7 +383,7 @@ func (r *Ring) Rotate(k *Key) error {
 
 // Add schedules one more entry, as given to [NewRing]: unlike [Ring.Rotate],
 // it changes no other entry. Keys whose publication ended before now are
-// dropped from the schedule. Errors wrap ErrInvalidRing.
+// dropped from the schedule. Errors wrap ErrInvalidConfig.
 //
 // An entry that activates less than Lead from now while another key is
 // signing takes over before verifiers that cache the set have seen it; Add

@@ -38,7 +38,7 @@ func TestRingFullRotation(t *testing.T) {
 		signs   *Key
 		publish []*Key
 	}
-	lead, grace := DefaultLead, DefaultGrace
+	lead, grace := defaultLead, defaultGrace
 	act2 := t0.Add(lead)
 	rot3 := act2.Add(grace).Add(time.Hour) // after k1 has left the set
 	act3 := rot3.Add(lead)
@@ -73,7 +73,7 @@ func TestRingFullRotation(t *testing.T) {
 		if gotIDs, want := set.KeyIDs(), kids(st.publish); !slices.Equal(gotIDs, want) {
 			t.Errorf("%s: PublicSet().KeyIDs() = %q, want %q", st.name, gotIDs, want)
 		}
-		if want := NewSet(st.publish...); !bytes.Equal(set.JSON(), want.JSON()) || set.ETag() != want.ETag() {
+		if want := NewSet(st.publish...); !bytes.Equal(set.JSON(), want.JSON()) || set.entityTag() != want.entityTag() {
 			t.Errorf("%s: PublicSet() JSON/ETag differ from NewSet of the same keys", st.name)
 		}
 	}
@@ -118,8 +118,8 @@ func TestRingSameSetWhileUnchanged(t *testing.T) {
 	}
 	clk.Advance(29 * time.Minute) // t0+59m: P256B published now
 	s3 := r.PublicSet()
-	if s3.ETag() == s1.ETag() || s3.Len() != 2 {
-		t.Errorf("PublicSet() at publication = %q (etag %s), want two keys and a new ETag", s3.KeyIDs(), s3.ETag())
+	if s3.entityTag() == s1.entityTag() || len(s3.KeyIDs()) != 2 {
+		t.Errorf("PublicSet() at publication = %q (etag %s), want two keys and a new ETag", s3.KeyIDs(), s3.entityTag())
 	}
 	clk.Advance(time.Minute) // t0+1h: P256B signs; order changes
 	s4 := r.PublicSet()
@@ -127,7 +127,7 @@ func TestRingSameSetWhileUnchanged(t *testing.T) {
 		t.Errorf("PublicSet() after activation lists %q first, want the signing key", s4.KeyIDs())
 	}
 	clk.Set(t0) // a clock that steps back is answered correctly too
-	if got := r.PublicSet(); got.ETag() != s1.ETag() {
+	if got := r.PublicSet(); got.entityTag() != s1.entityTag() {
 		t.Errorf("PublicSet() after the clock stepped back = %q, want %q", got.KeyIDs(), s1.KeyIDs())
 	}
 }
@@ -213,8 +213,8 @@ func TestNewRingRefusals(t *testing.T) {
 	}
 	for _, tc := range tests {
 		r, err := NewRing(tc.cfg, tc.entries...)
-		if !errors.Is(err, ErrInvalidRing) || r != nil {
-			t.Errorf("NewRing(%s) = %v, %v, want nil, ErrInvalidRing", tc.name, r, err)
+		if !errors.Is(err, errInvalidRing) || r != nil {
+			t.Errorf("NewRing(%s) = %v, %v, want nil, errInvalidRing", tc.name, r, err)
 			continue
 		}
 		joined, ok := err.(interface{ Unwrap() []error })
@@ -226,8 +226,8 @@ func TestNewRingRefusals(t *testing.T) {
 			t.Errorf("NewRing(%s) reported %d problems, want %d: %v", tc.name, n, tc.wantN, err)
 		}
 		for _, e := range joined.Unwrap() {
-			if !errors.Is(e, ErrInvalidRing) || !strings.HasPrefix(e.Error(), "jwks: ") {
-				t.Errorf("NewRing(%s) part %q does not wrap ErrInvalidRing or lacks the prefix", tc.name, e)
+			if !errors.Is(e, errInvalidRing) || !strings.HasPrefix(e.Error(), "jwks: ") {
+				t.Errorf("NewRing(%s) part %q does not wrap errInvalidRing or lacks the prefix", tc.name, e)
 			}
 		}
 	}
@@ -241,18 +241,18 @@ func TestRingRotateRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Rotate(nil); !errors.Is(err, ErrInvalidRing) {
-		t.Errorf("Rotate(nil) error = %v, want ErrInvalidRing", err)
+	if err := r.Rotate(nil); !errors.Is(err, errInvalidRing) {
+		t.Errorf("Rotate(nil) error = %v, want errInvalidRing", err)
 	}
-	if err := r.Rotate(a); !errors.Is(err, ErrInvalidRing) {
-		t.Errorf("Rotate(key already in ring) error = %v, want ErrInvalidRing", err)
+	if err := r.Rotate(a); !errors.Is(err, errInvalidRing) {
+		t.Errorf("Rotate(key already in ring) error = %v, want errInvalidRing", err)
 	}
 	if err := r.Rotate(b); err != nil {
 		t.Fatalf("Rotate(b) error = %v", err)
 	}
 	// A second rotation at the same instant would activate together with b.
-	if err := r.Rotate(c); !errors.Is(err, ErrInvalidRing) {
-		t.Errorf("Rotate(c) at the same instant error = %v, want ErrInvalidRing", err)
+	if err := r.Rotate(c); !errors.Is(err, errInvalidRing) {
+		t.Errorf("Rotate(c) at the same instant error = %v, want errInvalidRing", err)
 	}
 	// A key scheduled (with Add) to activate after the rotation would make the
 	// rotation meaningless.
@@ -260,8 +260,8 @@ func TestRingRotateRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r2.Rotate(c); !errors.Is(err, ErrInvalidRing) {
-		t.Errorf("Rotate(c) before a later scheduled key error = %v, want ErrInvalidRing", err)
+	if err := r2.Rotate(c); !errors.Is(err, errInvalidRing) {
+		t.Errorf("Rotate(c) before a later scheduled key error = %v, want errInvalidRing", err)
 	}
 }
 
@@ -328,8 +328,8 @@ func TestRingAdd(t *testing.T) {
 		{"duplicate kid", Entry{Key: a, Activate: t0.Add(time.Hour)}},
 		{"same activation", Entry{Key: b, Activate: t0}},
 	} {
-		if err := r.Add(tc.e); !errors.Is(err, ErrInvalidRing) {
-			t.Errorf("Add(%s) error = %v, want ErrInvalidRing", tc.name, err)
+		if err := r.Add(tc.e); !errors.Is(err, errInvalidRing) {
+			t.Errorf("Add(%s) error = %v, want errInvalidRing", tc.name, err)
 		}
 	}
 	if err := r.Add(Entry{Key: b, Activate: t0.Add(2 * time.Hour)}); err != nil {
@@ -381,7 +381,7 @@ func TestRingConcurrent(t *testing.T) {
 					t.Errorf("SigningKey() error = %v", err)
 					return
 				}
-				if !slices.Contains(keys, k) || r.PublicSet().Len() == 0 {
+				if !slices.Contains(keys, k) || len(r.PublicSet().KeyIDs()) == 0 {
 					t.Errorf("SigningKey() = %v, not a ring key, or an empty set", k)
 					return
 				}
@@ -465,7 +465,7 @@ func TestRingRedaction(t *testing.T) {
 	}
 	e := r.Entries()[0]
 	set := r.PublicSet()
-	h := r.Handler(HandlerConfig{})
+	h := NewHandler(r, HandlerConfig{})
 	j, _ := json.Marshal(e)
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "entry", e, "ring", r, "set", set)

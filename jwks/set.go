@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-
-	gojose "github.com/go-jose/go-jose/v4"
 )
 
 // Set is an immutable public JWK Set (RFC 7517 §5): the public halves of
@@ -71,12 +69,9 @@ func (s *Set) orEmpty() *Set {
 // MarshalJSON returns the same bytes as [Set.JSON].
 func (s *Set) MarshalJSON() ([]byte, error) { return s.JSON(), nil }
 
-// ETag returns a strong entity tag (RFC 9110 §8.8.3) of the set's JSON,
+// entityTag returns a strong entity tag (RFC 9110 §8.8.3) of the set's JSON,
 // quoted: the same bytes always give the same tag, on every replica.
-func (s *Set) ETag() string { return s.orEmpty().etag }
-
-// Len returns the number of keys in the set.
-func (s *Set) Len() int { return len(s.orEmpty().keys) }
+func (s *Set) entityTag() string { return s.orEmpty().etag }
 
 // KeyIDs returns the key IDs in the set, in order.
 func (s *Set) KeyIDs() []string {
@@ -84,16 +79,6 @@ func (s *Set) KeyIDs() []string {
 	out := make([]string, len(s.keys))
 	for i, k := range s.keys {
 		out[i] = k.kid
-	}
-	return out
-}
-
-// JSONWebKeySet returns the set as a go-jose value holding public keys only.
-func (s *Set) JSONWebKeySet() gojose.JSONWebKeySet {
-	s = s.orEmpty()
-	out := gojose.JSONWebKeySet{Keys: make([]gojose.JSONWebKey, len(s.keys))}
-	for i, k := range s.keys {
-		out.Keys[i] = k.PublicJWK()
 	}
 	return out
 }

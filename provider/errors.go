@@ -95,7 +95,7 @@ var (
 	// ErrInvalidSignature: no key of the provider's set verifies the
 	// signature, or no key fits the header's kid and alg (then
 	// jwks.ErrUnknownKey is wrapped too), or the keys could not be fetched
-	// (then jwks.ErrFetch or jwks.ErrStale is wrapped too).
+	// (then jwks.ErrFetch is wrapped too).
 	ErrInvalidSignature = errors.New("provider: token signature invalid")
 	// ErrInvalidIssuer: iss is not exactly the expected issuer.
 	ErrInvalidIssuer = errors.New("provider: token issuer invalid")

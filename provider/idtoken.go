@@ -189,7 +189,7 @@ func orInt(v, def int) int {
 // It may fetch the provider's keys (see jwks.Remote). Each failure wraps one
 // sentinel: ErrMalformedToken (also for a refused header, a missing sub or
 // iat), ErrUnsupportedAlgorithm, ErrInvalidSignature (with
-// jwks.ErrUnknownKey, jwks.ErrSignature, jwks.ErrFetch or jwks.ErrStale),
+// jwks.ErrUnknownKey or jwks.ErrFetch),
 // ErrInvalidIssuer, ErrInvalidAudience (also for azp), ErrTokenExpired,
 // ErrTokenNotYetValid (also for iat), ErrNonceMismatch,
 // ErrAccessTokenHashMismatch, ErrAuthTimeInvalid, ErrACRNotSatisfied. Errors

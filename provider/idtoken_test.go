@@ -90,7 +90,7 @@ func TestIDTokenVerify(t *testing.T) {
 		{name: "alg missing", token: b64([]byte(`{"kid":"rs"}`)) + "." + parts[1] + "." + parts[2], wantErr: []error{provider.ErrUnsupportedAlgorithm}},
 		{name: "alg does not fit the kid's key", token: b64([]byte(`{"alg":"ES256","kid":"rs"}`)) + "." + parts[1] + "." + strings.Repeat("A", 86), wantErr: []error{provider.ErrInvalidSignature, jwks.ErrUnknownKey}},
 		{name: "crit", token: signJWT(t, rs, map[string]any{"crit": []string{"b64"}, "b64": false}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrUnsupportedHeaderForTest}},
-		{name: "embedded jwk not trusted", token: signJWT(t, attacker, map[string]any{"jwk": attacker.PublicJWK()}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
+		{name: "embedded jwk not trusted", token: signJWT(t, attacker, map[string]any{"jwk": testkeys.PublicJWK(attacker)}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "jku not fetched", token: signJWT(t, attacker, map[string]any{"jku": "http://127.0.0.1:1/jwks"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "x5c not trusted", token: signJWT(t, attacker, map[string]any{"x5c": []string{"MIIB"}}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature}},
 		{name: "unknown kid", token: signJWT(t, attacker, map[string]any{"kid": "nope"}, good()), exp: provider.Expected{Nonce: nonce}, wantErr: []error{provider.ErrInvalidSignature, jwks.ErrUnknownKey}},

@@ -51,7 +51,7 @@ func Middleware(v *JWTVerifier, cfg MiddlewareConfig) func(http.Handler) http.Ha
 			}
 			t, err := v.Verify(r.Context(), raw)
 			if err != nil {
-				if errors.Is(err, jwks.ErrFetch) || errors.Is(err, jwks.ErrStale) || errors.Is(err, jwks.ErrClosed) ||
+				if errors.Is(err, jwks.ErrFetch) ||
 					errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 					log.Error("provider: token keys unavailable", slog.String("issuer", v.issuer), slog.String("error", err.Error()))
 					http.Error(w, "token keys unavailable", http.StatusServiceUnavailable)

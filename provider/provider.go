@@ -366,7 +366,7 @@ func (p *Provider) Endpoint() oauth2.Endpoint {
 func (p *Provider) KeySet() *jwks.Remote { return p.keys }
 
 // Close stops a key-set fetch in flight; later verifications fail with
-// jwks.ErrClosed.
+// jwks.ErrFetch.
 func (p *Provider) Close() error { return p.keys.Close() }
 
 // supportedAlg reports whether a is an asymmetric algorithm the module's

@@ -33,7 +33,6 @@ func TestDiscoverAccessors(t *testing.T) {
 		{"UserInfoEndpoint", p.Metadata().UserInfoEndpoint, u + "/userinfo"},
 		{"EndSessionEndpoint", p.Metadata().EndSessionEndpoint, u + "/logout"},
 		{"RevocationEndpoint", p.Metadata().RevocationEndpoint, u + "/revoke"},
-		{"KeySet().URL", p.KeySet().URL(), u + "/jwks"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -46,7 +46,7 @@ func newPT(t *testing.T, cfg providertest.Config) *ptEnv {
 	cfg.Now = e.clk.Now
 	cfg.Clients = []providertest.Client{{
 		ID:           ptClientID,
-		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{e.key.PublicJWK()}},
+		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(e.key)}},
 		RedirectURIs: []string{ptRedirect},
 	}}
 	e.s = providertest.New(t, cfg)
@@ -145,7 +145,7 @@ func TestProvidertestIDTokenMisbehaviors(t *testing.T) {
 		{m: providertest.JWKSSymmetricKey},
 		{m: providertest.JWKSSecp256k1Key},
 		{m: providertest.JWKSDecoySameKID},
-		{m: providertest.OversizedJWKS, wantErr: []error{provider.ErrInvalidSignature, jwks.ErrFetch, jwks.ErrBodyTooLarge}},
+		{m: providertest.OversizedJWKS, wantErr: []error{provider.ErrInvalidSignature, jwks.ErrFetch, httpread.ErrTooLarge}},
 		{m: providertest.ServerErrorJWKS, wantErr: []error{provider.ErrInvalidSignature, jwks.ErrFetch}},
 		{m: providertest.SlowJWKS, wantErr: []error{provider.ErrInvalidSignature, jwks.ErrFetch, context.DeadlineExceeded}},
 	}
@@ -216,13 +216,13 @@ func TestProvidertestRotation(t *testing.T) {
 				t.Fatalf("first login: %v", err)
 			}
 			e.s.Misbehave(m)
-			e.clk.Advance(jwks.DefaultMinInterval)
+			e.clk.Advance(time.Minute) // the default RemoteConfig.MinInterval
 			for i := range 3 {
 				idt, _ := e.login(t)
 				if _, err := v.Verify(t.Context(), idt, provider.Expected{Nonce: ptNonce}); err != nil {
 					t.Fatalf("login %d after rotation: %v", i, err)
 				}
-				e.clk.Advance(jwks.DefaultMinInterval)
+				e.clk.Advance(time.Minute)
 			}
 			if n := e.s.Count(providertest.EndpointJWKS); n > 4 {
 				t.Fatalf("JWKS fetched %d times for 4 logins", n)
@@ -345,6 +345,6 @@ func TestProvidertestFlood(t *testing.T) {
 		if n := e.s.Count(providertest.EndpointJWKS); n > 2*(round+1) {
 			t.Fatalf("round %d: %d JWKS fetches, want at most %d (one routine fetch and one unknown-kid refetch per MinInterval)", round, n, 2*(round+1))
 		}
-		e.clk.Advance(jwks.DefaultMinInterval)
+		e.clk.Advance(time.Minute)
 	}
 }

@@ -169,7 +169,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /.well-known/jwks.json", ring.Handler(jwks.HandlerConfig{}))
+	mux.Handle("GET /.well-known/jwks.json", jwks.NewHandler(ring, jwks.HandlerConfig{}))
 
 	issuer := c.issuer
 	var op *providertest.Server

@@ -341,7 +341,7 @@ func TestRealProviderFlags(t *testing.T) {
 			op := providertest.New(t, providertest.Config{User: providertest.User{Subject: "real-user-7"}, Audience: tc.policy})
 			if err := op.RegisterClient(providertest.Client{
 				ID:           "urn:my:app",
-				JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+				JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(key)}},
 				RedirectURIs: []string{base + "/callback"},
 			}); err != nil {
 				t.Fatal(err)
@@ -376,7 +376,7 @@ func TestWrongAudienceHint(t *testing.T) {
 	op := providertest.New(t, providertest.Config{Audience: providertest.AudienceTokenEndpoint})
 	if err := op.RegisterClient(providertest.Client{
 		ID:           "urn:my:app",
-		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		JWKS:         jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(key)}},
 		RedirectURIs: []string{base + "/callback"},
 	}); err != nil {
 		t.Fatal(err)
@@ -529,8 +529,8 @@ func TestKeyAlgorithmFlag(t *testing.T) {
 		t.Errorf("run(P-384 key) stdout lacks ES384:\n%s", stdout.String())
 	}
 	err := run(t.Context(), []string{"-key-env", "PKJWT_LOGIN_TEST_KEY", "-alg", "ES256"}, &stdout, &stderr)
-	if !errors.Is(err, jwks.ErrAlgorithmMismatch) || !strings.Contains(err.Error(), "ES256") {
-		t.Errorf("run(P-384 key, -alg ES256) error = %v, want jwks.ErrAlgorithmMismatch naming ES256", err)
+	if !errors.Is(err, jwks.ErrInvalidConfig) || !strings.Contains(err.Error(), "ES256") {
+		t.Errorf("run(P-384 key, -alg ES256) error = %v, want jwks.ErrInvalidConfig naming ES256", err)
 	}
 	if err := run(t.Context(), []string{"-alg", "ES256"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "-alg") {
 		t.Errorf("run(-alg without a key) error = %v, want one saying -alg needs -key-env or -key-file", err)
@@ -552,8 +552,8 @@ func TestRSAKeyAbove4096Refused(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	err = run(t.Context(), []string{"-key-file", file}, &stdout, &stderr)
-	if !errors.Is(err, jwks.ErrUnsupportedKey) || !strings.Contains(err.Error(), "at most 4096 bits") {
-		t.Errorf("run(RSA 4097-bit key) error = %v, want jwks.ErrUnsupportedKey saying at most 4096 bits", err)
+	if !errors.Is(err, jwks.ErrInvalidConfig) || !strings.Contains(err.Error(), "at most 4096 bits") {
+		t.Errorf("run(RSA 4097-bit key) error = %v, want jwks.ErrInvalidConfig saying at most 4096 bits", err)
 	}
 	if strings.Contains(stdout.String(), "1. discovered") {
 		t.Errorf("run(RSA 4097-bit key) went on to discovery:\n%s", stdout.String())

@@ -139,7 +139,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	m1Mux := http.NewServeMux()
-	m1Mux.Handle("GET /.well-known/jwks.json", ring.Handler(jwks.HandlerConfig{}))
+	m1Mux.Handle("GET /.well-known/jwks.json", jwks.NewHandler(ring, jwks.HandlerConfig{}))
 	m1, err := listen(m1Mux)
 	if err != nil {
 		return err

@@ -84,7 +84,7 @@ func TestFlags(t *testing.T) {
 	op := providertest.New(t, providertest.Config{})
 	if err := op.RegisterClient(providertest.Client{
 		ID:         "my-app",
-		JWKS:       jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		JWKS:       jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(key)}},
 		GrantTypes: []string{providertest.GrantJWTBearer},
 	}); err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestFlags(t *testing.T) {
 	// A client without the grant enabled gets a hint to enable it.
 	if err := op.RegisterClient(providertest.Client{
 		ID:   "no-grant",
-		JWKS: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{key.PublicJWK()}},
+		JWKS: jose.JSONWebKeySet{Keys: []jose.JSONWebKey{testkeys.PublicJWK(key)}},
 	}); err != nil {
 		t.Fatal(err)
 	}

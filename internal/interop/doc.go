@@ -8,5 +8,11 @@
 // tests skip and say how to enable them (apt-get install nodejs npm); with
 // PKJWT_REQUIRE_INTEROP=1 in the environment, as in CI, they fail instead.
 //
+// server.mjs runs three provider instances: strict and lenient (client
+// assertion audience rules; both with introspection, revocation, userinfo,
+// RP-initiated and back-channel logout, and the JWT bearer and token
+// exchange grants) and fapi2 (FAPI 2.0 Security Profile with PAR and DPoP
+// nonces required). Its header comment documents each.
+//
 //	go test ./internal/interop/
 package interop

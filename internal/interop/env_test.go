@@ -28,6 +28,10 @@ const subject = "interop-user"
 const (
 	strictOP  = "strict"
 	lenientOP = "lenient"
+	// fapi2OP is the FAPI 2.0 instance: PAR required, DPoP with nonces,
+	// PS256/ES256/EdDSA only, strict audience. Only the clients of
+	// fapi2Clients are registered there.
+	fapi2OP = "fapi2"
 )
 
 // The clients registered at both providers. Each test uses its own clients,
@@ -59,6 +63,8 @@ var expectRefusals = map[string]bool{
 	clientGuarded:      true,
 	clientProbe:        true,
 	clientProbeES384:   true,
+	clientGrantProbe:   true,
+	clientFAPI2Probe:   true,
 }
 
 // staticClient is a client registered with a static jwks.
@@ -114,10 +120,15 @@ type serverConfig struct {
 }
 
 type providerConfig struct {
-	Name                string           `json:"name"`
-	Audience            string           `json:"audience"`
-	LoopbackJWKSOrigins []string         `json:"loopbackJWKSOrigins,omitempty"`
-	Clients             []clientMetadata `json:"clients"`
+	Name     string `json:"name"`
+	Audience string `json:"audience"`
+	// Profile is "" for the baseline instances or "fapi2".
+	Profile             string   `json:"profile,omitempty"`
+	LoopbackJWKSOrigins []string `json:"loopbackJWKSOrigins,omitempty"`
+	// LoopbackBackchannelOrigins are the origins of backchannel_logout_uri
+	// receivers the provider may POST to past its SSRF guard.
+	LoopbackBackchannelOrigins []string         `json:"loopbackBackchannelOrigins,omitempty"`
+	Clients                    []clientMetadata `json:"clients"`
 }
 
 // clientMetadata is the RFC 7591 client metadata server.mjs registers;
@@ -127,6 +138,20 @@ type clientMetadata struct {
 	RedirectURIs []string        `json:"redirect_uris"`
 	JWKS         json.RawMessage `json:"jwks,omitempty"`
 	JWKSURI      string          `json:"jwks_uri,omitempty"`
+
+	// The members below are optional: zero leaves server.mjs's default
+	// (grant types authorization_code, refresh_token and
+	// client_credentials; on the fapi2 instance DPoP-bound access tokens
+	// and PS256 ID tokens).
+	GrantTypes                       []string `json:"grant_types,omitempty"`
+	PostLogoutRedirectURIs           []string `json:"post_logout_redirect_uris,omitempty"`
+	BackchannelLogoutURI             string   `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSessionRequired *bool    `json:"backchannel_logout_session_required,omitempty"`
+	UserinfoSignedResponseAlg        string   `json:"userinfo_signed_response_alg,omitempty"`
+	IDTokenSignedResponseAlg         string   `json:"id_token_signed_response_alg,omitempty"`
+	// DPoPBoundAccessTokens is a pointer so that false can be sent to the
+	// fapi2 instance, whose default is true.
+	DPoPBoundAccessTokens *bool `json:"dpop_bound_access_tokens,omitempty"`
 }
 
 // rotatingClient is a client whose keys the provider fetches from its
@@ -197,6 +222,9 @@ type interopEnv struct {
 	stderr *syncBuffer
 	// rotating holds the jwks_uri clients, by client ID.
 	rotating map[string]*rotatingClient
+	// backchannel receives the back-channel logout tokens of the clients
+	// registered with one (see rp_env_test.go).
+	backchannel *backchannelReceiver
 }
 
 // issuer returns the issuer URL of the named provider.
@@ -209,7 +237,7 @@ func setup() (*interopEnv, error) {
 	if err := installProvider(); err != nil {
 		return nil, err
 	}
-	e := &interopEnv{stderr: &syncBuffer{}, rotating: map[string]*rotatingClient{}}
+	e := &interopEnv{stderr: &syncBuffer{}, rotating: map[string]*rotatingClient{}, backchannel: newBackchannelReceiver()}
 
 	var clients []clientMetadata
 	for _, c := range staticClients {
@@ -242,13 +270,30 @@ func setup() (*interopEnv, error) {
 	}
 	cfg := serverConfig{Subject: subject}
 	for _, mode := range []string{strictOP, lenientOP} {
+		extra, err := e.extraClientMetadata(mode)
+		if err != nil {
+			e.closeJWKS()
+			return nil, err
+		}
 		cfg.Providers = append(cfg.Providers, providerConfig{
-			Name:                mode,
-			Audience:            mode,
-			LoopbackJWKSOrigins: origins,
-			Clients:             clients,
+			Name:                       mode,
+			Audience:                   mode,
+			LoopbackJWKSOrigins:        origins,
+			LoopbackBackchannelOrigins: []string{e.backchannel.srv.URL},
+			Clients:                    append(slices.Clip(clients), extra...),
 		})
 	}
+	fapi2, err := e.extraClientMetadata(fapi2OP)
+	if err != nil {
+		e.closeJWKS()
+		return nil, err
+	}
+	cfg.Providers = append(cfg.Providers, providerConfig{
+		Name:     fapi2OP,
+		Audience: strictOP,
+		Profile:  "fapi2",
+		Clients:  fapi2,
+	})
 	node, err := startNode(cfg, e.stderr)
 	if err != nil {
 		e.closeJWKS()
@@ -262,6 +307,7 @@ func (e *interopEnv) closeJWKS() {
 	for _, c := range e.rotating {
 		c.srv.Close()
 	}
+	e.backchannel.srv.Close()
 }
 
 func (e *interopEnv) stop() error {
@@ -345,13 +391,18 @@ func (e *interopEnv) checkRefusals() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var errs []error
-	for _, name := range []string{strictOP, lenientOP} {
+	for _, name := range []string{strictOP, lenientOP, fapi2OP} {
 		all, err := e.refusals(ctx, name)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s provider: %v", name, err))
 			continue
 		}
 		for _, r := range all {
+			if r.Event == "grant.error" && r.Error == "use_dpop_nonce" {
+				// A DPoP nonce challenge (RFC 9449 §8) is the protocol
+				// asking for a retry, not a refusal.
+				continue
+			}
 			if r.Event != "grant.error" || !expectRefusals[r.ClientID] {
 				errs = append(errs, fmt.Errorf("%s provider refused a request no test meant to be refused: %+v", name, r))
 			}

@@ -7,7 +7,6 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/pkjwt/pkjwt/internal/digest"
@@ -90,7 +89,7 @@ func TestParseAndVerify(t *testing.T) {
 		{"alg none", enc.EncodeToString([]byte(`{"alg":"none"}`)) + "." + enc.EncodeToString([]byte(good)) + ".", nil, ErrAlgorithm},
 		{"alg nOnE, empty signature", enc.EncodeToString([]byte(`{"alg":"nOnE"}`)) + "." + enc.EncodeToString([]byte(good)) + ".", nil, ErrAlgorithm},
 		{"alg hs256", enc.EncodeToString([]byte(`{"alg":"hs256"}`)) + "." + enc.EncodeToString([]byte(good)) + ".AAAA", nil, ErrAlgorithm},
-		{"alg rs256 lower case", strings.Replace(sign(t, rsaKey, "RS256", `{"alg":"rs256"}`, good), "", "", 0), []testKey{{rsaKey.Public(), ""}}, ErrAlgorithm},
+		{"alg rs256 lower case", sign(t, rsaKey, "RS256", `{"alg":"rs256"}`, good), []testKey{{rsaKey.Public(), ""}}, ErrAlgorithm},
 		{"alg not allowed", sign(t, rsaKey, "RS384", `{"alg":"RS384"}`, good), []testKey{{rsaKey.Public(), ""}}, ErrAlgorithm},
 		{"header ALG upper case is no alg", sign(t, rsaKey, "RS256", `{"ALG":"RS256"}`, good), []testKey{{rsaKey.Public(), ""}}, ErrAlgorithm},
 		{"header alg twice", sign(t, rsaKey, "RS256", `{"alg":"RS256","alg":"RS256"}`, good), []testKey{{rsaKey.Public(), ""}}, ErrMalformed},

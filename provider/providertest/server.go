@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -528,5 +529,9 @@ func (s *Server) SigningKeyID() string {
 func (s *Server) PublicKeys() jose.JSONWebKeySet {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return jwks.NewSet(s.keys.published()...).JSONWebKeySet()
+	var set jose.JSONWebKeySet
+	if err := json.Unmarshal(jwks.NewSet(s.keys.published()...).JSON(), &set); err != nil {
+		panic("providertest: published set does not parse: " + err.Error())
+	}
+	return set
 }
