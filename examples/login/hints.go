@@ -164,10 +164,11 @@ func plain(err error, status int) (message, todo string) {
 }
 
 // keyAlgorithms are the -alg values: the algorithms examples/keygen makes
-// keys for.
+// keys for, and Ed25519 (RFC 9864's name for EdDSA with an Ed25519 key) for
+// a provider that lists only that name.
 var keyAlgorithms = []jwks.Algorithm{
 	jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
-	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA,
+	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA, jwks.Ed25519,
 }
 
 // scopeToken is an RFC 6749 §3.3 scope-token.
@@ -189,6 +190,8 @@ func checkFlagValues(c *config) error {
 		}
 		if !found {
 			errs = append(errs, fmt.Errorf("-alg %q is not one of %s", c.keyAlgorithm, strings.Join(names, ", ")))
+		} else if c.keyAlgorithm == jwks.Ed25519 && c.issuer == "" {
+			errs = append(errs, errors.New("-alg Ed25519 needs -issuer: the embedded provider verifies EdDSA, not RFC 9864's Ed25519 name; use -alg EdDSA with it"))
 		}
 	}
 	for _, sc := range strings.Fields(c.scopes) {

@@ -457,6 +457,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"-key-file", "/nonexistent/key.pem"}, "keygen"},
 		{[]string{"-alg", "RS999", "-key-env", "K"}, `-alg "RS999" is not one of RS256`},
+		{[]string{"-alg", "Ed25519", "-key-env", "K"}, "-alg Ed25519 needs -issuer"},
 		{[]string{"-scopes", `email a"b`}, `-scopes: "a\"b" is not a scope`},
 		{[]string{"-redirect-url", "/callback"}, `-redirect-url "/callback": give the absolute`},
 		{[]string{"-redirect-url", "http://127.0.0.1:8080/cb#x"}, "without a fragment"},

@@ -65,10 +65,11 @@ func exitCode(err error, stderr io.Writer) int {
 const maxTokenInput = 64 << 10
 
 // algorithms are the -alg values: the asymmetric algorithms package
-// provider verifies.
+// provider verifies (Ed25519 is RFC 9864's name for EdDSA with an Ed25519
+// key).
 var algorithms = []jwks.Algorithm{
 	jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
-	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA,
+	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA, jwks.Ed25519,
 }
 
 // parseAlgorithms reads -alg: a comma-separated list of algorithm names in

@@ -192,9 +192,9 @@ func TestLongStdin(t *testing.T) {
 // case, and HMAC, none and empty entries are refused with the list.
 func TestAlgFlag(t *testing.T) {
 	t.Parallel()
-	got, err := parseAlgorithms("rs256, ES256,EdDSA")
-	if err != nil || len(got) != 3 || got[0] != "RS256" || got[1] != "ES256" || got[2] != "EdDSA" {
-		t.Errorf("parseAlgorithms(rs256, ES256,EdDSA) = %v, %v", got, err)
+	got, err := parseAlgorithms("rs256, ES256,EdDSA,ed25519")
+	if err != nil || len(got) != 4 || got[0] != "RS256" || got[1] != "ES256" || got[2] != "EdDSA" || got[3] != "Ed25519" {
+		t.Errorf("parseAlgorithms(rs256, ES256,EdDSA,ed25519) = %v, %v", got, err)
 	}
 	for _, bad := range []string{"HS256", "none", "", "RS256,", "RS999"} {
 		var stdout, stderr bytes.Buffer
