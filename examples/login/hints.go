@@ -124,7 +124,10 @@ func discoveryError(issuer string, err error, c *config, alg string) error {
 			}
 			return fmt.Errorf("%s does not list private_key_jwt in token_endpoint_auth_methods_supported (it lists %s): register the client %q for private_key_jwt at the provider; %s: %w", issuer, listed, c.clientID, override, provider.ErrPrivateKeyJWTUnsupported)
 		}
-		return fmt.Errorf("%s does not accept client assertions signed with %s: its token_endpoint_auth_signing_alg_values_supported lists %q. use a key of one of those (go run ./examples/keygen -alg ALG makes one for -key-env); %s: %w", issuer, alg, cae.Algorithms, override, provider.ErrPrivateKeyJWTUnsupported)
+		if alg == string(jwks.EdDSA) && contains(cae.Algorithms, string(jwks.Ed25519)) {
+			return fmt.Errorf("%s lists Ed25519, RFC 9864's name for the same signature, not EdDSA: add -alg Ed25519 so that the assertions and the published key say Ed25519: %w", issuer, provider.ErrPrivateKeyJWTUnsupported)
+		}
+		return fmt.Errorf("%s does not accept client assertions signed with %s: its token_endpoint_auth_signing_alg_values_supported lists %q; use a key of one of those (go run ./examples/keygen -alg ALG makes one for -key-env); %s: %w", issuer, alg, cae.Algorithms, override, provider.ErrPrivateKeyJWTUnsupported)
 	case errors.Is(err, provider.ErrInvalidConfig):
 		return fmt.Errorf("-issuer %q was refused: %w (it must be an https URL; plain http only on a loopback host)", issuer, err)
 	case errors.Is(err, provider.ErrDiscovery):

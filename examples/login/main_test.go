@@ -661,6 +661,31 @@ func TestPreflightRefusal(t *testing.T) {
 			t.Errorf("run(provider without RS256) error = %v, want it not to say %q", err, bad)
 		}
 	}
+	// An Ed25519 key facing a provider that lists only RFC 9864's name.
+	t.Setenv("PKJWT_LOGIN_ED_KEY", base64.StdEncoding.EncodeToString(testkeys.PEM(testkeys.Ed25519A)))
+	var edIssuer string
+	ed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":"%[1]s/a","token_endpoint":"%[1]s/t","jwks_uri":"%[1]s/j",`+
+			`"response_types_supported":["code"],"subject_types_supported":["public"],"id_token_signing_alg_values_supported":["RS256"],`+
+			`"code_challenge_methods_supported":["S256"],"token_endpoint_auth_methods_supported":["private_key_jwt"],`+
+			`"token_endpoint_auth_signing_alg_values_supported":["Ed25519"]}`, edIssuer)
+	}))
+	defer ed.Close()
+	edIssuer = ed.URL
+	err = run(t.Context(), []string{"-issuer", edIssuer, "-client-id", "c", "-key-env", "PKJWT_LOGIN_ED_KEY", "-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	if !errors.Is(err, provider.ErrPrivateKeyJWTUnsupported) || !strings.Contains(err.Error(), "-alg Ed25519") {
+		t.Errorf("run(EdDSA key, provider lists Ed25519) error = %v, want one suggesting -alg Ed25519", err)
+	}
+	// With -alg Ed25519 the pre-flight passes and the app serves.
+	edApp := serveApp(t, "-issuer", edIssuer, "-client-id", "c", "-key-env", "PKJWT_LOGIN_ED_KEY", "-alg", "ed25519", "-addr", "127.0.0.1:0")
+	resp, err := http.Get(edApp.base + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, `"alg":"Ed25519"`) {
+		t.Errorf("with -alg Ed25519 the published key set is %s, want alg Ed25519", body)
+	}
 	app := serveApp(t, append(base, "-insecure-skip-client-auth-check")...)
 	if log := app.stderr.String(); !strings.Contains(log, "pre-flight failed") {
 		t.Errorf("with -insecure-skip-client-auth-check the log lacks the pre-flight warning:\n%s", log)
