@@ -145,11 +145,14 @@ var (
 	errInvalidOption        = fmt.Errorf("%w: invalid option", ErrInvalidConfig)
 )
 
-// Bounds on the strings taken from a server's error answer.
+// Bounds on the strings taken from a server's error answer. A description
+// often names a URL (ORY Hydra's wrong-audience text ends with the token
+// endpoint it wants, 257 bytes in all), so its bound leaves room for a
+// whole one.
 const (
 	maxCodeLen        = 64
-	maxDescriptionLen = 256
-	maxURILen         = 256
+	maxDescriptionLen = 1024
+	maxURILen         = 1024
 )
 
 // TokenError is a token endpoint's refusal (RFC 6749 §5.2): a non-2xx status,
@@ -171,9 +174,9 @@ type TokenError struct {
 	StatusCode int
 	// Code is the error member, "" when the body had none.
 	Code string
-	// Description is the error_description member, bounded.
+	// Description is the error_description member, at most 1 KiB.
 	Description string
-	// URI is the error_uri member, bounded.
+	// URI is the error_uri member, at most 1 KiB.
 	URI string
 
 	// endpoint names the refusing endpoint in Error; "" is the token
@@ -223,9 +226,9 @@ func (e *TokenError) Is(target error) bool {
 type AuthorizationError struct {
 	// Code is the error parameter.
 	Code string
-	// Description is the error_description parameter, bounded.
+	// Description is the error_description parameter, at most 1 KiB.
 	Description string
-	// URI is the error_uri parameter, bounded.
+	// URI is the error_uri parameter, at most 1 KiB.
 	URI string
 }
 

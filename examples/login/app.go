@@ -19,6 +19,7 @@ type app struct {
 	base    string // the app's URL, for the post-logout redirect URI
 	jwksURL string
 	log     *slog.Logger
+	config  *config // for the hints in the log
 }
 
 // routes adds the app's pages to mux, which already serves the JWK Set.
@@ -54,11 +55,11 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	authURL, tx, err := a.client.AuthCodeURL()
 	if err != nil {
-		a.fail(w, http.StatusInternalServerError, "begin login", err, "Check the app's configuration (-redirect-url).")
+		a.fail(w, http.StatusInternalServerError, "begin login", err, "check the app's configuration (-redirect-url)")
 		return
 	}
 	if err := a.cookies.Save(w, r, tx); err != nil {
-		a.fail(w, http.StatusInternalServerError, "begin login", err, "Check the app's configuration (-redirect-url).")
+		a.fail(w, http.StatusInternalServerError, "begin login", err, "check the app's configuration (-redirect-url)")
 		return
 	}
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
@@ -71,12 +72,12 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	tx, err := a.cookies.Load(w, r, r.URL.Query().Get("state"))
 	if err != nil {
 		a.log.Info("callback without its transaction cookie", "err", err)
-		a.fail(w, http.StatusBadRequest, "callback", errNoPendingLogin, "Start again from the start page; the login must finish in the browser that started it.")
+		a.fail(w, http.StatusBadRequest, "callback", errNoPendingLogin, "")
 		return
 	}
 	res, err := a.client.Callback(r.Context(), tx, r.URL.Query())
 	if err != nil {
-		a.fail(w, http.StatusUnauthorized, "login", err, "What to do: "+hint(err)+".")
+		a.fail(w, http.StatusUnauthorized, "login", err, hint(err, a.config))
 		return
 	}
 	u, err := userOf(res.IDToken)
@@ -86,7 +87,7 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	a.addUserInfo(r.Context(), u, res)
 	if err := a.sessions.update(w, r, func(s *session) { s.user = u }); err != nil {
-		a.fail(w, http.StatusServiceUnavailable, "login", err, "Try again in a few minutes.")
+		a.fail(w, http.StatusServiceUnavailable, "login", err, "")
 		return
 	}
 	a.log.Info("login", "sub", u.Subject)
@@ -117,9 +118,20 @@ func (a *app) logout(w http.ResponseWriter, r *http.Request) {
 
 var errNoPendingLogin = errors.New("no login in progress for this browser")
 
-// fail logs err (whose text never carries a token, code or assertion) and
-// shows a page saying what went wrong and what to do.
-func (a *app) fail(w http.ResponseWriter, status int, what string, err error, todo string) {
-	a.log.Warn(what+" failed", "err", err)
-	render(w, status, page{Title: "Login failed", Error: err.Error(), Hint: todo})
+// fail logs err (whose text never carries a token, code or assertion) with
+// the provider's own words and the operator's hint, and shows the user a
+// plain page: what went wrong and what to do, in words for the user, never
+// the library's or the provider's text.
+func (a *app) fail(w http.ResponseWriter, status int, what string, err error, hint string) {
+	attrs := []any{"err", err}
+	// The slog handler quotes the provider's words.
+	if desc, uri := providerSaid(err); desc != "" || uri != "" {
+		attrs = append(attrs, "error_description", desc, "error_uri", uri)
+	}
+	if hint != "" {
+		attrs = append(attrs, "hint", hint)
+	}
+	a.log.Warn(what+" failed", attrs...)
+	msg, todo := plain(err, status)
+	render(w, status, page{Title: "Login failed", Error: msg, Hint: todo})
 }
