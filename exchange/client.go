@@ -126,6 +126,11 @@ type Config struct {
 	// provider whose metadata cannot support the profile. Zero (false)
 	// checks none of this beyond the other fields' own rules.
 	FAPI2 bool
+	// ReplayCache remembers the jti of every logout token that
+	// [Client.BackchannelLogoutHandler] accepts, so that each is accepted
+	// once. Zero means a bounded in-memory cache of this Client, right for
+	// one process; replicas behind a load balancer share one store.
+	ReplayCache provider.ReplayCache
 }
 
 // Client talks to one provider's token endpoint as one client, with a fresh
@@ -153,7 +158,8 @@ type Client struct {
 	dpop        *dpopState // nil without DPoP
 	usePAR      bool
 	par         endpoint // the PAR endpoint, when usePAR
-	userInfoURL string
+	// The other endpoints of the provider, "" when it has none.
+	userInfoURL, revocationURL, introspectionURL, endSessionURL string
 }
 
 // New returns a Client of provider p for the client cfg describes. The
@@ -227,10 +233,11 @@ func New(p *provider.Provider, cfg Config) (*Client, error) {
 		idAlgs = fapiIDTokenAlgorithms(md.idTokenAlgs)
 	}
 	v, err := p.IDTokenVerifier(provider.VerifierConfig{
-		ClientID:   cfg.ClientID,
-		Algorithms: idAlgs,
-		Leeway:     cfg.Leeway,
-		Now:        cfg.Now,
+		ClientID:    cfg.ClientID,
+		Algorithms:  idAlgs,
+		Leeway:      cfg.Leeway,
+		Now:         cfg.Now,
+		ReplayCache: cfg.ReplayCache,
 	})
 	if err != nil {
 		errs = append(errs, err)
@@ -239,6 +246,8 @@ func New(p *provider.Provider, cfg Config) (*Client, error) {
 		return nil, errors.Join(errs...)
 	}
 	c.verifier = v
+	c.userInfoURL, c.revocationURL = pm.UserInfoEndpoint, pm.RevocationEndpoint
+	c.introspectionURL, c.endSessionURL = pm.IntrospectionEndpoint, pm.EndSessionEndpoint
 	return c, nil
 }
 

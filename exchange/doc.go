@@ -27,7 +27,10 @@
 // [Client.ClientCredentialsTokenSource] (Example (ClientCredentials)); a
 // service acting for a user exchanges that user's token with
 // [Client.TokenExchange] (Example (TokenExchange)); [Client.JWTBearer] trades a
-// JWT for an access token. Refusals are [*TokenError] and [*AuthorizationError]
+// JWT for an access token. A web app also reads [Client.UserInfo], logs out
+// with [Client.EndSessionURL] and [Client.BackchannelLogoutHandler], revokes
+// and introspects tokens, and keeps logins in progress in sealed cookies
+// ([Client.TransactionCookies]). Refusals are [*TokenError] and [*AuthorizationError]
 // values that match the sentinel of their code with [errors.Is], such as
 // [ErrInvalidGrant].
 //
@@ -52,8 +55,9 @@
 //   - RFC 9700 (OAuth 2.0 security best current practice): PKCE, state and
 //     nonce of 256 random bits each, exact issuer checks, no redirect followed
 //     from the token endpoint.
-//   - OpenID Connect Core 1.0 §3.1 (authorization code flow), §9
-//     (private_key_jwt), §12.2 (ID token continuity on refresh).
+//   - OpenID Connect Core 1.0 §3.1 (authorization code flow), §5.3
+//     (UserInfo), §9 (private_key_jwt), §12.2 (ID token continuity on refresh);
+//     RP-Initiated Logout 1.0, Back-Channel Logout 1.0; RFC 7009, RFC 7662.
 //
 // # Security model
 //

@@ -286,3 +286,9 @@ func drain(resp *http.Response) {
 	_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 	resp.Body.Close()
 }
+
+// clientTransport sends a request through an http.Client (its timeout and
+// redirect policy), as a RoundTripper.
+type clientTransport struct{ hc *http.Client }
+
+func (t clientTransport) RoundTrip(r *http.Request) (*http.Response, error) { return t.hc.Do(r) }

@@ -93,6 +93,10 @@ func TestFAPI2Login(t *testing.T) {
 	if n := e.op.Count(providertest.EndpointUserInfo); n != 1 {
 		t.Errorf("UserInfo requests = %d, want 1 (no extra round trip once the nonce is known)", n)
 	}
+	var claims map[string]any
+	if err := e.c.UserInfo(ctx, res.Token, res.IDToken.Subject, &claims); err != nil || claims["sub"] != res.IDToken.Subject {
+		t.Errorf("Client.UserInfo with a DPoP-bound token: %v, %v", err, claims)
+	}
 	// A bound token goes nowhere else.
 	_, err = ts.Client(nil).Get("https://api.elsewhere.example/")
 	if !errors.Is(err, exchange.ErrInvalidConfig) {

@@ -47,6 +47,10 @@ var (
 	// §3.1.2.6) — a login with prompt=none needs the user: start it again
 	// without prompt=none.
 	ErrInteractionRequired = errors.New("exchange: interaction_required")
+	// ErrInvalidToken: "invalid_token" (RFC 6750 §3.1) — a resource server
+	// (the UserInfo endpoint) refused the access token as expired, revoked
+	// or malformed: refresh it ([TokenSource.Refresh]) and retry once.
+	ErrInvalidToken = errors.New("exchange: invalid_token")
 )
 
 // codeSentinel maps a protocol error code to its sentinel. Only exact,
@@ -68,6 +72,8 @@ var codeSentinel = map[string]error{
 	"login_required":             ErrInteractionRequired,
 	"account_selection_required": ErrInteractionRequired,
 	"consent_required":           ErrInteractionRequired,
+	"invalid_token":              ErrInvalidToken,
+	"insufficient_scope":         ErrInvalidScope,
 }
 
 // Errors this package detects itself. Every error a function of this package
@@ -82,7 +88,8 @@ var (
 	// and the client assertion to another address; configure the token
 	// endpoint's final URL), a token type other than Bearer (except from a
 	// token exchange), or no id_token in the answer to an openid login (OIDC
-	// Core §3.1.3.3).
+	// Core §3.1.3.3). The answers of the UserInfo, revocation and
+	// introspection endpoints are held to the same rules.
 	ErrMalformedResponse = errors.New("exchange: malformed token response")
 	// ErrStateMismatch: the callback does not answer this transaction: its
 	// state is missing or not the transaction's (a forged or replayed
@@ -118,6 +125,10 @@ var (
 	// parameter this package controls, a [TokenExchangeRequest] is
 	// incomplete, a JWT bearer grant is empty.
 	ErrInvalidConfig = errors.New("exchange: invalid config")
+	// ErrUserInfoSubject: the UserInfo response's sub is missing or is not
+	// the subject of the login's ID token (OIDC Core §5.3.2): the response
+	// is about another user and must not be used.
+	ErrUserInfoSubject = errors.New("exchange: userinfo sub is not the ID token's")
 )
 
 // Precise causes behind the public sentinels, for this package's tests. Each
@@ -140,15 +151,20 @@ var (
 	errFAPI2                = fmt.Errorf("%w: FAPI 2.0 profile", ErrInvalidConfig)
 )
 
-// Bounds on the strings taken from a server's error answer.
+// Bounds on the strings taken from a server's error answer. A description
+// often names a URL (ORY Hydra's wrong-audience text ends with the token
+// endpoint it wants, 257 bytes in all), so its bound leaves room for a
+// whole one.
 const (
 	maxCodeLen        = 64
-	maxDescriptionLen = 256
-	maxURILen         = 256
+	maxDescriptionLen = 1024
+	maxURILen         = 1024
 )
 
 // TokenError is a token endpoint's refusal (RFC 6749 §5.2): a non-2xx status,
-// or an error member in a 200. It keeps what the server said and does not
+// or an error member in a 200. It is also the refusal of the UserInfo
+// endpoint (RFC 6750 §3: the code and description of its WWW-Authenticate
+// challenge) and of the revocation and introspection endpoints. It keeps what the server said and does not
 // guess: a provider that answers 500 for an expired assertion yields a
 // TokenError with StatusCode 500 and whatever code it sent, or none.
 //
@@ -164,16 +180,24 @@ type TokenError struct {
 	StatusCode int
 	// Code is the error member, "" when the body had none.
 	Code string
-	// Description is the error_description member, bounded.
+	// Description is the error_description member, at most 1 KiB.
 	Description string
-	// URI is the error_uri member, bounded.
+	// URI is the error_uri member, at most 1 KiB.
 	URI string
+
+	// endpoint names the refusing endpoint in Error; "" is the token
+	// endpoint.
+	endpoint string
 }
 
 // Error describes the refusal with the untrusted strings quoted and escaped.
 func (e *TokenError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "exchange: token endpoint refused the request (status %d", e.StatusCode)
+	ep := e.endpoint
+	if ep == "" {
+		ep = "token"
+	}
+	fmt.Fprintf(&b, "exchange: %s endpoint refused the request (status %d", ep, e.StatusCode)
 	if e.Code != "" {
 		b.WriteString(", error ")
 		b.WriteString(quote(e.Code))
@@ -208,9 +232,9 @@ func (e *TokenError) Is(target error) bool {
 type AuthorizationError struct {
 	// Code is the error parameter.
 	Code string
-	// Description is the error_description parameter, bounded.
+	// Description is the error_description parameter, at most 1 KiB.
 	Description string
-	// URI is the error_uri parameter, bounded.
+	// URI is the error_uri parameter, at most 1 KiB.
 	URI string
 }
 

@@ -177,6 +177,36 @@ func TestTokenErrorBoundedAndRedacted(t *testing.T) {
 	}
 }
 
+// TestTokenErrorDescriptionKeepsURL: a description a little over 256 bytes
+// that ends with a URL (ORY Hydra's wrong-audience refusal) is kept whole,
+// and a description over the bound is still cut.
+func TestTokenErrorDescriptionKeepsURL(t *testing.T) {
+	t.Parallel()
+	hydra := "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method). " +
+		"Claim 'audience' from 'client_assertion' must match the authorization server's token endpoint 'https://hydra.example.com:4444/oauth2/token'."
+	tests := []struct {
+		name, desc, want string
+	}{
+		{name: "hydra wrong audience", desc: hydra, want: hydra},
+		{name: "a long URL", desc: "see https://op.example/" + strings.Repeat("a", 900), want: "see https://op.example/" + strings.Repeat("a", 900)},
+		{name: "over the bound", desc: strings.Repeat("d", 5000), want: strings.Repeat("d", maxDescriptionLen-len("…")) + "…"},
+	}
+	for _, tc := range tests {
+		body := `{"error":"invalid_client","error_description":"` + tc.desc + `"}`
+		_, err := parseTokenResponse(401, []byte(body), t0, nil)
+		var te *TokenError
+		if !errors.As(err, &te) {
+			t.Fatalf("%s: error = %v, want *TokenError", tc.name, err)
+		}
+		if te.Description != tc.want {
+			t.Errorf("%s: Description = %q (len %d), want %q (len %d)", tc.name, te.Description, len(te.Description), tc.want, len(tc.want))
+		}
+	}
+	if len(hydra) <= 256 {
+		t.Fatalf("the Hydra description is %d bytes; the test needs more than 256", len(hydra))
+	}
+}
+
 func TestTokenErrorControlCharactersQuoted(t *testing.T) {
 	t.Parallel()
 	_, err := parseTokenResponse(400, []byte(`{"error":"invalid_request","error_description":"line\nbreak \u001b[31mred\u0000"}`), t0, nil)

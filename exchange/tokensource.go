@@ -78,9 +78,27 @@ func (s *TokenSource) Token() (*oauth2.Token, error) {
 // ErrIDTokenContinuity, ErrInvalidConfig for an invalid option, an
 // assertion or provider error, or a context or network error.
 func (s *TokenSource) TokenContext(ctx context.Context) (*oauth2.Token, error) {
+	return s.token(ctx, false)
+}
+
+// Refresh fetches a new token now, even if the cached one is still valid by
+// the client's clock: after an API answered 401 (errors.Is ErrInvalidToken
+// from [Client.UserInfo]), or to get fresh claims. The fetch is the
+// source's grant with every check of a normal fetch (for a refresh source:
+// the ID token's verification and continuity); on success the new token
+// replaces the cached one. A fetch already in flight is joined rather than
+// repeated: its token is newer than the caller's. A failed refresh keeps the
+// cached token. Errors are those of [TokenSource.TokenContext].
+func (s *TokenSource) Refresh(ctx context.Context) (*oauth2.Token, error) {
+	return s.token(ctx, true)
+}
+
+// token returns the cached token unless force or it is invalid, and
+// otherwise fetches (or joins the fetch in flight).
+func (s *TokenSource) token(ctx context.Context, force bool) (*oauth2.Token, error) {
 	for {
 		s.mu.Lock()
-		if s.valid(s.t) {
+		if !force && s.valid(s.t) {
 			t := s.t
 			s.mu.Unlock()
 			return t, nil

@@ -24,8 +24,8 @@ const randomBytes = 32
 // user's server-side session.
 //
 // The Verifier is a secret for the lifetime of the transaction: store the
-// transaction server-side or in an encrypted, integrity-protected cookie,
-// never in a plain cookie or a URL. String, GoString, Format, LogValue
+// transaction server-side or in an encrypted, integrity-protected cookie
+// ([Client.TransactionCookies] makes one), never in a plain cookie or a URL. String, GoString, Format, LogValue
 // redact it (and the nonce and state); encoding/json does not, on purpose.
 //
 // Use a transaction for one callback only, and delete it from the session

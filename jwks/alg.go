@@ -7,11 +7,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"fmt"
+	"strings"
 
 	"github.com/pkjwt/pkjwt/internal/jose"
 )
 
-// Algorithm is a JWS signature algorithm name from RFC 7518 §3.1 or RFC 8037.
+// Algorithm is a JWS signature algorithm name from RFC 7518 §3.1, RFC 8037
+// or RFC 9864.
 // Only asymmetric algorithms exist in this package: "none" and the HMAC
 // algorithms are refused everywhere.
 type Algorithm string
@@ -28,6 +30,12 @@ const (
 	ES384 Algorithm = "ES384"
 	ES512 Algorithm = "ES512"
 	EdDSA Algorithm = "EdDSA"
+	// Ed25519 is RFC 9864's fully-specified name for EdDSA over Ed25519: the
+	// same signature as EdDSA with an Ed25519 key, under another name. A
+	// key loaded or generated with it signs with "alg":"Ed25519" and
+	// publishes that alg in its JWK. Names are compared exactly everywhere,
+	// so choose the one the other side lists (oidc-provider lists both).
+	Ed25519 Algorithm = "Ed25519"
 )
 
 // info returns the algorithm's entry in the module's JOSE table; ok is
@@ -68,7 +76,7 @@ func checkKey(pub crypto.PublicKey, alg Algorithm) error {
 	}
 	info, ok := alg.info()
 	if !ok {
-		return fmt.Errorf("jwks: algorithm %q is not supported; use one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA: %w", alg, errAlgorithmMismatch)
+		return fmt.Errorf("jwks: algorithm %q is not supported; use one of %s: %w", alg, strings.Join(jose.Names(), ", "), errAlgorithmMismatch)
 	}
 	if _, err := defaultAlgorithm(pub); err != nil {
 		return err
@@ -94,7 +102,7 @@ func checkKey(pub crypto.PublicKey, alg Algorithm) error {
 		}
 	case ed25519.PublicKey:
 		if info.Kty != "OKP" {
-			return fmt.Errorf("jwks: algorithm %s does not fit an Ed25519 key; use EdDSA: %w", alg, errAlgorithmMismatch)
+			return fmt.Errorf("jwks: algorithm %s does not fit an Ed25519 key; use EdDSA or Ed25519: %w", alg, errAlgorithmMismatch)
 		}
 	default:
 		return fmt.Errorf("jwks: public key of type %T: %w", pub, errUnsupportedKey)

@@ -14,7 +14,8 @@ import (
 
 // Generate creates a new key for alg: RSA 2048 bits for RS256 and PS256
 // (see [GenerateRSA] for larger keys), P-256, P-384 or P-521 for ES256, ES384
-// or ES512, Ed25519 for EdDSA. The key ID is the RFC 7638 thumbprint.
+// or ES512, Ed25519 for EdDSA and Ed25519. The key ID is the RFC 7638
+// thumbprint.
 // An unsupported alg wraps ErrInvalidConfig.
 func Generate(alg Algorithm) (*Key, error) {
 	info, ok := alg.info()

@@ -45,7 +45,8 @@ type signerBox struct{ s crypto.Signer }
 type KeyConfig struct {
 	// Algorithm is the JWS algorithm the key signs with. Zero derives it from
 	// the key: RS256 for RSA, ES256/ES384/ES512 for P-256/P-384/P-521, EdDSA
-	// for Ed25519. A value that does not fit the key is ErrInvalidConfig.
+	// for Ed25519 (give Ed25519 for RFC 9864's name of the same signature).
+	// A value that does not fit the key is ErrInvalidConfig.
 	Algorithm Algorithm
 	// KeyID is the "kid" published and put in token headers. Zero uses the
 	// RFC 7638 JWK thumbprint (base64url of SHA-256), which every replica

@@ -29,6 +29,9 @@
 //     [Provider.CheckPrivateKeyJWT]).
 //   - RFC 7515 and RFC 7519 (JWS compact serialization, JWT claims), RFC 8725
 //     §3.1 and §3.11 (algorithm verification, explicit typing).
+//   - OpenID Connect Core 1.0 §5.3.2 (signed UserInfo,
+//     [IDTokenVerifier.VerifyUserInfo]); Back-Channel Logout 1.0 §2.4 and
+//     §2.6 (logout tokens, [IDTokenVerifier.VerifyLogoutToken]).
 //   - RFC 6750 §2.1 and §3 (Bearer tokens, the WWW-Authenticate challenge).
 //   - RFC 9207 (iss in the authorization response, reported by
 //     [Provider.ISSParameterSupported]).

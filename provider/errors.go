@@ -72,7 +72,23 @@ func (e *ClientAuthError) Error() string {
 		}
 		return fmt.Sprintf("provider: %s does not list private_key_jwt in token_endpoint_auth_methods_supported (%s); register the client for private_key_jwt or set Config.InsecureSkipClientAuthCheck if the provider misreports", short(e.Issuer), methods)
 	}
+	if other := ed25519Sibling(e.Algorithm); other != "" && contains(e.Algorithms, string(other)) {
+		// RFC 9864: the same signature under the name the provider lists.
+		return fmt.Sprintf("provider: %s lists %s, not %s, in token_endpoint_auth_signing_alg_values_supported: they name the same signature with an Ed25519 key (RFC 9864), but the assertion's alg and the published key's alg must be the name the provider lists; load the key with jwks.KeyConfig{Algorithm: jwks.%s}", short(e.Issuer), other, e.Algorithm, other)
+	}
 	return fmt.Sprintf("provider: %s does not list %s in token_endpoint_auth_signing_alg_values_supported (%q); sign assertions with one of those or set Config.InsecureSkipClientAuthCheck if the provider misreports", short(e.Issuer), e.Algorithm, shortList(e.Algorithms))
+}
+
+// ed25519Sibling returns RFC 9864's other name for EdDSA with an Ed25519
+// key: Ed25519 for EdDSA and EdDSA for Ed25519; "" for any other algorithm.
+func ed25519Sibling(a jwks.Algorithm) jwks.Algorithm {
+	switch a {
+	case jwks.EdDSA:
+		return jwks.Ed25519
+	case jwks.Ed25519:
+		return jwks.EdDSA
+	}
+	return ""
 }
 
 // Is reports whether target is ErrPrivateKeyJWTUnsupported.
@@ -126,6 +142,9 @@ var (
 	// ErrClaimMismatch: a claim the verifier requires is missing or has
 	// another value.
 	ErrClaimMismatch = errors.New("provider: required token claim missing or different")
+	// ErrTokenReplayed: a one-time token (a logout token) carries a jti
+	// accepted before: a replay.
+	ErrTokenReplayed = errors.New("provider: token replayed")
 )
 
 // Precise causes behind the public token sentinels.

@@ -34,6 +34,11 @@ type VerifierConfig struct {
 	MaxTokenBytes int
 	// Now is the clock. Nil means the provider's clock.
 	Now func() time.Time
+	// ReplayCache remembers the jti of every logout token
+	// [IDTokenVerifier.VerifyLogoutToken] accepts, so that each is accepted
+	// once. Nil means a bounded in-memory cache of this verifier, right for
+	// one process; several replicas share one store.
+	ReplayCache ReplayCache
 }
 
 // Expected holds what the client expects of one ID token: the values of the
@@ -118,6 +123,7 @@ type IDTokenVerifier struct {
 	clientID string
 	leeway   time.Duration
 	now      func() time.Time
+	replay   ReplayCache // of logout token jti values
 }
 
 // IDTokenVerifier returns a verifier of this provider's ID tokens. It fails
@@ -150,13 +156,18 @@ func (p *Provider) IDTokenVerifier(cfg VerifierConfig) (*IDTokenVerifier, error)
 	if cfg.Now != nil {
 		now = cfg.Now
 	}
-	return &IDTokenVerifier{
+	v := &IDTokenVerifier{
 		core:     jwsCore{keys: p.keys, algs: algs, maxBytes: orInt(cfg.MaxTokenBytes, defaultMaxTokenBytes)},
 		issuer:   p.issuer,
 		clientID: cfg.ClientID,
 		leeway:   leeway,
 		now:      clock.Or(now),
-	}, nil
+		replay:   cfg.ReplayCache,
+	}
+	if v.replay == nil {
+		v.replay = newMemoryReplay(maxLogoutJTIs, v.now)
+	}
+	return v, nil
 }
 
 func checkLeeway(l time.Duration) (time.Duration, error) {

@@ -40,6 +40,8 @@ type jwsCore struct {
 	maxBytes int
 	// typ is the expected typ; "" accepts an absent typ or "JWT".
 	typ string
+	// typOptional accepts an absent typ besides typ.
+	typOptional bool
 }
 
 // verify checks raw and returns its verified, decoded payload and its
@@ -49,7 +51,7 @@ func (c *jwsCore) verify(ctx context.Context, raw string) ([]byte, *jose.Alg, er
 	if err != nil {
 		return nil, nil, tokenError(err)
 	}
-	if !jose.TypIs(t.Typ, c.typ) {
+	if !jose.TypIs(t.Typ, c.typ) && !(c.typOptional && t.Typ == nil) {
 		want := c.typ
 		if want == "" {
 			want = "JWT or none"

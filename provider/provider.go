@@ -321,6 +321,14 @@ func (r *metaReader) boolean(name string) bool {
 // An empty alg checks the method only. It returns a *ClientAuthError
 // (errors.Is ErrPrivateKeyJWTUnsupported), or nil, and also nil (after a
 // logged warning) when Config.InsecureSkipClientAuthCheck is set. No I/O.
+//
+// EdDSA and Ed25519 (RFC 9864's fully-specified name) are the same signature
+// with an Ed25519 key, yet one does not stand in for the other here: the
+// assertion's alg header is the key's algorithm, and a provider compares
+// that name exactly, with its list and with the alg of the client's
+// registered key (oidc-provider does both). A provider that lists only
+// Ed25519 accepts a client whose key was loaded with Algorithm jwks.Ed25519;
+// for a key loaded as EdDSA the *ClientAuthError says so.
 func (p *Provider) CheckPrivateKeyJWT(alg jwks.Algorithm) error {
 	m := p.meta
 	ok := contains(m.TokenEndpointAuthMethods, "private_key_jwt")

@@ -32,13 +32,39 @@ import (
 )
 
 func main() {
-	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// flagError is a command-line error the flag package has already printed,
+// with the usage.
+type flagError struct{ error }
+
+func (e flagError) Unwrap() error { return e.error }
+
+// exitCode prints err once and returns the exit status: 0 for none or -h, 2
+// for a flag error (printed by the flag package already), 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-	default:
-		fmt.Fprintln(os.Stderr, "keygen:", err)
-		os.Exit(1)
+		return 0
+	case errors.As(err, new(flagError)):
+		return 2
 	}
+	fmt.Fprintln(stderr, "keygen:", err)
+	return 1
+}
+
+// checkBits says what is wrong with an RSA key size, in the flag's terms.
+func checkBits(bits int) error {
+	switch {
+	case bits < 2048:
+		return fmt.Errorf("-bits %d: an RSA key needs at least 2048 bits to be safe; use 2048, 3072 or 4096", bits)
+	case bits > 4096:
+		return fmt.Errorf("-bits %d: at most 4096, because verifiers such as go-jose refuse larger RSA keys; use 2048, 3072 or 4096", bits)
+	case bits != 2048 && bits != 3072 && bits != 4096:
+		return fmt.Errorf("-bits %d: use 2048, 3072 or 4096", bits)
+	}
+	return nil
 }
 
 // algorithms are the -alg values, every algorithm jwks signs with.
@@ -80,7 +106,7 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return err
+		return flagError{err}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
@@ -94,6 +120,10 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		errs = append(errs, err)
 	} else if bitsSet && !isRSA(a) {
 		errs = append(errs, fmt.Errorf("-bits applies to RSA keys only; %s keys have a fixed size: drop -bits or choose an RS* or PS* -alg", a))
+	} else if isRSA(a) {
+		if err := checkBits(*bits); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if !envName.MatchString(*env) {
 		errs = append(errs, fmt.Errorf("-env %q is not a variable name: use letters, digits and _, not starting with a digit (such as JWT_PRIVATE_KEY)", *env))

@@ -118,6 +118,9 @@ func TestRunErrors(t *testing.T) {
 				t.Errorf("run(%s: %q) error = %q, want it to mention %q", tc.name, args, err, w)
 			}
 		}
+		if strings.Contains(err.Error(), "jwks:") {
+			t.Errorf("run(%s: %q) error = %q, want it in the flags' terms, not the library's", tc.name, args, err)
+		}
 		if stdout.Len() != 0 {
 			t.Errorf("run(%s: %q) printed %d bytes on a refusal", tc.name, args, stdout.Len())
 		}
@@ -189,5 +192,23 @@ func TestEveryAlgorithm(t *testing.T) {
 				t.Errorf("run(-alg %s): the output does not say the key loads as %s only with its algorithm given:\n%s", alg, alg, stdout.String())
 			}
 		}
+	}
+}
+
+// TestFlagErrorPrintedOnce: the flag package prints a bad flag with the
+// usage; the program then exits 2 without printing it again.
+func TestFlagErrorPrintedOnce(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 2 {
+		t.Errorf("exitCode(run(-bogus)) = %d, want 2", code)
+	}
+	if n := strings.Count(stderr.String(), "-bogus"); n != 1 {
+		t.Errorf("stderr names -bogus %d times, want once:\n%s", n, stderr.String())
+	}
+	stderr.Reset()
+	if code := exitCode(errors.New("boom"), &stderr); code != 1 || stderr.String() != "keygen: boom\n" {
+		t.Errorf("exitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
 	}
 }

@@ -37,7 +37,7 @@ func enableFAPI2(cfg *exchange.Config, stdout io.Writer) (*assertion.DPoP, error
 // authorization request, the browser's visit with client_id and
 // request_uri only, the DPoP-bound code exchange, and a UserInfo request
 // with a proof. It prints no token, code or assertion.
-func headlessFAPI2(ctx context.Context, op *providertest.Server, p *provider.Provider, client *exchange.Client, proofs *assertion.DPoP, stdout io.Writer) error {
+func headlessFAPI2(ctx context.Context, op *providertest.Server, p *provider.Provider, client *exchange.Client, proofs *assertion.DPoP, c *config, stdout io.Writer) error {
 	authURL, tx, err := client.AuthCodeURL(ctx)
 	if err != nil {
 		return fmt.Errorf("pushed authorization request: %w", err)
@@ -55,7 +55,7 @@ func headlessFAPI2(ctx context.Context, op *providertest.Server, p *provider.Pro
 	}
 	res, err := client.Callback(ctx, tx, callback.Query())
 	if err != nil {
-		return fmt.Errorf("callback: %w (%s)", err, hint(err))
+		return fmt.Errorf("callback: %w (%s)", err, hint(err, c))
 	}
 	fmt.Fprintln(stdout, "3. callback: state and iss (RFC 9207) checked; code redeemed with the PKCE verifier, a fresh assertion and a DPoP proof")
 	fmt.Fprintf(stdout, "   token_type %s, bound to jkt %s\n", res.Token.TokenType, proofs.Thumbprint())

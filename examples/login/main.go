@@ -8,7 +8,9 @@
 //	go run ./examples/login
 //
 // With -serve it serves the app for a browser (a page with a "Log in" button,
-// the callback, a page with the verified claims, log out) at -addr:
+// the callback, a page with the verified claims and UserInfo, log out at the
+// provider, and the back-channel logout URI) at -addr. Half-finished logins
+// live in sealed cookies, not on the server:
 //
 //	go run ./examples/login -serve
 //
@@ -33,6 +35,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -57,13 +60,9 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-	default:
-		fmt.Fprintln(os.Stderr, "login:", err)
-		os.Exit(1)
-	}
+	code := exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // config is the parsed command line.
@@ -75,6 +74,7 @@ type config struct {
 	addr, redirectURL   string
 	scopes              string
 	legacyAudience      bool
+	skipClientAuthCheck bool
 	embeddedUserSubject string
 	fapi2               bool
 }
@@ -97,8 +97,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address the app listens on with -serve")
 	fs.StringVar(&c.redirectURL, "redirect-url", "", "redirect URI registered at the provider; empty means http://ADDR/callback")
 	fs.StringVar(&c.scopes, "scopes", "email profile", "scopes requested besides openid, space-separated")
-	fs.BoolVar(&c.legacyAudience, "legacy-aud", false, "put the token endpoint URL in the assertion's aud, for providers that still demand it (RFC 10070 uses the issuer)")
 	fs.BoolVar(&c.fapi2, "fapi2", false, "FAPI 2.0 login: pushed authorization request, DPoP-bound tokens (a DPoP key generated for this run), PKCE and iss; the embedded provider then requires PAR and DPoP nonces")
+	fs.BoolVar(&c.legacyAudience, "legacy-aud", false, "put the token endpoint URL in the assertion's aud, for providers that still demand it (ORY Hydra, Okta, Entra ID; RFC 10070 uses the issuer)")
+	fs.BoolVar(&c.skipClientAuthCheck, skipClientAuthCheckFlag[1:], false, "RISK: go on although the provider's discovery does not list private_key_jwt with this key's algorithm; the provider may then refuse every login, or accept assertions under other rules than it advertises. Only for a provider known to misreport its metadata")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `usage: login [flags]
 
@@ -114,7 +115,7 @@ flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, flagError{err}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
@@ -127,6 +128,9 @@ flags:
 	}
 	if c.keyAlgorithm != "" && c.keyEnv == "" && c.keyFile == "" {
 		return nil, errors.New("-alg needs -key-env or -key-file: it names the algorithm of the key given there")
+	}
+	if err := checkFlagValues(c); err != nil {
+		return nil, err
 	}
 	if c.issuer != "" {
 		if c.clientID == "" {
@@ -185,7 +189,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var op *providertest.Server
 	var hc *http.Client
 	if issuer == "" {
-		op, err = startEmbeddedProvider(c, key.Algorithm(), jwksURL, redirectURL)
+		op, err = startEmbeddedProvider(c, key.Algorithm(), jwksURL, redirectURL, base)
 		if err != nil {
 			return err
 		}
@@ -199,12 +203,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// 1. Discovery, with the pre-flight that the provider accepts
 	// private_key_jwt with this key's algorithm.
-	p, err := provider.Discover(ctx, issuer, provider.Config{HTTPClient: hc, ClientAuthAlgorithm: key.Algorithm()})
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	p, err := provider.Discover(ctx, issuer, provider.Config{
+		HTTPClient:                  hc,
+		ClientAuthAlgorithm:         key.Algorithm(),
+		InsecureSkipClientAuthCheck: c.skipClientAuthCheck,
+		Logger:                      log,
+	})
 	if err != nil {
-		return fmt.Errorf("discover %s: %w (check -issuer: it must be the provider's exact issuer URL)", issuer, err)
+		return discoveryError(issuer, err, c, string(key.Algorithm()))
 	}
 	defer p.Close()
-	fmt.Fprintf(stdout, "1. discovered the authorization, token and JWKS endpoints; private_key_jwt with %s is supported\n", key.Algorithm())
+	if c.skipClientAuthCheck {
+		fmt.Fprintf(stdout, "1. discovered the authorization, token and JWKS endpoints; %s: a provider that does not list private_key_jwt with %s is only logged\n", skipClientAuthCheckFlag, key.Algorithm())
+	} else {
+		fmt.Fprintf(stdout, "1. discovered the authorization, token and JWKS endpoints; private_key_jwt with %s is supported\n", key.Algorithm())
+	}
 
 	// The HTTP client, clock and logger are the provider's.
 	cfg := exchange.Config{
@@ -234,13 +248,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	if c.serve {
+		// The key that seals login transactions into cookies. Replicas of
+		// one app share it (from a secret store); this demo makes one per
+		// run, so a restart abandons the logins in progress.
+		cookieKey := make([]byte, 32)
+		rand.Read(cookieKey)
+		cookies, err := client.TransactionCookies([][]byte{cookieKey})
+		if err != nil {
+			return err
+		}
 		a := &app{
 			client:   client,
 			sessions: newSessions(time.Now, 8*time.Hour, strings.HasPrefix(redirectURL, "https:")),
+			cookies:  cookies,
+			base:     base,
 			jwksURL:  jwksURL,
-			log:      slog.New(slog.NewTextHandler(stderr, nil)),
+			log:      log,
+			config:   c,
 		}
 		a.routes(mux)
+		if op == nil {
+			fmt.Fprintf(stdout, "logout:    register %s/logged-out as post-logout redirect URI and %s/backchannel-logout as back-channel logout URI\n", base, base)
+		}
 	}
 	// Serving starts now: nothing fetched the JWKS before the first token
 	// request.
@@ -253,10 +282,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_ = srv.Shutdown(shutdown)
 	}()
 	if !c.serve && c.fapi2 {
-		return headlessFAPI2(ctx, op, p, client, proofs, stdout)
+		return headlessFAPI2(ctx, op, p, client, proofs, c, stdout)
 	}
 	if !c.serve {
-		return headless(ctx, op, p, client, stdout)
+		return headless(ctx, op, p, client, c, stdout)
 	}
 	fmt.Fprintf(stdout, "serving the app: open %s/ in a browser (Ctrl-C to stop)\n", base)
 	select {
@@ -295,7 +324,11 @@ func loadKey(c *config) (key *jwks.Key, generated bool, err error) {
 // signs its assertions with alg. The provider accepts and advertises alg,
 // whichever of the algorithms examples/keygen offers it is, as a real
 // provider does once it is configured for the client's key.
-func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL string) (*providertest.Server, error) {
+//
+// The client registers base/logged-out as its post-logout redirect URI and
+// base/backchannel-logout as its back-channel logout URI. With -fapi2 the
+// provider requires PAR, DPoP and DPoP nonces, and signs ES256 ID tokens.
+func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL, base string) (*providertest.Server, error) {
 	var fapi providertest.Config
 	if c.fapi2 {
 		fapi = providertest.Config{RequirePushedAuthorizationRequests: true, DPoPNonceRequired: true, RequireDPoP: true, IDTokenAlgorithm: jwks.ES256}
@@ -323,6 +356,9 @@ func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL s
 		JWKSURL:      jwksURL,
 		RedirectURIs: []string{redirectURL},
 		Algorithms:   []jwks.Algorithm{alg},
+
+		PostLogoutRedirectURIs: []string{base + "/logged-out"},
+		BackchannelLogoutURI:   base + "/backchannel-logout",
 	})
 	if err != nil {
 		op.Close()
@@ -333,7 +369,7 @@ func startEmbeddedProvider(c *config, alg jwks.Algorithm, jwksURL, redirectURL s
 
 // headless plays the browser's part against the embedded provider, which
 // approves every authorization at once.
-func headless(ctx context.Context, op *providertest.Server, p *provider.Provider, client *exchange.Client, stdout io.Writer) error {
+func headless(ctx context.Context, op *providertest.Server, p *provider.Provider, client *exchange.Client, c *config, stdout io.Writer) error {
 	authURL, tx, err := client.AuthCodeURL(ctx)
 	if err != nil {
 		return err
@@ -345,7 +381,7 @@ func headless(ctx context.Context, op *providertest.Server, p *provider.Provider
 	fmt.Fprintln(stdout, "2. authorization request sent with state, nonce and a PKCE S256 challenge; the provider redirected back with a code")
 	res, err := client.Callback(ctx, tx, callback.Query())
 	if err != nil {
-		return fmt.Errorf("callback: %w (%s)", err, hint(err))
+		return fmt.Errorf("callback: %w%s", err, explain(err, c))
 	}
 	checked := "state"
 	if p.Metadata().ISSParameterSupported {
@@ -409,22 +445,4 @@ func claimValue(name string, raw json.RawMessage) string {
 		}
 	}
 	return string(raw)
-}
-
-// hint says what to do about a failed login.
-func hint(err error) string {
-	var authErr *exchange.AuthorizationError
-	switch {
-	case errors.Is(err, exchange.ErrInvalidClient):
-		return "the provider refused the client assertion: check -client-id, that the provider knows this app's public key (its JWKS URL or the JWKS from examples/keygen), and try -legacy-aud if it wants the token endpoint as audience"
-	case errors.Is(err, exchange.ErrStateMismatch), errors.Is(err, exchange.ErrInvalidTransaction):
-		return "start again from the start page, in the same browser, within 10 minutes"
-	case errors.Is(err, exchange.ErrIssuerMismatch):
-		return "the callback does not come from the provider this login started at; start again"
-	case errors.As(err, &authErr):
-		return "the provider did not approve the login; start again"
-	case errors.Is(err, exchange.ErrInvalidGrant):
-		return "the code was refused (already used or expired); start again"
-	}
-	return "start again; if it keeps failing, read the app's log"
 }

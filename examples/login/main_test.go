@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -20,8 +21,10 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/pkjwt/pkjwt/exchange"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
+	"github.com/pkjwt/pkjwt/provider"
 	"github.com/pkjwt/pkjwt/provider/providertest"
 )
 
@@ -86,6 +89,7 @@ func noSecrets(t *testing.T, s string) {
 // running is the program started in the background with -serve.
 type running struct {
 	base   string
+	issuer string // of the embedded provider, "" for another
 	stderr *syncBuffer
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -140,6 +144,9 @@ func serveApp(t *testing.T, args ...string) *running {
 	sc := bufio.NewScanner(pr)
 	for sc.Scan() {
 		noSecrets(t, sc.Text())
+		if rest, ok := strings.CutPrefix(sc.Text(), "provider:  "); ok && strings.HasSuffix(rest, " (embedded mock provider)") {
+			r.issuer = strings.Fields(rest)[0]
+		}
 		if rest, ok := strings.CutPrefix(sc.Text(), "serving the app: open "); ok {
 			r.base = strings.TrimSuffix(strings.Fields(rest)[0], "/")
 			go func() {
@@ -249,8 +256,8 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "no login in progress") {
-		t.Errorf("replayed callback = %d, want 400 no login in progress:\n%s", resp.StatusCode, body)
+	if body := readBody(t, resp); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "This login could not be finished") {
+		t.Errorf("replayed callback = %d, want 400 with a plain message:\n%s", resp.StatusCode, body)
 	}
 	// Log out.
 	resp, err = b.PostForm(app.base+"/logout", nil)
@@ -302,8 +309,13 @@ func TestForgedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := readBody(t, resp)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "state is missing or not the transaction") {
-		t.Errorf("forged state: %d, want 401 with the state error:\n%s", resp.StatusCode, body)
+	// The transaction cookie is found by the state: a forged state finds
+	// none.
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "Start again from the start page") || strings.Contains(body, "exchange:") {
+		t.Errorf("forged state: %d, want 400 with a plain message and no library text:\n%s", resp.StatusCode, body)
+	}
+	if log := app.stderr.String(); !strings.Contains(log, "no transaction cookie for this state") {
+		t.Errorf("forged state: the log lacks the library's error:\n%s", log)
 	}
 	resp, err = b.Get(app.base + "/")
 	if err != nil {
@@ -360,8 +372,9 @@ func TestRealProviderFlags(t *testing.T) {
 }
 
 // TestWrongAudienceHint shows what a user sees when the provider wants the
-// legacy audience and -legacy-aud is missing: the login fails with a page
-// that says what to try.
+// legacy audience and -legacy-aud is missing: the login fails with a plain
+// page (no library text, no JSON escapes), and the app's log holds the
+// error, the provider's own description and the hint to try -legacy-aud.
 func TestWrongAudienceHint(t *testing.T) {
 	key := testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
 	port := freePort(t)
@@ -380,11 +393,19 @@ func TestWrongAudienceHint(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := readBody(t, resp)
-	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "-legacy-aud") {
-		t.Errorf("login with the wrong audience: %d, want 401 and a page suggesting -legacy-aud:\n%s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "The app could not complete the login.") {
+		t.Errorf("login with the wrong audience: %d, want 401 and a plain message:\n%s", resp.StatusCode, body)
 	}
-	if strings.Contains(body, "eyJ") {
-		t.Errorf("error page shows a token:\n%s", body)
+	for _, bad := range []string{"eyJ", "exchange:", "invalid_client", `\u00`, "-legacy-aud"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("error page shows %q to the user:\n%s", bad, body)
+		}
+	}
+	log := app.stderr.String()
+	for _, want := range []string{"invalid_client", `error_description="client authentication failed"`, "hint=", "needs -legacy-aud"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the app's log lacks %q:\n%s", want, log)
+		}
 	}
 }
 
@@ -429,6 +450,9 @@ func TestUsage(t *testing.T) {
 	if !strings.Contains(stderr.String(), "-issuer") {
 		t.Errorf("-h output lacks the flags: %q", stderr.String())
 	}
+	if !strings.Contains(stderr.String(), "-insecure-skip-client-auth-check") || !strings.Contains(stderr.String(), "RISK") {
+		t.Errorf("-h output lacks -insecure-skip-client-auth-check with its risk: %q", stderr.String())
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -438,6 +462,11 @@ func TestUsage(t *testing.T) {
 		{[]string{"-key-env", "A", "-key-file", "b"}, "not both"},
 		{[]string{"extra"}, "unexpected argument"},
 		{[]string{"-key-file", "/nonexistent/key.pem"}, "keygen"},
+		{[]string{"-alg", "RS999", "-key-env", "K"}, `-alg "RS999" is not one of RS256`},
+		{[]string{"-alg", "Ed25519", "-key-env", "K"}, "-alg Ed25519 needs -issuer"},
+		{[]string{"-scopes", `email a"b`}, `-scopes: "a\"b" is not a scope`},
+		{[]string{"-redirect-url", "/callback"}, `-redirect-url "/callback": give the absolute`},
+		{[]string{"-redirect-url", "http://127.0.0.1:8080/cb#x"}, "without a fragment"},
 	} {
 		err := run(t.Context(), tc.args, &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -535,5 +564,162 @@ func TestRSAKeyAbove4096Refused(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), "1. discovered") {
 		t.Errorf("run(RSA 4097-bit key) went on to discovery:\n%s", stdout.String())
+	}
+}
+
+// TestHint: each hint is given only where it is right. invalid_grant names
+// both of its causes (a used or expired code, and a refused assertion, which
+// is what zitadel answers for a wrong audience), invalid_scope points at
+// -scopes, the audience advice follows -legacy-aud, and an error nothing
+// more can be said about gets no hint.
+func TestHint(t *testing.T) {
+	t.Parallel()
+	strict := &config{clientID: "urn:my:app", scopes: "email profile"}
+	legacy := &config{clientID: "urn:my:app", scopes: "email profile", legacyAudience: true}
+	tests := []struct {
+		name    string
+		err     error
+		c       *config
+		want    []string
+		notWant []string
+	}{
+		{name: "invalid_grant", err: &exchange.TokenError{StatusCode: 400, Code: "invalid_grant"}, c: strict,
+			want: []string{"already used or expired", "client assertion", "zitadel", "needs -legacy-aud"}},
+		{name: "invalid_grant legacy", err: &exchange.TokenError{StatusCode: 400, Code: "invalid_grant"}, c: legacy,
+			want: []string{"-legacy-aud is on", "needs it off"}},
+		{name: "invalid_client", err: &exchange.TokenError{StatusCode: 401, Code: "invalid_client"}, c: strict,
+			want: []string{"-client-id", `"urn:my:app"`, "needs -legacy-aud", "compatibility table"}},
+		{name: "invalid_client legacy", err: &exchange.TokenError{StatusCode: 401, Code: "invalid_client"}, c: legacy,
+			want: []string{"-legacy-aud is on"}, notWant: []string{"needs -legacy-aud"}},
+		{name: "invalid_scope at the token endpoint", err: &exchange.TokenError{StatusCode: 400, Code: "invalid_scope"}, c: strict,
+			want: []string{"-scopes", `"email profile"`}},
+		{name: "invalid_scope at authorization", err: &exchange.AuthorizationError{Code: "invalid_scope"}, c: strict,
+			want: []string{"-scopes"}, notWant: []string{"did not approve"}},
+		{name: "unauthorized_client", err: &exchange.AuthorizationError{Code: "unauthorized_client"}, c: strict,
+			want: []string{"authorization_code", "registration"}},
+		{name: "state", err: fmt.Errorf("x: %w", exchange.ErrStateMismatch), c: strict, want: []string{"start again"}},
+		{name: "unknown code", err: &exchange.TokenError{StatusCode: 400, Code: "something_else"}, c: strict},
+		{name: "access_denied", err: &exchange.AuthorizationError{Code: "access_denied"}, c: strict},
+		{name: "ID token", err: fmt.Errorf("x: %w", provider.ErrInvalidSignature), c: strict},
+	}
+	for _, tc := range tests {
+		got := hint(tc.err, tc.c)
+		if len(tc.want) == 0 && got != "" {
+			t.Errorf("hint(%s) = %q, want none", tc.name, got)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("hint(%s) = %q, want it to mention %q", tc.name, got, w)
+			}
+		}
+		for _, w := range tc.notWant {
+			if strings.Contains(got, w) {
+				t.Errorf("hint(%s) = %q, want it not to mention %q", tc.name, got, w)
+			}
+		}
+	}
+}
+
+// TestExplainShowsProviderDescription: a failed headless login shows the
+// provider's own description, whole (ORY Hydra's 266-byte wrong-audience
+// text with its URL) and escaped (no control character reaches the
+// terminal), and no hint where none is right.
+func TestExplainShowsProviderDescription(t *testing.T) {
+	t.Parallel()
+	hydra := "Client authentication failed (e.g., unknown client, no client authentication included, or unsupported authentication method). " +
+		"Claim 'audience' from 'client_assertion' must match the authorization server's token endpoint 'https://hydra.example.com:4444/oauth2/token'."
+	c := &config{clientID: "c", scopes: "email"}
+	got := explain(&exchange.TokenError{StatusCode: 401, Code: "invalid_client", Description: hydra, URI: "https://op.example/errors?a=1&b=2"}, c)
+	for _, want := range []string{"the provider said: " + strconv.Quote(hydra), `"https://op.example/errors?a=1&b=2"`, "what to do:", "needs -legacy-aud"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("explain(hydra) = %q, want it to contain %q", got, want)
+		}
+	}
+	got = explain(&exchange.TokenError{StatusCode: 400, Code: "odd", Description: "line\nbreak \x1b[31mred"}, c)
+	if strings.ContainsAny(got[1:], "\x1b") || strings.Count(got, "\n") != 1 || !strings.Contains(got, `line\nbreak \x1b[31mred`) {
+		t.Errorf("explain(control characters) = %q, want the description quoted on one line", got)
+	}
+	if strings.Contains(got, "what to do") {
+		t.Errorf("explain(unknown code) = %q, want no hint", got)
+	}
+}
+
+// TestPreflightRefusal: a provider whose discovery does not list the key's
+// algorithm is refused with the algorithms it lists and the flag that
+// overrides the check, not with "check -issuer"; with that flag the app
+// starts and the log says the pre-flight failed.
+func TestPreflightRefusal(t *testing.T) {
+	key := testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY") // RS256
+	op := providertest.New(t, providertest.Config{ClientAuthAlgorithms: []jwks.Algorithm{jwks.ES256}})
+	base := []string{"-issuer", op.Issuer(), "-client-id", "urn:my:app", "-key-env", "PKJWT_LOGIN_TEST_KEY", "-addr", "127.0.0.1:0"}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), base, &stdout, &stderr)
+	if !errors.Is(err, provider.ErrPrivateKeyJWTUnsupported) {
+		t.Fatalf("run(provider without %s) error = %v, want provider.ErrPrivateKeyJWTUnsupported", key.Algorithm(), err)
+	}
+	for _, want := range []string{"-insecure-skip-client-auth-check", `["ES256"]`, "keygen -alg"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("run(provider without RS256) error = %v, want it to mention %q", err, want)
+		}
+	}
+	for _, bad := range []string{"check -issuer", "Config.InsecureSkipClientAuthCheck"} {
+		if strings.Contains(err.Error(), bad) {
+			t.Errorf("run(provider without RS256) error = %v, want it not to say %q", err, bad)
+		}
+	}
+	// An Ed25519 key facing a provider that lists only RFC 9864's name.
+	t.Setenv("PKJWT_LOGIN_ED_KEY", base64.StdEncoding.EncodeToString(testkeys.PEM(testkeys.Ed25519A)))
+	var edIssuer string
+	ed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"issuer":%q,"authorization_endpoint":"%[1]s/a","token_endpoint":"%[1]s/t","jwks_uri":"%[1]s/j",`+
+			`"response_types_supported":["code"],"subject_types_supported":["public"],"id_token_signing_alg_values_supported":["RS256"],`+
+			`"code_challenge_methods_supported":["S256"],"token_endpoint_auth_methods_supported":["private_key_jwt"],`+
+			`"token_endpoint_auth_signing_alg_values_supported":["Ed25519"]}`, edIssuer)
+	}))
+	defer ed.Close()
+	edIssuer = ed.URL
+	err = run(t.Context(), []string{"-issuer", edIssuer, "-client-id", "c", "-key-env", "PKJWT_LOGIN_ED_KEY", "-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	if !errors.Is(err, provider.ErrPrivateKeyJWTUnsupported) || !strings.Contains(err.Error(), "-alg Ed25519") {
+		t.Errorf("run(EdDSA key, provider lists Ed25519) error = %v, want one suggesting -alg Ed25519", err)
+	}
+	// With -alg Ed25519 the pre-flight passes and the app serves.
+	edApp := serveApp(t, "-issuer", edIssuer, "-client-id", "c", "-key-env", "PKJWT_LOGIN_ED_KEY", "-alg", "ed25519", "-addr", "127.0.0.1:0")
+	resp, err := http.Get(edApp.base + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(t, resp); !strings.Contains(body, `"alg":"Ed25519"`) {
+		t.Errorf("with -alg Ed25519 the published key set is %s, want alg Ed25519", body)
+	}
+	app := serveApp(t, append(base, "-insecure-skip-client-auth-check")...)
+	if log := app.stderr.String(); !strings.Contains(log, "pre-flight failed") {
+		t.Errorf("with -insecure-skip-client-auth-check the log lacks the pre-flight warning:\n%s", log)
+	}
+}
+
+// TestDiscoveryErrorPointsAtIssuer: errors that come from the issuer URL
+// still point at -issuer.
+func TestDiscoveryErrorPointsAtIssuer(t *testing.T) {
+	testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-issuer", "http://op.example", "-client-id", "c", "-key-env", "PKJWT_LOGIN_TEST_KEY", "-addr", "127.0.0.1:0"}, &stdout, &stderr)
+	if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), "-issuer") {
+		t.Errorf("run(-issuer http://op.example) error = %v, want provider.ErrInvalidConfig naming -issuer", err)
+	}
+}
+
+// TestFlagValues: -alg in any letter case becomes the canonical name, and a
+// flag error the flag package printed is not printed again.
+func TestFlagValues(t *testing.T) {
+	t.Parallel()
+	c := &config{keyAlgorithm: "ps256"}
+	if err := checkFlagValues(c); err != nil || c.keyAlgorithm != jwks.PS256 {
+		t.Errorf("checkFlagValues(-alg ps256) = %v, alg %q; want nil and PS256", err, c.keyAlgorithm)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 2 || strings.Count(stderr.String(), "-bogus") != 1 {
+		t.Errorf("run(-bogus): exit %d, stderr names -bogus %d times; want 2 and once", code, strings.Count(stderr.String(), "-bogus"))
 	}
 }

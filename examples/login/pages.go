@@ -47,12 +47,17 @@ var pages = template.Must(template.New("layout").Parse(`<!doctype html>
  {{if .Hint}}<p>{{.Hint}}</p>{{end}}
  <p><a href="/">Back to the start page</a></p>
 {{else if .User}}
- <h1>Signed in as <span id="subject">{{.User.Subject}}</span></h1>
- <p class="muted">These claims come from an ID token whose signature, issuer, audience, expiry and nonce were verified.</p>
+ <h1>Signed in as <span id="name">{{or .User.Name .User.Subject}}</span></h1>
+ <p class="muted">Subject <span id="subject">{{.User.Subject}}</span>. These claims come from an ID token whose signature, issuer, audience, expiry and nonce were verified.</p>
  <table id="claims">
  {{range .User.Claims}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>
  {{end}}
  </table>
+ {{if .User.UserInfo}}<p class="muted">The provider's UserInfo endpoint says (its sub was checked against the ID token's):</p>
+ <table id="userinfo">
+ {{range .User.UserInfo}}<tr><th>{{.Name}}</th><td>{{.Value}}</td></tr>
+ {{end}}
+ </table>{{end}}
  <form method="post" action="/logout"><button id="logout" class="secondary" type="submit">Log out</button></form>
 {{else}}
  <h1>pkjwt login example</h1>

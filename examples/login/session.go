@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"errors"
 
-	"github.com/pkjwt/pkjwt/exchange"
 	"net/http"
 	"sync"
 	"time"
@@ -17,18 +16,26 @@ const sessionCookie = "pkjwt_session"
 // session is what the server keeps about one browser.
 type session struct {
 	expires time.Time
-	// pending is the login in progress (state, nonce, PKCE verifier), set when
-	// the user clicks "Log in" and consumed by the callback. It holds a
-	// secret (the verifier), which is why sessions live on the server.
-	pending *exchange.Transaction
 	// user is set once a login has completed and its ID token was verified.
+	// A session exists only for a logged-in user: the login in progress
+	// lives in its own sealed cookie (exchange.TransactionCookies).
 	user *user
 }
 
-// user is a logged-in user: the verified claims of their ID token.
+// user is a logged-in user: the verified claims of their ID token, and
+// what UserInfo said.
 type user struct {
 	Subject string
 	Claims  []claim
+	// Name is UserInfo's name, "" when it has none.
+	Name string
+	// UserInfo are UserInfo's claims, nil when it could not be read.
+	UserInfo []claim
+	// sessionID is the ID token's sid: a back-channel logout names it.
+	sessionID string
+	// idToken is the raw ID token, the id_token_hint of the logout at
+	// the provider. It stays on the server.
+	idToken string
 }
 
 // claim is one verified ID token claim, its value rendered as JSON.
@@ -142,4 +149,23 @@ func (s *sessions) gcLocked() {
 			delete(s.m, id)
 		}
 	}
+}
+
+// endMatching forgets every session of the provider session sid or, when
+// sid is empty, of the user sub (a back-channel logout), and reports how
+// many it forgot.
+func (s *sessions) endMatching(sid, sub string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, ss := range s.m {
+		if ss.user == nil {
+			continue
+		}
+		if (sid != "" && ss.user.sessionID == sid) || (sid == "" && sub != "" && ss.user.Subject == sub) {
+			delete(s.m, id)
+			n++
+		}
+	}
+	return n
 }

@@ -9,8 +9,9 @@
 //	JWT_PRIVATE_KEY=$(…) go run ./examples/partner-jwt [-project ID] [-user ID] [-serve] [-rotate]
 //
 // The key is the base64 PEM in JWT_PRIVATE_KEY (make one with
-// go run ./examples/keygen), or a PEM file with -key-file. With neither, the
-// program generates a throwaway key and says so. It prints the token's header
+// go run ./examples/keygen), or a PEM file with -key-file. With neither (the
+// variable unset), the program generates a throwaway key and says so; a
+// variable set but empty is refused. It prints the token's header
 // and claims, not the token itself (it is a bearer credential for your user):
 // -print-token prints it alone on a line. -serve then serves the public key
 // set at -addr until interrupted. -rotate shows a rotation on a simulated
@@ -32,6 +33,7 @@ import (
 	"os/signal"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/jwks"
@@ -40,13 +42,28 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// flagError is a command-line error the flag package has already printed,
+// with the usage.
+type flagError struct{ error }
+
+func (e flagError) Unwrap() error { return e.error }
+
+// exitCode prints err once and returns the exit status: 0 for none or -h, 2
+// for a flag error (printed by the flag package already), 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-	default:
-		fmt.Fprintln(os.Stderr, "partner-jwt:", err)
-		os.Exit(1)
+		return 0
+	case errors.As(err, new(flagError)):
+		return 2
 	}
+	fmt.Fprintln(stderr, "partner-jwt:", err)
+	return 1
 }
 
 // config is the parsed command line.
@@ -86,13 +103,28 @@ flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, flagError{err}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
 	}
-	if c.lifetime <= 0 || c.lifetime > time.Hour {
-		return nil, fmt.Errorf("-lifetime %v: use a positive duration of at most an hour (Crossmint wants short-lived tokens)", c.lifetime)
+	// Every flag is checked here, in the flags' terms, before a key is
+	// loaded or generated.
+	var errs []error
+	if c.lifetime < time.Second || c.lifetime > time.Hour {
+		errs = append(errs, fmt.Errorf("-lifetime %v: use 1s to 1h, such as 10m (Crossmint wants short-lived tokens)", c.lifetime))
+	}
+	for _, f := range []struct{ name, value, what string }{
+		{"-project", c.project, "your project id at the partner"},
+		{"-user", c.user, "the id of the user the token speaks for"},
+		{"-audience", c.audience, "the partner, such as crossmint.com"},
+	} {
+		if err := checkValue(f.name, f.value, f.what); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return c, nil
 }
@@ -136,16 +168,35 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serve(ctx, c.addr, jwks.NewHandler(ring, jwks.HandlerConfig{}), stdout)
 }
 
+// checkValue refuses an empty claim value, or one with white space around it
+// or a control character in it, naming the flag.
+func checkValue(name, value, what string) error {
+	switch {
+	case value == "":
+		return fmt.Errorf("%s is empty: give %s", name, what)
+	case strings.TrimSpace(value) != value:
+		return fmt.Errorf("%s %q starts or ends with white space: give %s without it", name, value, what)
+	case strings.ContainsFunc(value, unicode.IsControl):
+		return fmt.Errorf("%s %q holds a control character", name, value)
+	}
+	return nil
+}
+
 // loadKey reads the signing key from -key-file or the -key-env variable; with
-// neither it generates a throwaway key and says so on stderr.
+// neither (the variable unset) it generates a throwaway key and says so on
+// stderr. A variable that is set but empty is a mistake (a .env line without
+// its value), not a request for a throwaway key.
 func loadKey(c *config, stderr io.Writer) (*jwks.Key, error) {
 	cfg := jwks.KeyConfig{Algorithm: jwks.RS256}
 	var key *jwks.Key
 	var err error
+	v, set := os.LookupEnv(c.keyEnv)
 	switch {
 	case c.keyFile != "":
 		key, err = jwks.LoadPEMFile(c.keyFile, cfg)
-	case strings.TrimSpace(os.Getenv(c.keyEnv)) != "":
+	case set && strings.TrimSpace(v) == "":
+		return nil, fmt.Errorf("%s is set but empty: put the key there (go run ./examples/keygen prints the line), or unset it for a throwaway key", c.keyEnv)
+	case set:
 		key, err = jwks.LoadPEMEnv(c.keyEnv, cfg)
 	default:
 		key, err = jwks.Generate(jwks.RS256)

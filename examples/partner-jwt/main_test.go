@@ -10,6 +10,7 @@ import (
 	"flag"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -162,7 +163,8 @@ func TestMintAndServe(t *testing.T) {
 // TestGeneratesKey runs without a key: the program generates one, says so on
 // stderr, and prints no token unless asked.
 func TestGeneratesKey(t *testing.T) {
-	t.Setenv("PKJWT_TEST_UNSET_KEY", "")
+	t.Setenv("PKJWT_TEST_UNSET_KEY", "") // restored after the test
+	os.Unsetenv("PKJWT_TEST_UNSET_KEY")
 	var stdout, stderr bytes.Buffer
 	if err := run(t.Context(), []string{"-key-env", "PKJWT_TEST_UNSET_KEY"}, &stdout, &stderr); err != nil {
 		t.Fatalf("run() error = %v, stderr %s", err, stderr.String())
@@ -245,5 +247,61 @@ func TestUsage(t *testing.T) {
 		if err := run(t.Context(), args, &stdout, &stderr); err == nil {
 			t.Errorf("run(%q) error = nil, want an error", args)
 		}
+	}
+}
+
+// TestEmptyKeyVariableRefused: JWT_PRIVATE_KEY set but empty (a .env line
+// without its value) is refused, not replaced by a throwaway key with exit
+// status 0.
+func TestEmptyKeyVariableRefused(t *testing.T) {
+	for _, v := range []string{"", "  \n"} {
+		t.Setenv("JWT_PRIVATE_KEY", v)
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), nil, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "JWT_PRIVATE_KEY is set but empty") {
+			t.Errorf("run(JWT_PRIVATE_KEY=%q) error = %v, want a refusal naming the variable", v, err)
+		}
+		if stdout.Len() != 0 || strings.Contains(stderr.String(), "throwaway") {
+			t.Errorf("run(JWT_PRIVATE_KEY=%q) minted anyway: stdout %q, stderr %q", v, stdout.String(), stderr.String())
+		}
+	}
+}
+
+// TestFlagErrors: flags are refused in their own terms (not the library's
+// field and option names) before a key is loaded, and a flag error the
+// flag package printed is not printed again.
+func TestFlagErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-lifetime", "500ms"}, "-lifetime 500ms: use 1s to 1h"},
+		{[]string{"-lifetime", "2h"}, "-lifetime 2h0m0s: use 1s to 1h"},
+		{[]string{"-user", ""}, "-user is empty"},
+		{[]string{"-user", " u"}, `-user " u" starts or ends with white space`},
+		{[]string{"-project", ""}, "-project is empty"},
+		{[]string{"-audience", ""}, "-audience is empty"},
+		{[]string{"-audience", "a\x00"}, "control character"},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), tc.args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) error = %v, want one saying %q", tc.args, err, tc.want)
+			continue
+		}
+		for _, goSpeak := range []string{"TokenConfig", "With", "time.", "assertion:"} {
+			if strings.Contains(err.Error(), goSpeak) {
+				t.Errorf("run(%q) error = %v speaks Go (%q)", tc.args, err, goSpeak)
+			}
+		}
+		if stderr.Len() != 0 {
+			t.Errorf("run(%q) wrote to stderr before refusing: %q", tc.args, stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 2 || strings.Count(stderr.String(), "-bogus") != 1 {
+		t.Errorf("run(-bogus): exit %d, stderr names -bogus %d times; want 2 and once", code, strings.Count(stderr.String(), "-bogus"))
 	}
 }

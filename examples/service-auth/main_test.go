@@ -79,3 +79,21 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagErrorPrintedOnce: the flag package prints a bad flag with the
+// usage; the program then exits 2 without printing it again.
+func TestFlagErrorPrintedOnce(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 2 {
+		t.Errorf("exitCode(run(-bogus)) = %d, want 2", code)
+	}
+	if n := strings.Count(stderr.String(), "-bogus"); n != 1 {
+		t.Errorf("stderr names -bogus %d times, want once:\n%s", n, stderr.String())
+	}
+	stderr.Reset()
+	if code := exitCode(errors.New("boom"), &stderr); code != 1 || stderr.String() != "service-auth: boom\n" {
+		t.Errorf("exitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
+	}
+}

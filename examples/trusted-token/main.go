@@ -24,8 +24,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/exchange"
@@ -35,13 +37,26 @@ import (
 )
 
 func main() {
-	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// flagError is a command-line error the flag package has already printed,
+// with the usage.
+type flagError struct{ error }
+
+func (e flagError) Unwrap() error { return e.error }
+
+// exitCode prints err once and returns the exit status: 0 for none or -h, 2
+// for a flag error (printed by the flag package already), 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-	default:
-		fmt.Fprintln(os.Stderr, "trusted-token:", err)
-		os.Exit(1)
+		return 0
+	case errors.As(err, new(flagError)):
+		return 2
 	}
+	fmt.Fprintln(stderr, "trusted-token:", err)
+	return 1
 }
 
 // trustedTokenLifetime is how long the minted token is valid.
@@ -86,7 +101,7 @@ flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, flagError{err}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))
@@ -101,6 +116,24 @@ flags:
 	case c.email == "":
 		return nil, errors.New("-email is empty")
 	}
+	// The token's values, checked here in the flags' terms.
+	var errs []error
+	for _, f := range []struct{ name, value string }{
+		{"-client-id", c.clientID}, {"-email", c.email}, {"-sub", c.subject},
+		{"-token-id", c.tokenID}, {"-token-iss", c.tokenIssuer}, {"-token-aud", c.tokenAudience},
+	} {
+		if err := checkValue(f.name, f.value); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, sc := range strings.Fields(c.scopes) {
+		if !scopeToken.MatchString(sc) {
+			errs = append(errs, fmt.Errorf("-scopes: %q is not a scope: printable ASCII without \" or \\ (RFC 6749 §3.3), separated by spaces", sc))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
 	if c.clientID == "" {
 		c.clientID = embeddedClientID
 	}
@@ -114,6 +147,21 @@ flags:
 		c.tokenID = "tt-" + rand.Text()
 	}
 	return c, nil
+}
+
+// scopeToken is an RFC 6749 §3.3 scope-token.
+var scopeToken = regexp.MustCompile(`^[\x21\x23-\x5B\x5D-\x7E]+$`)
+
+// checkValue refuses a value with white space around it or a control
+// character in it, naming the flag. Empty values are the flags' defaults.
+func checkValue(name, value string) error {
+	switch {
+	case strings.TrimSpace(value) != value:
+		return fmt.Errorf("%s %q starts or ends with white space: give it without", name, value)
+	case strings.ContainsFunc(value, unicode.IsControl):
+		return fmt.Errorf("%s %q holds a control character", name, value)
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -148,7 +196,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	pc.ClientAuthAlgorithm = key.Algorithm()
 	p, err := provider.Discover(ctx, issuer, pc)
-	if err != nil {
+	if errors.Is(err, provider.ErrPrivateKeyJWTUnsupported) {
+		return fmt.Errorf("discover %s: %w (register the client for private_key_jwt, or use a key of an algorithm the provider lists: go run ./examples/keygen -alg ALG)", issuer, err)
+	} else if err != nil {
 		return fmt.Errorf("discover %s: %w (check -issuer)", issuer, err)
 	}
 	defer p.Close()
@@ -181,7 +231,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var roles []string
+	roles := []string{} // -roles '' is an empty list, not null
 	for _, r := range strings.Split(c.roles, ",") {
 		if r = strings.TrimSpace(r); r != "" {
 			roles = append(roles, r)
@@ -211,7 +261,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	tok, err := client.JWTBearer(ctx, grant, opts...)
 	if err != nil {
-		return fmt.Errorf("exchange the trusted token: %w (%s)", err, hint(err))
+		if h := hint(err, c); h != "" {
+			return fmt.Errorf("exchange the trusted token: %w (%s)", err, h)
+		}
+		return fmt.Errorf("exchange the trusted token: %w", err)
 	}
 	fmt.Fprintf(stdout, "session token: type %s, expires %s (in %v), value %s\n",
 		tok.Type(), tok.Expiry.UTC().Format(time.RFC3339), time.Until(tok.Expiry).Round(time.Second), redact(tok.AccessToken))
@@ -231,17 +284,26 @@ func redact(tok string) string {
 	return fmt.Sprintf("[redacted %s, %d characters]", kind, len(tok))
 }
 
-// hint says what to do about a refused exchange.
-func hint(err error) string {
+// hint says what to do about a refused exchange, or "" when the error says
+// all that is known.
+func hint(err error, c *config) string {
 	switch {
 	case errors.Is(err, exchange.ErrInvalidClient):
-		return "the provider refused the client assertion: check -client-id and that it knows your public key; try -legacy-aud"
+		aud := "try -legacy-aud if the provider wants its token endpoint as the client assertion's aud"
+		if c.legacyAudience {
+			aud = "drop -legacy-aud if the provider wants its issuer as the client assertion's aud"
+		}
+		return "the provider refused the client assertion: check -client-id and that it knows your public key; " + aud
 	case errors.Is(err, exchange.ErrInvalidGrant):
-		return "the provider refused the trusted token: check -token-iss and -token-aud against what it expects, and use a new -token-id for every token"
+		return "the provider refused the trusted token (or, at some providers, the client assertion): check -token-iss and -token-aud against what it expects, and use a new -token-id for every token"
 	case errors.Is(err, exchange.ErrUnauthorizedClient):
 		return "enable the JWT bearer grant (urn:ietf:params:oauth:grant-type:jwt-bearer) for this client at the provider"
+	case errors.Is(err, exchange.ErrInvalidScope):
+		return "the provider refused a scope of -scopes: ask for scopes this client may request"
+	case errors.Is(err, exchange.ErrServerError):
+		return "the provider failed or is overloaded; try again later"
 	}
-	return "check the provider's logs"
+	return ""
 }
 
 // loadKey reads the key from -key-file or -key-env, or generates one.

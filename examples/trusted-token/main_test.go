@@ -155,3 +155,68 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagErrors: bad values are refused in the flags' terms before a key is
+// generated or a provider started (not as WithSubject, WithJTI or
+// WithScopes, and not with a hint to "check the provider's logs"), and a
+// flag error the flag package printed is not printed again.
+func TestFlagErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-sub", " x"}, `-sub " x" starts or ends with white space`},
+		{[]string{"-token-id", " "}, `-token-id " " starts or ends with white space`},
+		{[]string{"-token-iss", "a\x00"}, "-token-iss"},
+		{[]string{"-email", "a@b\n"}, "-email"},
+		{[]string{"-scopes", `openid a"b`}, `-scopes: "a\"b" is not a scope`},
+	} {
+		var stdout, stderr bytes.Buffer
+		err := run(t.Context(), tc.args, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) error = %v, want one saying %q", tc.args, err, tc.want)
+			continue
+		}
+		for _, bad := range []string{"With", "assertion:", "exchange:", "provider's logs"} {
+			if strings.Contains(err.Error(), bad) {
+				t.Errorf("run(%q) error = %v, want no %q", tc.args, err, bad)
+			}
+		}
+		if stdout.Len() != 0 || stderr.Len() != 0 {
+			t.Errorf("run(%q) did work before refusing: stdout %q, stderr %q", tc.args, stdout.String(), stderr.String())
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 2 || strings.Count(stderr.String(), "-bogus") != 1 {
+		t.Errorf("run(-bogus): exit %d, stderr names -bogus %d times; want 2 and once", code, strings.Count(stderr.String(), "-bogus"))
+	}
+}
+
+// TestHint: a hint only where it is right; an error nothing more can be
+// said about gets none.
+func TestHint(t *testing.T) {
+	t.Parallel()
+	if h := hint(&exchange.TokenError{StatusCode: 400, Code: "odd"}, &config{}); h != "" {
+		t.Errorf("hint(unknown code) = %q, want none", h)
+	}
+	if h := hint(&exchange.TokenError{StatusCode: 401, Code: "invalid_client"}, &config{legacyAudience: true}); !strings.Contains(h, "drop -legacy-aud") {
+		t.Errorf("hint(invalid_client with -legacy-aud) = %q, want it to suggest dropping -legacy-aud", h)
+	}
+	if h := hint(&exchange.TokenError{StatusCode: 401, Code: "invalid_client"}, &config{}); !strings.Contains(h, "try -legacy-aud") {
+		t.Errorf("hint(invalid_client) = %q, want it to suggest -legacy-aud", h)
+	}
+}
+
+// TestEmptyRoles: an empty -roles is an empty list in the token, not null.
+func TestEmptyRoles(t *testing.T) {
+	testKeyEnv(t)
+	var stdout, stderr bytes.Buffer
+	if err := run(t.Context(), []string{"-key-env", "PKJWT_TT_KEY", "-roles", ""}, &stdout, &stderr); err != nil {
+		t.Fatalf("run(-roles '') error = %v", err)
+	}
+	if !strings.Contains(stdout.String(), `"roles":[]`) {
+		t.Errorf("stdout lacks an empty roles list:\n%s", stdout.String())
+	}
+}

@@ -39,17 +39,62 @@ import (
 )
 
 func main() {
-	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
+	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
+}
+
+// flagError is a command-line error the flag package has already printed,
+// with the usage.
+type flagError struct{ error }
+
+func (e flagError) Unwrap() error { return e.error }
+
+// exitCode prints err once and returns the exit status: 0 for none or -h, 2
+// for a flag error (printed by the flag package already), 1 otherwise.
+func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
-	default:
-		fmt.Fprintln(os.Stderr, "verify-idtoken:", err)
-		os.Exit(1)
+		return 0
+	case errors.As(err, new(flagError)):
+		return 2
 	}
+	fmt.Fprintln(stderr, "verify-idtoken:", err)
+	return 1
 }
 
 // maxTokenInput bounds what is read from stdin.
 const maxTokenInput = 64 << 10
+
+// algorithms are the -alg values: the asymmetric algorithms package
+// provider verifies (Ed25519 is RFC 9864's name for EdDSA with an Ed25519
+// key).
+var algorithms = []jwks.Algorithm{
+	jwks.RS256, jwks.RS384, jwks.RS512, jwks.PS256, jwks.PS384, jwks.PS512,
+	jwks.ES256, jwks.ES384, jwks.ES512, jwks.EdDSA, jwks.Ed25519,
+}
+
+// parseAlgorithms reads -alg: a comma-separated list of algorithm names in
+// any letter case, each one of algorithms.
+func parseAlgorithms(s string) ([]jwks.Algorithm, error) {
+	var out []jwks.Algorithm
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		found := false
+		for _, a := range algorithms {
+			if strings.EqualFold(f, string(a)) {
+				out, found = append(out, a), true
+				break
+			}
+		}
+		if !found {
+			names := make([]string, len(algorithms))
+			for i, a := range algorithms {
+				names[i] = string(a)
+			}
+			return nil, fmt.Errorf("-alg %q: %q is not one of %s (comma-separated; ID tokens are usually RS256)", s, f, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
+}
 
 // config is the parsed command line.
 type config struct {
@@ -95,10 +140,11 @@ flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, err
+		return nil, flagError{err}
 	}
-	for _, a := range strings.Split(algs, ",") {
-		c.algs = append(c.algs, jwks.Algorithm(strings.TrimSpace(a)))
+	var err error
+	if c.algs, err = parseAlgorithms(algs); err != nil {
+		return nil, err
 	}
 	switch fs.NArg() {
 	case 0:
@@ -152,7 +198,9 @@ func readToken(r io.Reader) (string, error) {
 			return s, nil
 		}
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return "", fmt.Errorf("the first line on stdin is longer than %d KiB, more than any ID token: give the token alone, as the argument or as one line on stdin", maxTokenInput>>10)
+	} else if err != nil {
 		return "", fmt.Errorf("read the ID token from stdin: %w", err)
 	}
 	return "", errors.New("no ID token: give it as the argument or on stdin")

@@ -147,3 +147,60 @@ func TestUsage(t *testing.T) {
 		t.Errorf("run(empty stdin) error = %v, want no ID token", err)
 	}
 }
+
+// TestFlagErrorPrintedOnce: the flag package prints a bad flag with the
+// usage; the program then exits 2 without printing it again.
+func TestFlagErrorPrintedOnce(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	err := runWithStdin(t.Context(), []string{"-bogus"}, strings.NewReader(""), &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 2 {
+		t.Errorf("exitCode(run(-bogus)) = %d, want 2", code)
+	}
+	if n := strings.Count(stderr.String(), "-bogus"); n != 1 {
+		t.Errorf("stderr names -bogus %d times, want once:\n%s", n, stderr.String())
+	}
+	stderr.Reset()
+	if code := exitCode(errors.New("boom"), &stderr); code != 1 || stderr.String() != "verify-idtoken: boom\n" {
+		t.Errorf("exitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
+	}
+	if code := exitCode(runWithStdin(t.Context(), []string{"-h"}, strings.NewReader(""), &stdout, &stderr), &stderr); code != 0 {
+		t.Errorf("exitCode(run(-h)) = %d, want 0", code)
+	}
+}
+
+// TestLongStdin: more than the bound on one line is refused with a message
+// that says what to give, not bufio's "token too long".
+func TestLongStdin(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	for _, n := range []int{40 << 10, 70 << 10} {
+		in := strings.Repeat("a", n) + "\n"
+		err := runWithStdin(t.Context(), []string{"-issuer", "http://127.0.0.1:1", "-client-id", "c"}, strings.NewReader(in), &stdout, &stderr)
+		if n > maxTokenInput {
+			if err == nil || strings.Contains(err.Error(), "bufio") || !strings.Contains(err.Error(), "64 KiB") {
+				t.Errorf("run(%d bytes on stdin) error = %v, want one naming the 64 KiB bound", n, err)
+			}
+		} else if err == nil || strings.Contains(err.Error(), "KiB") {
+			// Read whole, then the discovery at port 1 fails.
+			t.Errorf("run(%d bytes on stdin) error = %v, want a discovery error", n, err)
+		}
+	}
+}
+
+// TestAlgFlag: -alg is checked before anything is fetched, in any letter
+// case, and HMAC, none and empty entries are refused with the list.
+func TestAlgFlag(t *testing.T) {
+	t.Parallel()
+	got, err := parseAlgorithms("rs256, ES256,EdDSA,ed25519")
+	if err != nil || len(got) != 4 || got[0] != "RS256" || got[1] != "ES256" || got[2] != "EdDSA" || got[3] != "Ed25519" {
+		t.Errorf("parseAlgorithms(rs256, ES256,EdDSA,ed25519) = %v, %v", got, err)
+	}
+	for _, bad := range []string{"HS256", "none", "", "RS256,", "RS999"} {
+		var stdout, stderr bytes.Buffer
+		err := runWithStdin(t.Context(), []string{"-issuer", "http://127.0.0.1:1", "-client-id", "c", "-alg", bad, "x.y.z"}, strings.NewReader(""), &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "-alg") || !strings.Contains(err.Error(), "RS256, RS384") || strings.Contains(err.Error(), "discover") {
+			t.Errorf("run(-alg %q) error = %v, want a flag error listing the algorithms", bad, err)
+		}
+	}
+}

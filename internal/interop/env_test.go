@@ -40,6 +40,7 @@ const (
 	clientLoginRS256   = "login-rs256"
 	clientLoginES256   = "login-es256"
 	clientLoginEdDSA   = "login-eddsa"
+	clientEd25519      = "ed25519" // RFC 9864's name: key and assertions say "Ed25519", see ed25519_test.go
 	clientRefresh      = "refresh"
 	clientOAuth2       = "oauth2"      // x/oauth2 and assertion without exchange
 	clientCodeReplay   = "code-replay" // a callback redeemed twice
@@ -65,6 +66,7 @@ var expectRefusals = map[string]bool{
 	clientProbeES384:   true,
 	clientGrantProbe:   true,
 	clientFAPI2Probe:   true,
+	clientEd25519:      true, // an EdDSA assertion against its Ed25519 key, refused on purpose
 }
 
 // staticClient is a client registered with a static jwks.
@@ -78,6 +80,7 @@ var staticClients = []staticClient{
 	{clientLoginRS256, testkeys.RSA2048A, jwks.RS256},
 	{clientLoginES256, testkeys.P256A, jwks.ES256},
 	{clientLoginEdDSA, testkeys.Ed25519A, jwks.EdDSA},
+	{clientEd25519, testkeys.Ed25519A, jwks.Ed25519},
 	{clientRefresh, testkeys.RSA2048B, jwks.PS256},
 	{clientOAuth2, testkeys.RSA2048C, jwks.RS256},
 	{clientCodeReplay, testkeys.P256B, jwks.ES256},

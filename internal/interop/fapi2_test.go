@@ -126,6 +126,10 @@ func TestInteropFAPI2Login(t *testing.T) {
 			if resp.StatusCode != http.StatusOK {
 				t.Errorf("UserInfo with DPoP: status %d: %s", resp.StatusCode, body)
 			}
+			var claims map[string]any
+			if err := c.UserInfo(ctx, tok, res.IDToken.Subject, &claims); err != nil || claims["sub"] != subject {
+				t.Errorf("Client.UserInfo with DPoP: %v, sub %v", err, claims["sub"])
+			}
 		})
 	}
 }

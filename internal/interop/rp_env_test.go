@@ -39,6 +39,7 @@ const (
 // Clients registered through extraClients.
 const (
 	clientRPLogout      = "rp-logout"       // post_logout_redirect_uris and backchannel_logout_uri
+	clientRPLogoutLib   = "rp-logout-lib"   // the same, for the library's logout tests
 	clientRPUserinfoJWT = "rp-userinfo-jwt" // userinfo_signed_response_alg ES256
 	clientRPTokens      = "rp-tokens"       // userinfo JSON, introspection, revocation
 	clientGrants        = "grants"          // jwt-bearer and token-exchange, never refused
@@ -73,6 +74,8 @@ var allGrantTypes = []string{"authorization_code", "refresh_token", "client_cred
 
 var extraClients = map[string]extraClient{
 	clientRPLogout: {ops: baselineOPs, key: testkeys.P256A, alg: jwks.ES256, backchannel: true,
+		meta: clientMetadata{PostLogoutRedirectURIs: []string{postLogoutRedirectURI}, BackchannelLogoutSessionRequired: new(true)}},
+	clientRPLogoutLib: {ops: baselineOPs, key: testkeys.P256B, alg: jwks.ES256, backchannel: true,
 		meta: clientMetadata{PostLogoutRedirectURIs: []string{postLogoutRedirectURI}, BackchannelLogoutSessionRequired: new(true)}},
 	clientRPUserinfoJWT: {ops: baselineOPs, key: testkeys.RSA2048B, alg: jwks.PS256,
 		meta: clientMetadata{UserinfoSignedResponseAlg: "ES256"}},

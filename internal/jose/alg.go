@@ -6,11 +6,12 @@ import (
 	"strings"
 )
 
-// Alg describes how a JWS algorithm (RFC 7518 §3.1, RFC 8037) signs.
+// Alg describes how a JWS algorithm (RFC 7518 §3.1, RFC 8037, RFC 9864)
+// signs.
 type Alg struct {
 	Name  string
 	Kty   string      // "RSA", "EC" or "OKP"
-	Hash  crypto.Hash // zero for EdDSA
+	Hash  crypto.Hash // zero for EdDSA and Ed25519
 	PSS   bool
 	Curve elliptic.Curve // ES*: the curve
 	Size  int            // ES*: bytes of R and of S
@@ -27,6 +28,11 @@ var algs = [...]Alg{
 	{Name: "ES384", Kty: "EC", Hash: crypto.SHA384, Curve: elliptic.P384(), Size: 48},
 	{Name: "ES512", Kty: "EC", Hash: crypto.SHA512, Curve: elliptic.P521(), Size: 66},
 	{Name: "EdDSA", Kty: "OKP"},
+	// RFC 9864 §2.2: the fully-specified name of EdDSA over Ed25519, the
+	// same signature as "EdDSA" with an Ed25519 key. The two names are
+	// separate entries: an allow-list, a key's "alg" and a provider's list
+	// name one or the other, compared exactly.
+	{Name: "Ed25519", Kty: "OKP"},
 }
 
 // Lookup returns the supported asymmetric algorithm named exactly name

@@ -187,3 +187,47 @@ func TestTypIs(t *testing.T) {
 		}
 	}
 }
+
+// TestEd25519 (RFC 9864 §2.2): "Ed25519" is an algorithm of its own, the
+// fully-specified name of EdDSA over Ed25519. A token so named verifies
+// with an Ed25519 key when the allow-list has "Ed25519"; the names are
+// compared exactly, so neither stands in for the other in an allow-list or
+// a key's alg, and only an Ed25519 key fits.
+func TestEd25519(t *testing.T) {
+	t.Parallel()
+	edKey := testkeys.Signer(testkeys.Ed25519A)
+	a, ok := Lookup("Ed25519")
+	if !ok || a.Kty != "OKP" || a.Hash != 0 {
+		t.Fatalf(`Lookup("Ed25519") = %+v, %v; want an OKP entry without a hash`, a, ok)
+	}
+	if _, ok := Lookup("ed25519"); ok {
+		t.Error(`Lookup("ed25519") found an entry; names are compared exactly`)
+	}
+	tok := sign(t, edKey, "Ed25519", `{"alg":"Ed25519"}`, `{"sub":"alice"}`)
+	for _, tc := range []struct {
+		name  string
+		allow []string
+		keys  []testKey
+		want  error
+	}{
+		{"allowed, key without alg", []string{"Ed25519"}, []testKey{{edKey.Public(), ""}}, nil},
+		{"allowed, key with alg Ed25519", []string{"RS256", "Ed25519"}, []testKey{{edKey.Public(), "Ed25519"}}, nil},
+		{"only EdDSA allowed", []string{"EdDSA"}, []testKey{{edKey.Public(), ""}}, ErrAlgorithm},
+		{"key restricted to EdDSA", []string{"Ed25519", "EdDSA"}, []testKey{{edKey.Public(), "EdDSA"}}, ErrNoKey},
+		{"an EC key", []string{"Ed25519"}, []testKey{{testkeys.Signer(testkeys.P256A).Public(), ""}}, ErrNoKey},
+		{"another Ed25519 key", []string{"Ed25519"}, []testKey{{testkeys.Signer(testkeys.Ed25519B).Public(), ""}}, ErrSignature},
+	} {
+		_, err := verify(tok, tc.allow, tc.keys...)
+		if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+			t.Errorf("Parse+Verify(Ed25519, %s) error = %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	// An EdDSA token is not an Ed25519 one either.
+	eddsa := sign(t, edKey, "EdDSA", `{"alg":"EdDSA"}`, `{}`)
+	if _, err := verify(eddsa, []string{"Ed25519"}, testKey{edKey.Public(), ""}); !errors.Is(err, ErrAlgorithm) {
+		t.Errorf("Parse+Verify(EdDSA token, allow Ed25519) error = %v, want ErrAlgorithm", err)
+	}
+	if err := CheckKey(testkeys.Signer(testkeys.RSA2048A).Public(), a); !errors.Is(err, ErrKeyMismatch) {
+		t.Errorf("CheckKey(RSA key, Ed25519) = %v, want ErrKeyMismatch", err)
+	}
+}
