@@ -113,19 +113,19 @@ func BenchmarkMint(b *testing.B) {
 // hand into one stack buffer from a prefix precomputed per Minter, and the
 // compact serialisation is built in one buffer sized up front.
 //
-// Medians of 6 runs on a quiet 2-vCPU linux/amd64 virtual machine (Go 1.26),
-// per-operation medians from BenchmarkMintPaired (the ratio's range over the
-// 6 runs in brackets), allocations from BenchmarkMint:
+// Medians of 6 runs on a 2-vCPU linux/amd64 virtual machine (Go 1.26.8,
+// load average about 2), ratio medians from BenchmarkMintPaired,
+// per-operation medians and allocations from BenchmarkMint:
 //
-//	        raw        assertion   assertion/raw         allocs/op raw → assertion
-//	RS256   838 µs     844 µs      1.007 (1.007–1.007)   3 → 6
-//	ES256   23.9 µs    25.0 µs     1.049 (1.045–1.051)   60 → 69
-//	EdDSA   17.8 µs    18.4 µs     1.034 (1.032–1.040)   1 → 4
+//	        raw        assertion   assertion/raw (paired)   allocs/op raw → assertion
+//	RS256   993 µs     1007 µs     1.009                    3 → 6
+//	ES256   32.0 µs    33.0 µs     1.024                    60 → 64
+//	EdDSA   24.3 µs    25.1 µs     1.031                    1 → 4
 //
-// The three extra allocations for RS256 and EdDSA are the package's (the
-// jti, the output buffer and the returned string); for ES256 the other six
-// are jwks.Key.Sign's conversion of the signer's ASN.1 DER into R||S, which
-// is also most of the ES256 time above the raw signature.
+// The three extra allocations are the package's (the jti, the output buffer
+// and the returned string); for ES256 one more is jwks.Key.Sign's R||S
+// buffer, filled from the signer's ASN.1 DER by a small bounds-checked
+// parser (internal/jose.DERToRS) instead of encoding/asn1 and big.Int.
 func BenchmarkMintPaired(b *testing.B) {
 	for _, bc := range benchCases(b) {
 		b.Run(bc.name, func(b *testing.B) {
