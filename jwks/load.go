@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"strings"
 
 	gojose "github.com/go-jose/go-jose/v4"
+
+	"github.com/pkjwt/pkjwt/internal/jose"
 )
 
 // maxKeyInput bounds every key input; the largest accepted key (RSA 4096 as
@@ -229,11 +230,17 @@ func ParseJWK(data []byte, cfg KeyConfig) (*Key, error) {
 	var head struct {
 		Kty string `json:"kty"`
 		Crv string `json:"crv"`
-		// RSA members, to explain a refusal by go-gojose.
-		N, E, D, P, Q string
+		// RSA members, to explain a refusal by go-jose.
+		N string `json:"n"`
+		E string `json:"e"`
+		D string `json:"d"`
+		P string `json:"p"`
+		Q string `json:"q"`
 	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("jwks: JWK is not a JSON object: %w", errMalformedKey)
+	// The module's one JSON reader: a repeated member (two "d", say) or a
+	// member spelled in another case is malformed, not silently resolved.
+	if err := jose.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("jwks: JWK is not a JSON object of string members (%v): %w", err, errMalformedKey)
 	}
 	switch head.Kty {
 	case "RSA", "EC", "OKP":
