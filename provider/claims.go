@@ -167,9 +167,69 @@ func decodeIDClaims(data []byte, c *idClaims) error {
 	})
 }
 
+// registeredClaims are the registered claims (RFC 7519 §4.1) the verifiers
+// of JWTs, logout tokens and signed UserInfo read.
+type registeredClaims struct {
+	Iss, Sub, Jti string
+	Aud           []string
+	Exp, Iat, Nbf optNumber
+}
+
+// set reads name into c when it is a registered claim; ok reports whether
+// it was one.
+func (c *registeredClaims) set(name, val []byte) (ok bool, err error) {
+	switch string(name) {
+	case "iss":
+		return true, setString(&c.Iss, name, val)
+	case "sub":
+		return true, setString(&c.Sub, name, val)
+	case "jti":
+		return true, setString(&c.Jti, name, val)
+	case "aud":
+		return true, setAudience(&c.Aud, name, val)
+	case "exp":
+		return true, c.Exp.set(name, val)
+	case "iat":
+		return true, c.Iat.set(name, val)
+	case "nbf":
+		return true, c.Nbf.set(name, val)
+	}
+	return false, nil
+}
+
+// checkIssuerAudience checks iss exactly and that aud contains aud; what
+// names the token in the message.
+func (c *registeredClaims) checkIssuerAudience(what, iss, aud string) error {
+	if c.Iss != iss {
+		return fmt.Errorf("provider: %s iss %q, expected %q: %w", what, short(c.Iss), iss, ErrInvalidIssuer)
+	}
+	if !contains(c.Aud, aud) {
+		return fmt.Errorf("provider: %s aud %q does not contain %q: %w", what, shortList(c.Aud), aud, ErrInvalidAudience)
+	}
+	return nil
+}
+
+// checkOptionalTimes checks exp and nbf when present (with leeway), for
+// tokens where they are optional.
+func (c *registeredClaims) checkOptionalTimes(what string, now time.Time, leeway time.Duration) error {
+	if c.Exp.ok {
+		e, ok := c.Exp.time()
+		if !ok || !now.Before(e.Add(leeway)) {
+			return fmt.Errorf("provider: %s expired at %s (now %s, leeway %v): %w", what, e.Format(time.RFC3339), now.UTC().Format(time.RFC3339), leeway, ErrTokenExpired)
+		}
+	}
+	if c.Nbf.ok {
+		n, ok := c.Nbf.time()
+		if !ok || n.After(now.Add(leeway)) {
+			return fmt.Errorf("provider: %s not valid before %s: %w", what, n.Format(time.RFC3339), ErrTokenNotYetValid)
+		}
+	}
+	return nil
+}
+
 // decodeJWTClaims reads the registered claims of a JWT and the values of
 // the required claims (names in req, string values into got).
-func decodeJWTClaims(data []byte, c *jwtClaims, req [][2]string, got []optString) error {
+func decodeJWTClaims(data []byte, c *registeredClaims, req [][2]string, got []optString) error {
 	return readClaims(data, func(name, val []byte) error {
 		for i, rc := range req {
 			if string(name) == rc[0] {
@@ -177,22 +237,7 @@ func decodeJWTClaims(data []byte, c *jwtClaims, req [][2]string, got []optString
 				got[i] = optString{s, ok}
 			}
 		}
-		switch string(name) {
-		case "iss":
-			return setString(&c.Iss, name, val)
-		case "sub":
-			return setString(&c.Sub, name, val)
-		case "aud":
-			return setAudience(&c.Aud, name, val)
-		case "exp":
-			return c.Exp.set(name, val)
-		case "iat":
-			return c.Iat.set(name, val)
-		case "nbf":
-			return c.Nbf.set(name, val)
-		case "jti":
-			return setString(&c.Jti, name, val)
-		}
-		return nil
+		_, err := c.set(name, val)
+		return err
 	})
 }

@@ -71,12 +71,6 @@ type JWT struct {
 // json.Unmarshal does.
 func (t *JWT) Claims(v any) error { return decodeClaims(t.payload, v) }
 
-type jwtClaims struct {
-	Iss, Sub, Jti string
-	Aud           []string
-	Exp, Iat, Nbf optNumber
-}
-
 // JWTVerifier verifies JWTs of one issuer for one audience. It is immutable
 // and safe for concurrent use.
 type JWTVerifier struct {
@@ -156,7 +150,7 @@ func (v *JWTVerifier) Verify(ctx context.Context, raw string) (*JWT, error) {
 	if err != nil {
 		return nil, err
 	}
-	var c jwtClaims
+	var c registeredClaims
 	var got []optString
 	if len(v.required) > 0 {
 		got = make([]optString, len(v.required))
@@ -164,11 +158,8 @@ func (v *JWTVerifier) Verify(ctx context.Context, raw string) (*JWT, error) {
 	if err := decodeJWTClaims(payload, &c, v.required, got); err != nil {
 		return nil, err
 	}
-	if c.Iss != v.issuer {
-		return nil, fmt.Errorf("provider: token iss %q, expected %q: %w", short(c.Iss), v.issuer, ErrInvalidIssuer)
-	}
-	if !contains(c.Aud, v.audience) {
-		return nil, fmt.Errorf("provider: token aud %q does not contain %q: %w", shortList(c.Aud), v.audience, ErrInvalidAudience)
+	if err := c.checkIssuerAudience("token", v.issuer, v.audience); err != nil {
+		return nil, err
 	}
 	t := &JWT{Issuer: c.Iss, Subject: c.Sub, Audience: c.Aud, ID: c.Jti, payload: payload}
 	if t.Expiry, t.IssuedAt, err = checkTimes(v.now(), v.leeway, c.Exp, c.Iat, c.Nbf, "token"); err != nil {

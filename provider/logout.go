@@ -40,11 +40,10 @@ type LogoutToken struct {
 
 // logoutClaims is what a logout token's claims are decoded into.
 type logoutClaims struct {
-	Iss, Sub, Sid, Jti string
-	Aud                []string
-	Exp, Iat, Nbf      optNumber
-	hasNonce           bool
-	events             []byte // raw, nil when absent
+	registeredClaims
+	Sid      string
+	hasNonce bool
+	events   []byte // raw, nil when absent
 }
 
 // VerifyLogoutToken verifies a logout token POSTed to the client's
@@ -80,11 +79,8 @@ func (v *IDTokenVerifier) VerifyLogoutToken(ctx context.Context, raw string) (*L
 	if err := decodeLogoutClaims(payload, &c); err != nil {
 		return nil, err
 	}
-	if c.Iss != v.issuer {
-		return nil, fmt.Errorf("provider: logout token iss %q, expected %q: %w", short(c.Iss), v.issuer, ErrInvalidIssuer)
-	}
-	if !contains(c.Aud, v.clientID) {
-		return nil, fmt.Errorf("provider: logout token aud %q does not contain the client ID %q: %w", shortList(c.Aud), v.clientID, ErrInvalidAudience)
+	if err := c.checkIssuerAudience("logout token", v.issuer, v.clientID); err != nil {
+		return nil, err
 	}
 	if c.hasNonce {
 		return nil, fmt.Errorf("provider: logout token carries a nonce, which §2.4 forbids (an ID token?): %w", ErrMalformedToken)
@@ -110,17 +106,8 @@ func (v *IDTokenVerifier) VerifyLogoutToken(ctx context.Context, raw string) (*L
 	if !now.Before(until) {
 		return nil, fmt.Errorf("provider: logout token issued at %s is older than %v (now %s, leeway %v): %w", iat.Format(time.RFC3339), maxLogoutTokenAge, now.UTC().Format(time.RFC3339), v.leeway, ErrTokenExpired)
 	}
-	if c.Exp.ok {
-		exp, ok := c.Exp.time()
-		if !ok || !now.Before(exp.Add(v.leeway)) {
-			return nil, fmt.Errorf("provider: logout token expired at %s (now %s, leeway %v): %w", exp.Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.leeway, ErrTokenExpired)
-		}
-	}
-	if c.Nbf.ok {
-		n, ok := c.Nbf.time()
-		if !ok || n.After(now.Add(v.leeway)) {
-			return nil, fmt.Errorf("provider: logout token not valid before %s: %w", n.Format(time.RFC3339), ErrTokenNotYetValid)
-		}
+	if err := c.checkOptionalTimes("logout token", now, v.leeway); err != nil {
+		return nil, err
 	}
 	// The issuer scopes the jti: two providers may pick the same one.
 	fresh, err := v.replay.Remember(ctx, "logout\x00"+v.issuer+"\x00"+c.Jti, until)
@@ -136,23 +123,12 @@ func (v *IDTokenVerifier) VerifyLogoutToken(ctx context.Context, raw string) (*L
 // decodeLogoutClaims reads the claims of a logout token.
 func decodeLogoutClaims(data []byte, c *logoutClaims) error {
 	return readClaims(data, func(name, val []byte) error {
+		if ok, err := c.set(name, val); ok {
+			return err
+		}
 		switch string(name) {
-		case "iss":
-			return setString(&c.Iss, name, val)
-		case "sub":
-			return setString(&c.Sub, name, val)
 		case "sid":
 			return setString(&c.Sid, name, val)
-		case "jti":
-			return setString(&c.Jti, name, val)
-		case "aud":
-			return setAudience(&c.Aud, name, val)
-		case "exp":
-			return c.Exp.set(name, val)
-		case "iat":
-			return c.Iat.set(name, val)
-		case "nbf":
-			return c.Nbf.set(name, val)
 		case "nonce":
 			c.hasNonce = true
 		case "events":

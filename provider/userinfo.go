@@ -8,12 +8,6 @@ import (
 
 // userInfoClaims are the claims of a signed UserInfo response that are
 // checked.
-type userInfoClaims struct {
-	Iss      string
-	Aud      []string
-	Exp, Iat optNumber
-}
-
 // VerifyUserInfo verifies a signed UserInfo response (OIDC Core §5.3.2,
 // Content-Type application/jwt) and returns its verified claims, a JSON
 // object: the signature by the provider's keys with an algorithm of the ID
@@ -31,35 +25,20 @@ func (v *IDTokenVerifier) VerifyUserInfo(ctx context.Context, raw string) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	var c userInfoClaims
+	var c registeredClaims
 	err = readClaims(payload, func(name, val []byte) error {
-		switch string(name) {
-		case "iss":
-			return setString(&c.Iss, name, val)
-		case "aud":
-			return setAudience(&c.Aud, name, val)
-		case "exp":
-			return c.Exp.set(name, val)
-		case "iat":
-			return c.Iat.set(name, val)
-		}
-		return nil
+		_, err := c.set(name, val)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if c.Iss != v.issuer {
-		return nil, fmt.Errorf("provider: userinfo iss %q, expected %q: %w", short(c.Iss), v.issuer, ErrInvalidIssuer)
-	}
-	if !contains(c.Aud, v.clientID) {
-		return nil, fmt.Errorf("provider: userinfo aud %q does not contain the client ID %q: %w", shortList(c.Aud), v.clientID, ErrInvalidAudience)
+	if err := c.checkIssuerAudience("userinfo", v.issuer, v.clientID); err != nil {
+		return nil, err
 	}
 	now := v.now()
-	if c.Exp.ok {
-		e, ok := c.Exp.time()
-		if !ok || !now.Before(e.Add(v.leeway)) {
-			return nil, fmt.Errorf("provider: userinfo expired at %s (now %s, leeway %v): %w", e.Format(time.RFC3339), now.UTC().Format(time.RFC3339), v.leeway, ErrTokenExpired)
-		}
+	if err := c.checkOptionalTimes("userinfo", now, v.leeway); err != nil {
+		return nil, err
 	}
 	if c.Iat.ok {
 		i, ok := c.Iat.time()
