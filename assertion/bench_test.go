@@ -52,18 +52,7 @@ func benchCases(b *testing.B) []benchCase {
 			b.Fatal(err)
 		}
 		input := []byte(strings.Repeat("x", strings.LastIndexByte(tok, '.')))
-		raw := func() error {
-			d := sha256.Sum256(input)
-			_, err := signer.Sign(rand.Reader, d[:], crypto.SHA256)
-			return err
-		}
-		if tc.alg == jwks.EdDSA {
-			raw = func() error {
-				_, err := signer.Sign(nil, input, crypto.Hash(0))
-				return err
-			}
-		}
-		out = append(out, benchCase{tc.name, m, raw})
+		out = append(out, benchCase{tc.name, m, rawSigner(signer, tc.alg, input)})
 	}
 	return out
 }
@@ -130,38 +119,61 @@ func BenchmarkMintPaired(b *testing.B) {
 	for _, bc := range benchCases(b) {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
-			var raw, full []time.Duration
-			timeRaw := func() {
-				t0 := time.Now()
-				if err := bc.raw(); err != nil {
-					b.Fatal(err)
-				}
-				raw = append(raw, time.Since(t0))
-			}
-			timeFull := func() {
-				t0 := time.Now()
-				if _, err := bc.m.Assertion(ctx); err != nil {
-					b.Fatal(err)
-				}
-				full = append(full, time.Since(t0))
-			}
-			i := 0
-			for b.Loop() {
-				if i%2 == 0 {
-					timeRaw()
-					timeFull()
-				} else {
-					timeFull()
-					timeRaw()
-				}
-				i++
-			}
-			mr, mf := median(raw), median(full)
-			b.ReportMetric(float64(mr.Nanoseconds()), "raw-ns")
-			b.ReportMetric(float64(mf.Nanoseconds()), "assertion-ns")
-			b.ReportMetric(float64(mf)/float64(mr), "assertion/raw")
+			paired(b, "assertion", bc.raw, func() error {
+				_, err := bc.m.Assertion(ctx)
+				return err
+			})
 		})
 	}
+}
+
+// rawSigner returns the bare signature over input with signer under alg:
+// the hash and crypto.Signer.Sign, the physical floor of minting.
+func rawSigner(signer crypto.Signer, alg jwks.Algorithm, input []byte) func() error {
+	if alg == jwks.EdDSA {
+		return func() error {
+			_, err := signer.Sign(nil, input, crypto.Hash(0))
+			return err
+		}
+	}
+	var opts crypto.SignerOpts = crypto.SHA256
+	if alg == jwks.PS256 {
+		opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
+	}
+	return func() error {
+		d := sha256.Sum256(input)
+		_, err := signer.Sign(rand.Reader, d[:], opts)
+		return err
+	}
+}
+
+// paired times raw and full interleaved, one of each per iteration in
+// alternating order, and reports the median of each and their ratio as
+// "<label>/raw".
+func paired(b *testing.B, label string, raw, full func() error) {
+	var rawT, fullT []time.Duration
+	timed := func(f func() error, into *[]time.Duration) {
+		t0 := time.Now()
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+		*into = append(*into, time.Since(t0))
+	}
+	i := 0
+	for b.Loop() {
+		if i%2 == 0 {
+			timed(raw, &rawT)
+			timed(full, &fullT)
+		} else {
+			timed(full, &fullT)
+			timed(raw, &rawT)
+		}
+		i++
+	}
+	mr, mf := median(rawT), median(fullT)
+	b.ReportMetric(float64(mr.Nanoseconds()), "raw-ns")
+	b.ReportMetric(float64(mf.Nanoseconds()), label+"-ns")
+	b.ReportMetric(float64(mf)/float64(mr), label+"/raw")
 }
 
 // median returns the median of d, sorting it.
@@ -218,22 +230,7 @@ func BenchmarkDPoPProof(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		input := []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.')))
-		raw := func() error {
-			dg := sha256.Sum256(input)
-			var opts crypto.SignerOpts = crypto.SHA256
-			if tc.alg == jwks.PS256 {
-				opts = &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: crypto.SHA256}
-			}
-			_, err := signer.Sign(rand.Reader, dg[:], opts)
-			return err
-		}
-		if tc.alg == jwks.EdDSA {
-			raw = func() error {
-				_, err := signer.Sign(nil, input, crypto.Hash(0))
-				return err
-			}
-		}
+		raw := rawSigner(signer, tc.alg, []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.'))))
 		b.Run(tc.name, func(b *testing.B) {
 			b.Run("raw", func(b *testing.B) {
 				b.ReportAllocs()
@@ -284,50 +281,13 @@ func BenchmarkDPoPProofPaired(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		input := []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.')))
-		raw := func() error {
-			dg := sha256.Sum256(input)
-			_, err := signer.Sign(rand.Reader, dg[:], crypto.SHA256)
-			return err
-		}
-		if tc.alg == jwks.EdDSA {
-			raw = func() error {
-				_, err := signer.Sign(nil, input, crypto.Hash(0))
-				return err
-			}
-		}
+		raw := rawSigner(signer, tc.alg, []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.'))))
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
-			var rawT, full []time.Duration
-			timeRaw := func() {
-				t0 := time.Now()
-				if err := raw(); err != nil {
-					b.Fatal(err)
-				}
-				rawT = append(rawT, time.Since(t0))
-			}
-			timeFull := func() {
-				t0 := time.Now()
-				if _, err := d.Proof(ctx, "POST", target, nonce, ""); err != nil {
-					b.Fatal(err)
-				}
-				full = append(full, time.Since(t0))
-			}
-			i := 0
-			for b.Loop() {
-				if i%2 == 0 {
-					timeRaw()
-					timeFull()
-				} else {
-					timeFull()
-					timeRaw()
-				}
-				i++
-			}
-			mr, mf := median(rawT), median(full)
-			b.ReportMetric(float64(mr.Nanoseconds()), "raw-ns")
-			b.ReportMetric(float64(mf.Nanoseconds()), "proof-ns")
-			b.ReportMetric(float64(mf)/float64(mr), "proof/raw")
+			paired(b, "proof", raw, func() error {
+				_, err := d.Proof(ctx, "POST", target, nonce, "")
+				return err
+			})
 		})
 	}
 }
