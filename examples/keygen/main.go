@@ -29,29 +29,12 @@ import (
 	"strings"
 
 	"github.com/pkjwt/pkjwt/jwks"
+
+	"github.com/pkjwt/pkjwt/internal/cli"
 )
 
 func main() {
-	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
-}
-
-// flagError is a command-line error the flag package has already printed,
-// with the usage.
-type flagError struct{ error }
-
-func (e flagError) Unwrap() error { return e.error }
-
-// exitCode prints err once and returns the exit status: 0 for none or -h, 2
-// for a flag error (printed by the flag package already), 1 otherwise.
-func exitCode(err error, stderr io.Writer) int {
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, new(flagError)):
-		return 2
-	}
-	fmt.Fprintln(stderr, "keygen:", err)
-	return 1
+	os.Exit(cli.ExitCode("keygen", run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
 // checkBits says what is wrong with an RSA key size, in the flag's terms.
@@ -106,7 +89,7 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return flagError{err}
+		return cli.FlagError{Err: err}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/pkjwt/pkjwt/jwks"
+
+	"github.com/pkjwt/pkjwt/internal/cli"
 )
 
 // TestRun runs the program for each algorithm and checks that the .env line
@@ -201,14 +203,14 @@ func TestFlagErrorPrintedOnce(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
-	if code := exitCode(err, &stderr); code != 2 {
-		t.Errorf("exitCode(run(-bogus)) = %d, want 2", code)
+	if code := cli.ExitCode("keygen", err, &stderr); code != 2 {
+		t.Errorf("ExitCode(run(-bogus)) = %d, want 2", code)
 	}
 	if n := strings.Count(stderr.String(), "-bogus"); n != 1 {
 		t.Errorf("stderr names -bogus %d times, want once:\n%s", n, stderr.String())
 	}
 	stderr.Reset()
-	if code := exitCode(errors.New("boom"), &stderr); code != 1 || stderr.String() != "keygen: boom\n" {
-		t.Errorf("exitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
+	if code := cli.ExitCode("keygen", errors.New("boom"), &stderr); code != 1 || stderr.String() != "keygen: boom\n" {
+		t.Errorf("ExitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
 	}
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,25 +13,6 @@ import (
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
 )
-
-// flagError is a command-line error the flag package has already printed,
-// with the usage.
-type flagError struct{ error }
-
-func (e flagError) Unwrap() error { return e.error }
-
-// exitCode prints err once and returns the exit status: 0 for none or -h, 2
-// for a flag error (printed by the flag package already), 1 otherwise.
-func exitCode(err error, stderr io.Writer) int {
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, new(flagError)):
-		return 2
-	}
-	fmt.Fprintln(stderr, "login:", err)
-	return 1
-}
 
 // skipClientAuthCheckFlag names the flag that sets
 // provider.Config.InsecureSkipClientAuthCheck.

@@ -55,12 +55,14 @@ import (
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
 	"github.com/pkjwt/pkjwt/provider/providertest"
+
+	"github.com/pkjwt/pkjwt/internal/cli"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	code := exitCode(run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
+	code := cli.ExitCode("login", run(ctx, os.Args[1:], os.Stdout, os.Stderr), os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -115,7 +117,7 @@ flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, flagError{err}
+		return nil, cli.FlagError{Err: err}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))

@@ -17,6 +17,8 @@ import (
 
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
+
+	"github.com/pkjwt/pkjwt/internal/cli"
 )
 
 // running is the program started in the background by start.
@@ -301,7 +303,7 @@ func TestFlagErrors(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
-	if code := exitCode(err, &stderr); code != 2 || strings.Count(stderr.String(), "-bogus") != 1 {
+	if code := cli.ExitCode("partner-jwt", err, &stderr); code != 2 || strings.Count(stderr.String(), "-bogus") != 1 {
 		t.Errorf("run(-bogus): exit %d, stderr names -bogus %d times; want 2 and once", code, strings.Count(stderr.String(), "-bogus"))
 	}
 }

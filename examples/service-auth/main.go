@@ -30,29 +30,12 @@ import (
 	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider"
+
+	"github.com/pkjwt/pkjwt/internal/cli"
 )
 
 func main() {
-	os.Exit(exitCode(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
-}
-
-// flagError is a command-line error the flag package has already printed,
-// with the usage.
-type flagError struct{ error }
-
-func (e flagError) Unwrap() error { return e.error }
-
-// exitCode prints err once and returns the exit status: 0 for none or -h, 2
-// for a flag error (printed by the flag package already), 1 otherwise.
-func exitCode(err error, stderr io.Writer) int {
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.As(err, new(flagError)):
-		return 2
-	}
-	fmt.Fprintln(stderr, "service-auth:", err)
-	return 1
+	os.Exit(cli.ExitCode("service-auth", run(context.Background(), os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
 
 const (
@@ -86,7 +69,7 @@ flags:
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, flagError{err}
+		return nil, cli.FlagError{Err: err}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; see -h", fs.Arg(0))

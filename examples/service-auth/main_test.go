@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/pkjwt/pkjwt/internal/testkeys"
+
+	"github.com/pkjwt/pkjwt/internal/cli"
 )
 
 // TestRun runs both services end to end with a pre-generated key for M1 and
@@ -86,14 +88,14 @@ func TestFlagErrorPrintedOnce(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
-	if code := exitCode(err, &stderr); code != 2 {
-		t.Errorf("exitCode(run(-bogus)) = %d, want 2", code)
+	if code := cli.ExitCode("service-auth", err, &stderr); code != 2 {
+		t.Errorf("ExitCode(run(-bogus)) = %d, want 2", code)
 	}
 	if n := strings.Count(stderr.String(), "-bogus"); n != 1 {
 		t.Errorf("stderr names -bogus %d times, want once:\n%s", n, stderr.String())
 	}
 	stderr.Reset()
-	if code := exitCode(errors.New("boom"), &stderr); code != 1 || stderr.String() != "service-auth: boom\n" {
-		t.Errorf("exitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
+	if code := cli.ExitCode("service-auth", errors.New("boom"), &stderr); code != 1 || stderr.String() != "service-auth: boom\n" {
+		t.Errorf("ExitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
 	"github.com/pkjwt/pkjwt/provider/providertest"
+
+	"github.com/pkjwt/pkjwt/internal/cli"
 )
 
 // testKeyEnv puts a pre-generated key in an environment variable. It uses
@@ -189,7 +191,7 @@ func TestFlagErrors(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	err := run(t.Context(), []string{"-bogus"}, &stdout, &stderr)
-	if code := exitCode(err, &stderr); code != 2 || strings.Count(stderr.String(), "-bogus") != 1 {
+	if code := cli.ExitCode("trusted-token", err, &stderr); code != 2 || strings.Count(stderr.String(), "-bogus") != 1 {
 		t.Errorf("run(-bogus): exit %d, stderr names -bogus %d times; want 2 and once", code, strings.Count(stderr.String(), "-bogus"))
 	}
 }

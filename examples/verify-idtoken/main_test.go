@@ -9,6 +9,8 @@ import (
 
 	"github.com/pkjwt/pkjwt/provider"
 	"github.com/pkjwt/pkjwt/provider/providertest"
+
+	"github.com/pkjwt/pkjwt/internal/cli"
 )
 
 // issue starts a provider and logs in once to get a real ID token.
@@ -154,18 +156,18 @@ func TestFlagErrorPrintedOnce(t *testing.T) {
 	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	err := runWithStdin(t.Context(), []string{"-bogus"}, strings.NewReader(""), &stdout, &stderr)
-	if code := exitCode(err, &stderr); code != 2 {
-		t.Errorf("exitCode(run(-bogus)) = %d, want 2", code)
+	if code := cli.ExitCode("verify-idtoken", err, &stderr); code != 2 {
+		t.Errorf("ExitCode(run(-bogus)) = %d, want 2", code)
 	}
 	if n := strings.Count(stderr.String(), "-bogus"); n != 1 {
 		t.Errorf("stderr names -bogus %d times, want once:\n%s", n, stderr.String())
 	}
 	stderr.Reset()
-	if code := exitCode(errors.New("boom"), &stderr); code != 1 || stderr.String() != "verify-idtoken: boom\n" {
-		t.Errorf("exitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
+	if code := cli.ExitCode("verify-idtoken", errors.New("boom"), &stderr); code != 1 || stderr.String() != "verify-idtoken: boom\n" {
+		t.Errorf("ExitCode(boom) = %d, stderr %q; want 1 and one line", code, stderr.String())
 	}
-	if code := exitCode(runWithStdin(t.Context(), []string{"-h"}, strings.NewReader(""), &stdout, &stderr), &stderr); code != 0 {
-		t.Errorf("exitCode(run(-h)) = %d, want 0", code)
+	if code := cli.ExitCode("verify-idtoken", runWithStdin(t.Context(), []string{"-h"}, strings.NewReader(""), &stdout, &stderr), &stderr); code != 0 {
+		t.Errorf("ExitCode(run(-h)) = %d, want 0", code)
 	}
 }
 
