@@ -63,7 +63,7 @@ func newDPoPCheck(cfg MiddlewareConfig, now func() time.Time) (*dpopCheck, error
 	if len(cfg.DPoPAlgorithms) == 0 {
 		return nil, nil
 	}
-	d := &dpopCheck{window: cfg.DPoPProofWindow, replay: cfg.DPoPReplay, now: now, nonces: cfg.DPoPNonceRequired}
+	d := &dpopCheck{window: cfg.DPoPProofWindow, replay: cfg.ReplayCache, now: now, nonces: cfg.DPoPNonceRequired}
 	for _, a := range cfg.DPoPAlgorithms {
 		if _, ok := jose.Lookup(string(a)); !ok || jose.Refused(string(a)) {
 			return nil, fmt.Errorf("provider: MiddlewareConfig.DPoPAlgorithms holds %q, not an asymmetric JWS algorithm: %w", short(string(a)), ErrInvalidConfig)

@@ -38,10 +38,10 @@ type MiddlewareConfig struct {
 	// clock, either way, and how long its jti is remembered. Zero means one
 	// minute; from one second to five minutes.
 	DPoPProofWindow time.Duration
-	// DPoPReplay remembers the jti of every accepted proof, so that each
+	// ReplayCache remembers the jti of every accepted proof, so that each
 	// is accepted once. Zero means a bounded in-memory cache, right for
 	// one process; several replicas need a shared store.
-	DPoPReplay ReplayCache
+	ReplayCache ReplayCache
 	// DPoPNonceRequired makes every proof carry a nonce this middleware
 	// issued (RFC 9449 §9): a proof without a current one is answered 401
 	// use_dpop_nonce with a DPoP-Nonce header. Nonces are stateless (a MAC
