@@ -1,14 +1,8 @@
 package jwks
 
 import (
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"math/big"
 
 	"github.com/pkjwt/pkjwt/internal/jose"
 )
@@ -22,6 +16,7 @@ type remoteJWK struct {
 	Kty, Kid, Use, Alg, Crv, N, E, X, Y string
 	KeyOps                              []string
 	hasKeyOps                           bool
+	private                             bool // a private member is present
 }
 
 // readRemoteJWK reads one JWK object through the module's JOSE reader:
@@ -50,6 +45,9 @@ func readRemoteJWK(m []byte) (remoteJWK, bool) {
 			dst = &j.X
 		case "y":
 			dst = &j.Y
+		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
+			j.private = true
+			return nil
 		case "key_ops":
 			l, ok := jose.Strings(val)
 			if !ok {
@@ -108,33 +106,6 @@ func parseRemoteSet(body []byte, maxKeys int) ([]PublicKey, []remoteSkipped, err
 	return keys, skipped, nil
 }
 
-var remoteB64 = base64.RawURLEncoding.Strict()
-
-// decodeRemoteB64 decodes unpadded base64url, refusing any byte outside the
-// alphabet (the standard decoder skips line breaks).
-func decodeRemoteB64(s string) ([]byte, bool) {
-	for i := 0; i < len(s); i++ {
-		if !isRemoteB64(s[i]) {
-			return nil, false
-		}
-	}
-	b, err := remoteB64.DecodeString(s)
-	return b, err == nil
-}
-
-func isRemoteB64(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_'
-}
-
-var remoteCurves = map[string]struct {
-	curve elliptic.Curve
-	size  int
-}{
-	"P-256": {elliptic.P256(), 32},
-	"P-384": {elliptic.P384(), 48},
-	"P-521": {elliptic.P521(), 66},
-}
-
 // parsePublicJWK parses one public JWK. It returns a non-empty reason when
 // the key is unusable.
 func parsePublicJWK(m []byte) (PublicKey, string, string) {
@@ -159,64 +130,21 @@ func parsePublicJWK(m []byte) (PublicKey, string, string) {
 		return k, j.Kid, fmt.Sprintf("alg %q is not a supported asymmetric algorithm", remoteShort(j.Alg))
 	}
 	switch j.Kty {
-	case "RSA":
-		n, ok1 := decodeRemoteB64(j.N)
-		e, ok2 := decodeRemoteB64(j.E)
-		if !ok1 || !ok2 || len(n) == 0 || len(e) == 0 || len(e) > 4 {
-			return k, j.Kid, "RSA members n and e are missing or malformed"
-		}
-		if len(n) > jose.MaxRSABits/8+1 {
-			return k, j.Kid, "RSA modulus above 8192 bits"
-		}
-		var ev int64
-		for _, b := range e {
-			ev = ev<<8 | int64(b)
-		}
-		if ev < 3 || ev%2 == 0 || ev > 1<<31-1 {
-			return k, j.Kid, "RSA exponent is not an odd number in [3, 2^31)"
-		}
-		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev)}
-		if pub.N.BitLen() < jose.MinRSABits {
-			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, below %d", pub.N.BitLen(), jose.MinRSABits)
-		}
-		if pub.N.BitLen() > jose.MaxRSABits {
-			return k, j.Kid, fmt.Sprintf("RSA key of %d bits, above %d", pub.N.BitLen(), jose.MaxRSABits)
-		}
-		if pub.N.Bit(0) == 0 {
-			return k, j.Kid, "RSA modulus is even"
-		}
-		k.Key = pub
-	case "EC":
-		c, ok := remoteCurves[j.Crv]
-		if !ok {
-			return k, j.Kid, fmt.Sprintf("EC curve %q is not P-256, P-384 or P-521", remoteShort(j.Crv))
-		}
-		x, ok1 := decodeRemoteB64(j.X)
-		y, ok2 := decodeRemoteB64(j.Y)
-		if !ok1 || !ok2 || len(x) != c.size || len(y) != c.size {
-			return k, j.Kid, "EC members x and y are missing, malformed or not of the curve's size"
-		}
-		pt := make([]byte, 0, 1+2*c.size)
-		pt = append(append(append(pt, 4), x...), y...)
-		pub, err := ecdsa.ParseUncompressedPublicKey(c.curve, pt)
-		if err != nil {
-			return k, j.Kid, "EC point is not on the curve"
-		}
-		k.Key = pub
-	case "OKP":
-		if j.Crv != "Ed25519" {
-			return k, j.Kid, fmt.Sprintf("OKP curve %q is not Ed25519", remoteShort(j.Crv))
-		}
-		x, ok := decodeRemoteB64(j.X)
-		if !ok || len(x) != ed25519.PublicKeySize {
-			return k, j.Kid, "Ed25519 member x is missing or malformed"
-		}
-		k.Key = ed25519.PublicKey(x)
 	case "oct":
 		return k, j.Kid, "symmetric (oct) key"
+	case "RSA", "EC", "OKP":
 	default:
 		return k, j.Kid, fmt.Sprintf("kty %q is not RSA, EC or OKP", remoteShort(j.Kty))
 	}
+	if j.private {
+		// Whoever published the private half can sign with it.
+		return k, j.Kid, "publishes a private member (d, p, q, dp, dq, qi, oth or k); a published private key is never trusted"
+	}
+	pub, err := jose.JWKKey{Kty: j.Kty, Crv: j.Crv, X: j.X, Y: j.Y, N: j.N, E: j.E}.PublicKey()
+	if err != nil {
+		return k, j.Kid, err.Error()
+	}
+	k.Key = pub
 	if k.Algorithm != "" {
 		if a, _ := jose.Lookup(j.Alg); jose.CheckKey(k.Key, a) != nil {
 			return k, j.Kid, fmt.Sprintf("alg %s does not fit the key", k.Algorithm)

@@ -141,7 +141,11 @@ func TestRemoteKeySkipping(t *testing.T) {
 		want bool // usable
 	}{
 		{"rsa", goodJWK, true},
-		{"rsa with private members ignored", strings.TrimSuffix(goodJWK, "}") + `,"d":"AQAB","p":"AQAB","q":"AQAB","dp":"AQAB","dq":"AQAB","qi":"AQAB"}`, true},
+		// A published private key is no proof of anything: whoever read it
+		// can sign.
+		{"rsa with private members skipped", strings.TrimSuffix(goodJWK, "}") + `,"d":"AQAB","p":"AQAB","q":"AQAB","dp":"AQAB","dq":"AQAB","qi":"AQAB"}`, false},
+		{"rsa with only d skipped", strings.TrimSuffix(goodJWK, "}") + `,"d":"AQAB"}`, false},
+		{"rsa n with a line break", strings.Replace(goodJWK, `"n":"`, `"n":"AQAB\n`, 1), false},
 		{"rsa use sig", rtRSAJWK("u", rsaPub.N, rsaPub.E, `,"use":"sig"`), true},
 		{"rsa key_ops verify", rtRSAJWK("o", rsaPub.N, rsaPub.E, `,"key_ops":["verify"]`), true},
 		{"ec", string(ec.PublicJWKJSON()), true},

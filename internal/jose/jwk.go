@@ -64,29 +64,113 @@ func Thumbprint(thumbprintJWK []byte) string {
 // curves are the EC curves a JWK may name.
 var curves = map[string]elliptic.Curve{"P-256": elliptic.P256(), "P-384": elliptic.P384(), "P-521": elliptic.P521()}
 
+// JWKKey holds the key members of a public JWK (RFC 7517 §4, RFC 7518 §6,
+// RFC 8037 §2) as strings read by Object; other members are the caller's.
+type JWKKey struct{ Kty, Crv, X, Y, N, E string }
+
+// PublicKey decodes the members into an *rsa.PublicKey, *ecdsa.PublicKey or
+// ed25519.PublicKey: strict unpadded base64url (no byte outside the
+// alphabet, no line breaks), EC on P-256, P-384 or P-521 with x and y of the
+// curve's size and the point on the curve, OKP on Ed25519, RSA of
+// [MinRSABits, MaxRSABits] bits with an odd modulus and an odd exponent in
+// [3, 2^31). One leading zero octet on n is tolerated (some libraries emit
+// it). It is the module's one decoder of JWK key material: a remote JWK
+// Set's keys and a DPoP proof's jwk both go through it. Failures wrap
+// ErrMalformed or ErrKeyMismatch.
+func (j JWKKey) PublicKey() (crypto.PublicKey, error) {
+	switch j.Kty {
+	case "EC":
+		c, ok := curves[j.Crv]
+		if !ok {
+			return nil, newError(ErrKeyMismatch, "EC curve "+Quote(j.Crv)+" is not P-256, P-384 or P-521")
+		}
+		size := (c.Params().BitSize + 7) / 8
+		x, ok1 := decodeB64(j.X)
+		y, ok2 := decodeB64(j.Y)
+		if !ok1 || !ok2 || len(x) != size || len(y) != size {
+			return nil, malformed("EC members x and y are missing, malformed or not of the curve's size")
+		}
+		pt := make([]byte, 0, 1+2*size)
+		pub, err := ecdsa.ParseUncompressedPublicKey(c, append(append(append(pt, 4), x...), y...))
+		if err != nil {
+			return nil, newError(ErrKeyMismatch, "EC point is not on the curve")
+		}
+		return pub, nil
+	case "OKP":
+		if j.Crv != "Ed25519" {
+			return nil, newError(ErrKeyMismatch, "OKP curve "+Quote(j.Crv)+" is not Ed25519")
+		}
+		x, ok := decodeB64(j.X)
+		if !ok || len(x) != ed25519.PublicKeySize {
+			return nil, malformed("Ed25519 member x is missing or malformed")
+		}
+		return ed25519.PublicKey(x), nil
+	case "RSA":
+		n, ok1 := decodeB64(j.N)
+		e, ok2 := decodeB64(j.E)
+		if len(n) > 0 && n[0] == 0 {
+			n = n[1:]
+		}
+		if !ok1 || !ok2 || len(n) == 0 || n[0] == 0 || len(e) == 0 || len(e) > 4 {
+			return nil, malformed("RSA members n and e are missing or malformed")
+		}
+		if len(n) > MaxRSABits/8 {
+			return nil, newError(ErrKeyMismatch, "RSA modulus above "+strconv.Itoa(MaxRSABits)+" bits")
+		}
+		var ev int64
+		for _, b := range e {
+			ev = ev<<8 | int64(b)
+		}
+		if ev < 3 || ev%2 == 0 || ev > 1<<31-1 {
+			return nil, newError(ErrKeyMismatch, "RSA exponent is not an odd number in [3, 2^31)")
+		}
+		k := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(ev)}
+		if bits := k.N.BitLen(); bits < MinRSABits || bits > MaxRSABits {
+			return nil, newError(ErrKeyMismatch, "RSA key of "+strconv.Itoa(bits)+" bits is outside 2048 to 8192 bits")
+		}
+		if k.N.Bit(0) == 0 {
+			return nil, newError(ErrKeyMismatch, "RSA modulus is even")
+		}
+		return k, nil
+	}
+	return nil, newError(ErrKeyMismatch, "kty "+Quote(j.Kty)+" is not EC, OKP or RSA")
+}
+
+// decodeB64 decodes unpadded base64url, refusing any byte outside the
+// alphabet (the standard decoder skips line breaks).
+func decodeB64(s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return nil, false
+		}
+	}
+	b, err := b64.DecodeString(s)
+	return b, err == nil
+}
+
 // ParsePublicJWK reads a public JWK (a DPoP proof's jwk header member) with
 // Object's rules and returns its key and its RFC 7638 form. Only kty, crv,
-// x, y, n, e and the informational kid, alg, use, key_ops are read; a
-// private member (d, p, q, dp, dq, qi, oth, k) is refused, as are unknown
-// key types and curves, points off the curve and RSA keys outside
-// [MinRSABits, MaxRSABits]. Failures wrap ErrMalformed or ErrKeyMismatch.
+// x, y, n and e are read; a private member (d, p, q, dp, dq, qi, oth, k) is
+// refused; the key material is decoded by [JWKKey.PublicKey]. Failures wrap
+// ErrMalformed or ErrKeyMismatch.
 func ParsePublicJWK(data []byte) (crypto.PublicKey, []byte, error) {
-	var kty, crv, x, y, n, e []byte
+	var j JWKKey
 	err := Object(data, func(name, val []byte) error {
-		var dst *[]byte
+		var dst *string
 		switch string(name) {
 		case "kty":
-			dst = &kty
+			dst = &j.Kty
 		case "crv":
-			dst = &crv
+			dst = &j.Crv
 		case "x":
-			dst = &x
+			dst = &j.X
 		case "y":
-			dst = &y
+			dst = &j.Y
 		case "n":
-			dst = &n
+			dst = &j.N
 		case "e":
-			dst = &e
+			dst = &j.E
 		case "d", "p", "q", "dp", "dq", "qi", "oth", "k":
 			return malformed("JWK holds private member " + strconv.Quote(string(name)))
 		default:
@@ -96,58 +180,15 @@ func ParsePublicJWK(data []byte) (crypto.PublicKey, []byte, error) {
 		if !ok {
 			return malformed("JWK member " + strconv.Quote(string(name)) + " is not a string")
 		}
-		*dst = []byte(s)
+		*dst = s
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	dec := func(v []byte) ([]byte, bool) {
-		out, err := b64.DecodeString(string(v))
-		return out, err == nil && len(out) > 0
-	}
-	var pub crypto.PublicKey
-	switch string(kty) {
-	case "EC":
-		c, ok := curves[string(crv)]
-		if !ok {
-			return nil, nil, newError(ErrKeyMismatch, "JWK curve "+Quote(string(crv))+" is not P-256, P-384 or P-521")
-		}
-		size := (c.Params().BitSize + 7) / 8
-		xb, ok1 := dec(x)
-		yb, ok2 := dec(y)
-		if !ok1 || !ok2 || len(xb) != size || len(yb) != size {
-			return nil, nil, malformed("JWK EC members x and y are missing, malformed or not of the curve's size")
-		}
-		pt := append(append([]byte{4}, xb...), yb...)
-		var err error
-		pub, err = ecdsa.ParseUncompressedPublicKey(c, pt)
-		if err != nil {
-			return nil, nil, newError(ErrKeyMismatch, "JWK EC point is not on the curve")
-		}
-	case "OKP":
-		xb, ok := dec(x)
-		if string(crv) != "Ed25519" || !ok || len(xb) != ed25519.PublicKeySize {
-			return nil, nil, newError(ErrKeyMismatch, "JWK OKP key is not a 32-byte Ed25519 key")
-		}
-		pub = ed25519.PublicKey(xb)
-	case "RSA":
-		nb, ok1 := dec(n)
-		eb, ok2 := dec(e)
-		if !ok1 || !ok2 || len(eb) > 4 || nb[0] == 0 || eb[0] == 0 {
-			return nil, nil, malformed("JWK RSA members n and e are missing or malformed")
-		}
-		var ev int64
-		for _, b := range eb {
-			ev = ev<<8 | int64(b)
-		}
-		k := &rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: int(ev)}
-		if bits := k.N.BitLen(); bits < MinRSABits || bits > MaxRSABits || ev < 3 || ev%2 == 0 || ev > 1<<31-1 || k.N.Bit(0) == 0 {
-			return nil, nil, newError(ErrKeyMismatch, "JWK RSA key of "+strconv.Itoa(bits)+" bits or its exponent is not accepted")
-		}
-		pub = k
-	default:
-		return nil, nil, newError(ErrKeyMismatch, "JWK kty "+Quote(string(kty))+" is not EC, OKP or RSA")
+	pub, err := j.PublicKey()
+	if err != nil {
+		return nil, nil, prefix("JWK ", err)
 	}
 	tj, err := ThumbprintJWK(pub)
 	if err != nil {
