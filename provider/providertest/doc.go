@@ -72,8 +72,10 @@
 //
 // # Specifications
 //
-// OpenID Connect Discovery 1.0 §3, OpenID Connect Core 1.0 §3.1 and §9,
-// RFC 6749 §5.2, RFC 7517, RFC 7521 §4.2, RFC 7523 §2.1 and §3, RFC 7636,
-// RFC 8693, RFC 9068, RFC 9207 and RFC 10070. See the security model in the
-// module README: https://github.com/pkjwt/pkjwt#security-model
+// OpenID Connect Discovery 1.0 §3, OpenID Connect Core 1.0 §3.1, §5.3 and
+// §9, RP-Initiated Logout 1.0, Back-Channel Logout 1.0, RFC 6749 §5.2, RFC
+// 7009, RFC 7517, RFC 7521 §4.2, RFC 7523 §2.1 and §3, RFC 7636, RFC 7662,
+// RFC 8693, RFC 9068, RFC 9126, RFC 9207, RFC 9449 and RFC 10070. See the
+// security model in the module README:
+// https://github.com/pkjwt/pkjwt#security-model
 package providertest
