@@ -48,7 +48,7 @@ var errDPoPProof = errors.New("provider: invalid DPoP proof")
 // dpopCheck verifies DPoP proofs for one Middleware.
 type dpopCheck struct {
 	algs    []string
-	public  *url.URL // scheme and host as clients see them; nil: from the request
+	public  *url.URL // scheme and host as clients see them (DPoPPublicURL)
 	window  time.Duration
 	replay  ReplayCache
 	now     func() time.Time
@@ -71,13 +71,17 @@ func newDPoPCheck(cfg MiddlewareConfig, now func() time.Time) (*dpopCheck, error
 		d.algs = append(d.algs, string(a))
 	}
 	d.algList = strings.Join(d.algs, " ")
-	if cfg.DPoPPublicURL != "" {
-		u, err := url.Parse(cfg.DPoPPublicURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil {
-			return nil, fmt.Errorf("provider: MiddlewareConfig.DPoPPublicURL %q is not a scheme and host such as https://api.example.com: %w", short(cfg.DPoPPublicURL), ErrInvalidConfig)
-		}
-		d.public = &url.URL{Scheme: u.Scheme, Host: u.Host}
+	// The request's Host header is the client's to choose: a proof made
+	// for another service would match it. The expected scheme and host
+	// come from the configuration only.
+	if cfg.DPoPPublicURL == "" {
+		return nil, fmt.Errorf("provider: MiddlewareConfig.DPoPPublicURL is empty; with DPoPAlgorithms set it to the scheme and host clients use to reach this service, such as https://api.example.com: %w", ErrInvalidConfig)
 	}
+	u, err := url.Parse(cfg.DPoPPublicURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("provider: MiddlewareConfig.DPoPPublicURL %q is not a scheme and host such as https://api.example.com: %w", short(cfg.DPoPPublicURL), ErrInvalidConfig)
+	}
+	d.public = &url.URL{Scheme: u.Scheme, Host: u.Host}
 	switch {
 	case d.window == 0:
 		d.window = defaultProofWindow
@@ -209,20 +213,15 @@ func (d *dpopCheck) verify(ctx context.Context, r *http.Request, at, jkt string)
 }
 
 // htuMatches compares htu, without query and fragment, with the request's
-// URL: scheme and host from DPoPPublicURL when set (a proxy may terminate
-// TLS), otherwise from the request; the path as received.
+// URL: scheme and host from DPoPPublicURL (never the request's Host or TLS
+// state: the client chooses the Host header, and a proxy may terminate
+// TLS), the path as received. An htu with user information is refused.
 func (d *dpopCheck) htuMatches(htu string, r *http.Request) bool {
 	u, err := url.Parse(htu)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || u.User != nil {
 		return false
 	}
-	want := &url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawPath: r.URL.RawPath}
-	if r.TLS != nil {
-		want.Scheme = "https"
-	}
-	if d.public != nil {
-		want.Scheme, want.Host = d.public.Scheme, d.public.Host
-	}
+	want := &url.URL{Scheme: d.public.Scheme, Host: d.public.Host, Path: r.URL.Path, RawPath: r.URL.RawPath}
 	norm := func(u *url.URL) string {
 		scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
 		host = strings.TrimSuffix(host, map[string]string{"https": ":443", "http": ":80"}[scheme])

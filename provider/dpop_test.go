@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -65,7 +66,7 @@ func TestMiddlewareDPoP(t *testing.T) {
 	bound["cnf"] = map[string]any{"jkt": jktOf(t, pk)}
 	at := signJWT(t, env.key, nil, bound)
 	plain := signJWT(t, env.key, nil, serviceClaims())
-	mw := provider.Middleware(env.v, provider.MiddlewareConfig{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256, jwks.EdDSA}})
+	mw := provider.Middleware(env.v, provider.MiddlewareConfig{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256, jwks.EdDSA}, DPoPPublicURL: "http://billing.internal"})
 	h := mw(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 
 	const htu = "http://billing.internal/charge"
@@ -107,6 +108,9 @@ func TestMiddlewareDPoP(t *testing.T) {
 		{"htu host", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.htu = "http://evil.example/charge" }))}, "invalid_dpop_proof"},
 		{"htu path", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.htu = "http://billing.internal/refund" }))}, "invalid_dpop_proof"},
 		{"htu scheme", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.htu = "https://billing.internal/charge" }))}, "invalid_dpop_proof"},
+		{"htu with user and password", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.htu = "http://u:p@billing.internal/charge" }))}, "invalid_dpop_proof"},
+		{"htu with user", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.htu = "http://u@billing.internal/charge" }))}, "invalid_dpop_proof"},
+		{"htu with empty user information", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.htu = "http://@billing.internal/charge" }))}, "invalid_dpop_proof"},
 		{"old iat", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.iat = testNow.Add(-2 * time.Minute) }))}, "invalid_dpop_proof"},
 		{"future iat", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.iat = testNow.Add(2 * time.Minute) }))}, "invalid_dpop_proof"},
 		{"no ath", "DPoP " + at, []string{makeProof(t, pk, spec(func(p *proofSpec) { p.noAth = true }))}, "invalid_dpop_proof"},
@@ -185,16 +189,81 @@ func TestMiddlewareDPoPConfigRefused(t *testing.T) {
 	t.Parallel()
 	env := newServiceEnv(t, provider.JWTConfig{})
 	for _, cfg := range []provider.MiddlewareConfig{
-		{DPoPAlgorithms: []jwks.Algorithm{"HS256"}},
+		{DPoPAlgorithms: []jwks.Algorithm{"HS256"}, DPoPPublicURL: "https://api.example.com"},
 		{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}, DPoPPublicURL: "api.example.com"},
-		{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}, DPoPProofWindow: time.Hour},
+		{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}, DPoPPublicURL: "https://u:p@api.example.com"},
+		{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}, DPoPPublicURL: "https://api.example.com", DPoPProofWindow: time.Hour},
+		// Without DPoPPublicURL the host would be the request's Host
+		// header, which the client chooses.
+		{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}},
+		{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}, DPoPNonceRequired: true},
 	} {
+		var logs strings.Builder
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 		h := provider.Middleware(env.v, cfg)(http.NotFoundHandler())
+		// The error is logged when the middleware is made, before any
+		// request.
+		if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "MiddlewareConfig.DPoP") {
+			t.Errorf("%+v: log when made = %q, want an error naming the setting", cfg, logs.String())
+		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, httptest.NewRequestWithContext(context.Background(), "GET", "/", nil))
 		if w.Code != 500 {
 			t.Errorf("%+v: status %d, want 500", cfg, w.Code)
 		}
+	}
+}
+
+// TestMiddlewareDPoPHostFromConfig replays at this service (billing) a
+// proof made for another (orders) with the other's Host header: the htu's
+// host is judged against MiddlewareConfig.DPoPPublicURL, never the request's
+// Host, which the client chooses; without DPoPPublicURL the middleware
+// refuses to serve.
+func TestMiddlewareDPoPHostFromConfig(t *testing.T) {
+	t.Parallel()
+	env := newServiceEnv(t, provider.JWTConfig{})
+	pk := testKey(t, testkeys.P256A, "")
+	bound := serviceClaims()
+	bound["cnf"] = map[string]any{"jkt": jktOf(t, pk)}
+	at := signJWT(t, env.key, nil, bound)
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {})
+	for _, tc := range []struct {
+		name   string
+		cfg    provider.MiddlewareConfig
+		status int
+	}{
+		{"no DPoPPublicURL", provider.MiddlewareConfig{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}}, 500},
+		{"DPoPPublicURL of this service", provider.MiddlewareConfig{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}, DPoPPublicURL: "https://billing.example"}, 401},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := provider.Middleware(env.v, tc.cfg)(ok)
+			for i, host := range []string{"orders.example", "ORDERS.example:443"} {
+				// A proof captured at orders.example ...
+				p := makeProof(t, pk, proofSpec{htm: "POST", htu: "https://orders.example/charge", at: at, typ: "dpop+jwt", iat: testNow, jti: fmt.Sprint("captured-", i)})
+				// ... replayed at billing with orders' Host header.
+				req := httptest.NewRequestWithContext(context.Background(), "POST", "https://billing.example/charge", nil)
+				req.Host = host
+				req.Header.Set("Authorization", "DPoP "+at)
+				req.Header.Set("DPoP", p)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != tc.status {
+					t.Errorf("Host %s: status %d, want %d", host, w.Code, tc.status)
+				}
+			}
+			// The proof made for billing is accepted whatever the Host.
+			if tc.status == 401 {
+				p := makeProof(t, pk, proofSpec{htm: "POST", htu: "https://billing.example/charge", at: at, typ: "dpop+jwt", iat: testNow, jti: "for-billing"})
+				req := httptest.NewRequestWithContext(context.Background(), "POST", "http://10.0.0.7:8080/charge", nil)
+				req.Header.Set("Authorization", "DPoP "+at)
+				req.Header.Set("DPoP", p)
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					t.Errorf("proof for billing: status %d, %q", w.Code, w.Header().Get("WWW-Authenticate"))
+				}
+			}
+		})
 	}
 }
 
@@ -206,7 +275,7 @@ func FuzzMiddlewareDPoPProof(f *testing.F) {
 	bound := serviceClaims()
 	bound["cnf"] = map[string]any{"jkt": jktOf(f, pk)}
 	at := signJWT(f, env.key, nil, bound)
-	h := provider.Middleware(env.v, provider.MiddlewareConfig{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	h := provider.Middleware(env.v, provider.MiddlewareConfig{DPoPAlgorithms: []jwks.Algorithm{jwks.ES256}, DPoPPublicURL: "http://example.com"})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	f.Add(makeProof(f, pk, proofSpec{htm: "GET", htu: "http://example.com/", at: at, typ: "dpop+jwt", iat: testNow, jti: "seed"}))
 	f.Add("e30.e30.AAAA")
 	f.Fuzz(func(t *testing.T, proof string) {

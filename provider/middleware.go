@@ -29,10 +29,13 @@ type MiddlewareConfig struct {
 	// "at+jwt" on the verifier.
 	DPoPAlgorithms []jwks.Algorithm
 	// DPoPPublicURL is the scheme and host clients use to reach this
-	// service (https://api.example.com), which proofs' htu must name; set
-	// it behind a proxy that terminates TLS or rewrites the host. Zero
-	// takes them from the request (https when it came over TLS, and its
-	// Host).
+	// service (https://api.example.com, no path, query or user
+	// information), which proofs' htu must name; the htu's path must be
+	// the request's. It is required with DPoPAlgorithms: the request's
+	// Host header is chosen by the client, so a proof made for another
+	// service could name it, and behind a proxy that terminates TLS the
+	// request does not say the scheme. Zero with DPoPAlgorithms is a
+	// configuration error (see [Middleware]).
 	DPoPPublicURL string
 	// DPoPProofWindow is how far a proof's iat may be from the verifier's
 	// clock, either way, and how long its jti is remembered. Zero means one
@@ -67,9 +70,10 @@ type ctxKey struct{}
 // iat, ath, the key's thumbprint against cnf.jkt, a jti seen before) gets
 // 401 with a DPoP challenge and error="invalid_dpop_proof", or
 // "use_dpop_nonce" and a DPoP-Nonce header. When the keys cannot be
-// fetched it answers 503; an invalid DPoP setting of cfg makes every
-// request 500 (and is logged). The token and proof are never echoed,
-// logged or put in a header.
+// fetched it answers 503. An invalid DPoP setting of cfg (including
+// DPoPAlgorithms without DPoPPublicURL) is logged when Middleware is called
+// and makes every request 500 (logged again). The token and proof are
+// never echoed, logged or put in a header.
 func Middleware(v *JWTVerifier, cfg MiddlewareConfig) func(http.Handler) http.Handler {
 	log := cfg.Logger
 	if log == nil {
@@ -80,6 +84,9 @@ func Middleware(v *JWTVerifier, cfg MiddlewareConfig) func(http.Handler) http.Ha
 		challenge += " realm=" + strconv.Quote(cfg.Realm)
 	}
 	dp, dpErr := newDPoPCheck(cfg, v.now)
+	if dpErr != nil {
+		log.Error("provider: middleware misconfigured; every request will be answered 500", slog.String("error", dpErr.Error()))
+	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if dpErr != nil {

@@ -66,9 +66,10 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, authURL, http.StatusSeeOther)
 }
 
-// callback completes the login: the transaction is taken out of the
-// session (one callback per transaction), then state, iss, the code
-// exchange and the ID token are checked by exchange.Client.Callback.
+// callback completes the login: the transaction is taken out of its
+// sealed cookie (one callback per transaction), then state, iss, the code
+// exchange and the ID token are checked by exchange.Client.Callback; the
+// user gets a new session under a fresh id.
 func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 	tx, err := a.cookies.Load(w, r, r.URL.Query().Get("state"))
 	if err != nil {
@@ -87,7 +88,9 @@ func (a *app) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.addUserInfo(r.Context(), u, res)
-	if err := a.sessions.update(w, r, func(s *session) { s.user = u }); err != nil {
+	// A new session with a fresh id: whatever session id the browser
+	// brought (perhaps planted by someone else) is forgotten.
+	if err := a.sessions.start(w, r, u); err != nil {
 		a.fail(w, http.StatusServiceUnavailable, "login", err, "")
 		return
 	}

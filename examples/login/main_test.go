@@ -280,6 +280,53 @@ func TestServe(t *testing.T) {
 	}
 }
 
+// TestServeSessionFixation plants the attacker's own, logged-in session id
+// in the victim's browser before the victim logs in: the login ends that
+// session and starts one under a fresh id, so the attacker's id is logged
+// out and never holds the victim's login.
+func TestServeSessionFixation(t *testing.T) {
+	testKeyEnv(t, "PKJWT_LOGIN_TEST_KEY")
+	app := serveApp(t, "-serve", "-addr", "127.0.0.1:0", "-key-env", "PKJWT_LOGIN_TEST_KEY")
+	base := mustParse(t, app.base)
+	loggedIn := func(b *http.Client) bool {
+		t.Helper()
+		resp, err := b.Get(app.base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Contains(readBody(t, resp), `id="subject"`)
+	}
+	login := func(b *http.Client) string {
+		t.Helper()
+		resp, err := b.PostForm(app.base+"/login", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(body, `id="subject"`) {
+			t.Fatalf("login: %d, want the claims page:\n%s", resp.StatusCode, body)
+		}
+		c := b.Jar.Cookies(base)
+		if len(c) != 1 || c[0].Name != sessionCookie {
+			t.Fatalf("cookies = %v, want one %s", c, sessionCookie)
+		}
+		return c[0].Value
+	}
+	attacker := browser(t)
+	planted := login(attacker)
+
+	victim := browser(t)
+	victim.Jar.SetCookies(base, []*http.Cookie{{Name: sessionCookie, Value: planted, Path: "/"}})
+	if got := login(victim); got == planted {
+		t.Error("the victim's login kept the planted session id")
+	}
+	if !loggedIn(victim) {
+		t.Error("the victim is not logged in after the login")
+	}
+	if loggedIn(attacker) {
+		t.Error("the planted session id is still logged in after the victim's login")
+	}
+}
+
 // TestForgedState sends a callback whose state is not the session's: the
 // app refuses it and the user stays logged out.
 func TestForgedState(t *testing.T) {

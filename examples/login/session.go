@@ -3,15 +3,21 @@ package main
 import (
 	"crypto/rand"
 	"errors"
-
 	"net/http"
 	"sync"
 	"time"
 )
 
-// sessionCookie names the cookie that carries the session id. The cookie
-// holds only a random id; everything else stays on the server.
+// sessionCookie names the cookie that carries the session id of an app
+// served over plain http on a loopback host (development). The cookie holds
+// only a random id; everything else stays on the server.
 const sessionCookie = "pkjwt_session"
+
+// secureSessionCookie names it when the app is served over https: the
+// __Host- prefix makes the browser accept it only with Secure, Path=/ and no
+// Domain, from this very host, so neither a sibling subdomain nor a
+// man-in-the-middle on plain http can plant one.
+const secureSessionCookie = "__Host-" + sessionCookie
 
 // session is what the server keeps about one browser.
 type session struct {
@@ -46,20 +52,29 @@ type claim struct{ Name, Value string }
 type sessions struct {
 	now    func() time.Time
 	ttl    time.Duration
-	secure bool // set the cookie's Secure attribute (the app is served over https)
+	secure bool   // set the cookie's Secure attribute (the app is served over https)
+	cookie string // the cookie's name: secureSessionCookie when secure
 
 	// guards m
 	mu sync.Mutex
 	m  map[string]*session
 }
 
+// newSessions returns an empty store. secure is true when the app is served
+// over https (its redirect URL is https); false is only for plain http on a
+// loopback host during development, where a browser would not send a
+// Secure cookie back and refuses the __Host- prefix without it.
 func newSessions(now func() time.Time, ttl time.Duration, secure bool) *sessions {
-	return &sessions{now: now, ttl: ttl, secure: secure, m: make(map[string]*session)}
+	name := sessionCookie
+	if secure {
+		name = secureSessionCookie
+	}
+	return &sessions{now: now, ttl: ttl, secure: secure, cookie: name, m: make(map[string]*session)}
 }
 
 // get returns the session named by the request's cookie, or nil.
 func (s *sessions) get(r *http.Request) (string, *session) {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.cookie)
 	if err != nil {
 		return "", nil
 	}
@@ -76,41 +91,42 @@ func (s *sessions) get(r *http.Request) (string, *session) {
 	return c.Value, ss
 }
 
-// maxSessions bounds the store: anyone can start a login, and each start
-// costs a session until it expires.
+// maxSessions bounds the store: each completed login costs a session until
+// it expires or logs out.
 const maxSessions = 10_000
 
-// errTooManySessions is returned by update when the store is full.
-var errTooManySessions = errors.New("too many sessions in progress")
+// errTooManySessions is returned by start when the store is full.
+var errTooManySessions = errors.New("too many sessions")
 
-// update runs f on the request's session under the store's lock, creating a
-// new session (and setting its cookie) when there is none. It fails only
-// when the store is full.
-func (s *sessions) update(w http.ResponseWriter, r *http.Request, f func(*session)) error {
-	_, ss := s.get(r)
+// start begins the session of u, who has just logged in: any session the
+// request's cookie names is forgotten first, and the new one gets a fresh
+// random id in a new cookie. A session id is never reused across a login,
+// so an id planted in the browser before the login (session fixation)
+// never holds the user's login. It fails only when the store is full.
+func (s *sessions) start(w http.ResponseWriter, r *http.Request, u *user) error {
+	old, _ := s.get(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ss == nil {
-		if len(s.m) >= maxSessions {
-			s.gcLocked()
-		}
-		if len(s.m) >= maxSessions {
-			return errTooManySessions
-		}
-		id := rand.Text()
-		ss = &session{expires: s.now().Add(s.ttl)}
-		s.m[id] = ss
-		http.SetCookie(w, &http.Cookie{
-			Name:     sessionCookie,
-			Value:    id,
-			Path:     "/",
-			HttpOnly: true,
-			Secure:   s.secure,
-			SameSite: http.SameSiteLaxMode,
-			MaxAge:   int(s.ttl / time.Second),
-		})
+	if old != "" {
+		delete(s.m, old)
 	}
-	f(ss)
+	if len(s.m) >= maxSessions {
+		s.gcLocked()
+	}
+	if len(s.m) >= maxSessions {
+		return errTooManySessions
+	}
+	id := rand.Text()
+	s.m[id] = &session{expires: s.now().Add(s.ttl), user: u}
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.cookie,
+		Value:    id,
+		Path:     "/",
+		HttpOnly: true,
+		Secure:   s.secure,
+		SameSite: http.SameSiteLaxMode,
+		MaxAge:   int(s.ttl / time.Second),
+	})
 	return nil
 }
 
@@ -131,7 +147,7 @@ func (s *sessions) destroy(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookie,
+		Name:     s.cookie,
 		Value:    "",
 		Path:     "/",
 		HttpOnly: true,
