@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/oauth2"
+
 	"github.com/pkjwt/pkjwt/assertion"
 )
 
@@ -176,7 +178,8 @@ func checkTokenType(r *tokenResponse, allowNA bool) error {
 		want = "DPoP"
 	}
 	switch {
-	case allowNA && tt == "N_A":
+	case allowNA && strings.EqualFold(tt, "N_A"):
+		r.token.TokenType = "N_A"
 		return nil
 	case strings.EqualFold(tt, want):
 		r.token.TokenType = want
@@ -185,6 +188,14 @@ func checkTokenType(r *tokenResponse, allowNA bool) error {
 		return fmt.Errorf("exchange: token endpoint issued token_type %s to a request with a DPoP proof, want DPoP; a bearer token would be a silent downgrade (RFC 9449 §5): %w", quote(truncate(tt, 32)), errUnsupportedTokenType)
 	}
 	return fmt.Errorf("exchange: token endpoint issued token_type %s, want Bearer: %w", quote(truncate(tt, 32)), errUnsupportedTokenType)
+}
+
+// dpopBound reports whether tok may only be sent with a DPoP proof: its
+// token_type is DPoP in any letter case (RFC 6749 §5.1 makes the type
+// case-insensitive), or it has none and the client has a DPoP key (hasKey),
+// whose tokens are bound unless the server said otherwise.
+func dpopBound(tok *oauth2.Token, hasKey bool) bool {
+	return strings.EqualFold(tok.TokenType, "DPoP") || hasKey && tok.TokenType == ""
 }
 
 // resourceBinding is what a TokenSource needs to send DPoP-bound tokens: the
