@@ -169,8 +169,10 @@ func (c *Client) sendAuthenticated(ctx context.Context, ep *endpoint, form url.V
 
 // checkTokenType refuses a token type this package cannot send: Bearer
 // without DPoP, DPoP when a proof was sent (RFC 9449 §5: a Bearer answer to
-// a proof would be a silent downgrade). N_A is accepted only where allowNA
-// (token exchange of a token that is not an access token).
+// a proof would be a silent downgrade). Types compare in any letter case.
+// N_A is accepted only where allowNA (a token exchange) and the
+// issued_token_type is not an access token (RFC 8693 §2.2.1): an access
+// token of type N_A after a proof would be a silent downgrade too.
 func checkTokenType(r *tokenResponse, allowNA bool) error {
 	tt := r.token.TokenType
 	want := "Bearer"
@@ -178,7 +180,7 @@ func checkTokenType(r *tokenResponse, allowNA bool) error {
 		want = "DPoP"
 	}
 	switch {
-	case allowNA && strings.EqualFold(tt, "N_A"):
+	case allowNA && r.issuedTokenType != TokenTypeAccessToken && strings.EqualFold(tt, "N_A"):
 		r.token.TokenType = "N_A"
 		return nil
 	case strings.EqualFold(tt, want):
