@@ -122,12 +122,9 @@ func isNonceChallenge(err error) bool {
 // appear in an error.
 func (c *Client) sendAuthenticated(ctx context.Context, ep *endpoint, form url.Values, secrets []string, parse func(status int, body []byte, secrets []string) error) error {
 	for attempt := 0; ; attempt++ {
-		a, err := c.assertions.Assertion(ctx)
+		a, err := c.clientAssertion(ctx)
 		if err != nil {
-			return fmt.Errorf("exchange: client assertion: %w", err)
-		}
-		if a == "" {
-			return fmt.Errorf("exchange: the assertion source returned an empty assertion: %w", ErrInvalidConfig)
+			return err
 		}
 		form.Set("client_id", c.clientID)
 		form.Set("client_assertion_type", assertion.ClientAssertionType)

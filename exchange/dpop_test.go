@@ -3,17 +3,20 @@ package exchange_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/exchange"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
@@ -387,5 +390,63 @@ func TestUserInfoDPoPTokenTypeAnyCase(t *testing.T) {
 		if err := e.c.UserInfo(t.Context(), &tok, res.IDToken.Subject, &claims); err != nil {
 			t.Errorf("UserInfo with token_type %q: %v", typ, err)
 		}
+	}
+}
+
+// TestFAPI2AssertionAlgorithmAfterRotation checks that a FAPI2 client
+// checks the algorithm of every assertion, not only the key's in New: once
+// its key ring rotates to an RS256 key, nothing is sent to the token, PAR
+// or revocation endpoint, whether the ring is Config.Key or the key source
+// of an *assertion.Minter in Config.Assertions.
+func TestFAPI2AssertionAlgorithmAfterRotation(t *testing.T) {
+	t.Parallel()
+	rsa, err := jwks.NewKey(t.Context(), testkeys.Signer(testkeys.RSA2048A), jwks.KeyConfig{Algorithm: jwks.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, viaMinter := range []bool{false, true} {
+		t.Run(fmt.Sprint("minter=", viaMinter), func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			var ringNow atomic.Pointer[time.Time]
+			ringNow.Store(&start)
+			e := fapiSetup(t, func(p *provider.Provider, c *exchange.Config) {
+				ring, err := jwks.NewRing(jwks.RingConfig{Now: func() time.Time { return *ringNow.Load() }},
+					jwks.Entry{Key: c.Key.(*jwks.Key), Activate: start.Add(-time.Hour)},
+					jwks.Entry{Key: rsa, Activate: start.Add(time.Hour)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Key = ring
+				if viaMinter {
+					m, err := assertion.NewMinter(ring, assertion.Config{ClientID: clientID, Audience: p.Issuer()})
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.Key, c.Assertions = nil, m
+				}
+			})
+			if _, err := e.c.ClientCredentials(t.Context()); err != nil {
+				t.Fatalf("with the ES256 key: %v", err)
+			}
+			later := start.Add(2 * time.Hour)
+			ringNow.Store(&later)
+			counts := func() [3]int {
+				return [3]int{e.op.Count(providertest.EndpointToken), e.op.Count(providertest.EndpointPAR), e.op.Count(providertest.EndpointRevocation)}
+			}
+			before := counts()
+			for name, call := range map[string]func() error{
+				"token":      func() error { _, err := e.c.ClientCredentials(t.Context()); return err },
+				"PAR":        func() error { _, _, err := e.c.AuthCodeURL(t.Context()); return err },
+				"revocation": func() error { return e.c.Revoke(t.Context(), "some-token", "") },
+			} {
+				if err := call(); !errors.Is(err, exchange.ErrInvalidConfig) {
+					t.Errorf("%s request after rotating to RS256: error = %v, want ErrInvalidConfig", name, err)
+				}
+			}
+			if after := counts(); after != before {
+				t.Errorf("requests (token, PAR, revocation) = %v before, %v after: an RS256 assertion was sent", before, after)
+			}
+		})
 	}
 }
