@@ -123,7 +123,11 @@ type Config struct {
 	// assertions, proofs and accepted ID tokens (a zero IDTokenAlgorithms
 	// means those three). New refuses, with one error wrapping
 	// ErrInvalidConfig that lists every gap, a configuration or a
-	// provider whose metadata cannot support the profile. Zero (false)
+	// provider whose metadata cannot support the profile. The algorithm of
+	// every client assertion is checked again when it is minted (a key
+	// ring may rotate to an RS256 key later): an assertion of another
+	// algorithm is never sent, and the request fails with
+	// ErrInvalidConfig. Zero (false)
 	// checks none of this beyond the other fields' own rules.
 	FAPI2 bool
 	// ReplayCache remembers the jti of every logout token that
@@ -157,6 +161,7 @@ type Client struct {
 	verifier    *provider.IDTokenVerifier
 	dpop        *dpopState // nil without DPoP
 	usePAR      bool
+	fapi2       bool     // check each assertion's algorithm
 	par         endpoint // the PAR endpoint, when usePAR
 	// The other endpoints of the provider, "" when it has none.
 	userInfoURL, revocationURL, introspectionURL, endSessionURL string
@@ -373,6 +378,7 @@ func newClient(md metadata, cfg Config) (*Client, error) {
 	c.par.url, c.par.what = md.parURL, "pushed authorization"
 	c.userInfoURL = md.userInfoURL
 	c.issRequired = c.issRequired || cfg.FAPI2
+	c.fapi2 = cfg.FAPI2
 	return c, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +29,15 @@ const (
 	// cookieIDBytes is the length of the per-transaction part of a cookie
 	// name, from a hash of the state.
 	cookieIDBytes = 12
+	// maxTransactionCookies bounds the transaction cookies a browser
+	// keeps: each is about 500 bytes, and abandoned logins would otherwise
+	// pile up for Config.TransactionMaxAge until the Cookie header passes
+	// the 8 KiB many proxies accept.
+	maxTransactionCookies = 4
+	// cookiePrefix and hostCookiePrefix start the name of every
+	// transaction cookie.
+	cookiePrefix     = "pkjwt-tx-"
+	hostCookiePrefix = "__Host-" + cookiePrefix
 )
 
 // TransactionCookies keeps each login's [Transaction] in its own sealed
@@ -39,16 +50,20 @@ const (
 // opens, for rotation), bound to its name, and named after its
 // transaction's state, so that logins started in parallel tabs each keep
 // theirs. It has the __Host- prefix, Path=/, HttpOnly, SameSite=Lax
-// (the callback is a top-level GET from the provider), Secure (except for
-// plain http on a loopback host, where the prefix is left out too, as
-// browsers require Secure for it) and a Max-Age of
-// Config.TransactionMaxAge.
+// (the callback is a top-level GET from the provider), Secure and a Max-Age
+// of Config.TransactionMaxAge. Secure and the prefix follow the
+// transaction's redirect URL, not the request (which, behind a reverse
+// proxy, may come over plain http to a loopback address): they are left
+// out only for an http redirect URL on a loopback host (a development
+// server), as browsers keep neither on plain http. A browser keeps at most
+// 4 transaction cookies: [TransactionCookies.Save] expires the oldest.
 type TransactionCookies struct {
 	// aeads yields the ciphers, first the sealing one. A function, so
 	// that printing a TransactionCookies never reaches key material.
-	aeads  func() []cipher.AEAD
-	now    func() time.Time
-	maxAge time.Duration
+	aeads       func() []cipher.AEAD
+	now         func() time.Time
+	maxAge      time.Duration
+	redirectURL string // the Client's, for a transaction that records none
 }
 
 // TransactionCookies returns a [TransactionCookies] for this client's
@@ -78,11 +93,14 @@ func (c *Client) TransactionCookies(keys [][]byte) (*TransactionCookies, error) 
 		}
 		aeads = append(aeads, g)
 	}
-	return &TransactionCookies{aeads: func() []cipher.AEAD { return aeads }, now: c.now, maxAge: c.txMaxAge}, nil
+	return &TransactionCookies{aeads: func() []cipher.AEAD { return aeads }, now: c.now, maxAge: c.txMaxAge, redirectURL: c.redirectURL}, nil
 }
 
 // Save seals tx into a new cookie on w, for the login r starts. Call it
-// before redirecting to the URL of [Client.AuthCodeURL]. It does no I/O.
+// before redirecting to the URL of [Client.AuthCodeURL]. It keeps at most
+// 4 transaction cookies in the browser: of those r carries, it expires the
+// oldest beyond the new one's 3 companions, and any that does not open
+// with the keys (tampered, or sealed with a retired key). It does no I/O.
 //
 // Errors: ErrInvalidTransaction for a transaction without a state, or one
 // too large for a cookie (a redirect URL of kilobytes).
@@ -90,7 +108,7 @@ func (tc *TransactionCookies) Save(w http.ResponseWriter, r *http.Request, tx Tr
 	if len(tx.State) < 22 {
 		return fmt.Errorf("exchange: transaction state is missing or shorter than 128 bits: %w", ErrInvalidTransaction)
 	}
-	secure := secureRequest(r)
+	secure := tc.secure(tx)
 	name := cookieName(tx.State, secure)
 	plain, err := json.Marshal(tx)
 	if err != nil {
@@ -103,6 +121,7 @@ func (tc *TransactionCookies) Save(w http.ResponseWriter, r *http.Request, tx Tr
 	if len(value) > maxCookieValue {
 		return fmt.Errorf("exchange: sealed transaction is %d bytes, over the %d a cookie can hold: %w", len(value), maxCookieValue, ErrInvalidTransaction)
 	}
+	tc.prune(w, r, name)
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,
 		Value:    value,
@@ -113,6 +132,42 @@ func (tc *TransactionCookies) Save(w http.ResponseWriter, r *http.Request, tx Tr
 		SameSite: http.SameSiteLaxMode,
 	})
 	return nil
+}
+
+// prune expires the transaction cookies of r beyond the
+// maxTransactionCookies-1 newest that open (keeping room for the cookie
+// named keep, which Save is about to set), and every one that does not
+// open.
+func (tc *TransactionCookies) prune(w http.ResponseWriter, r *http.Request, keep string) {
+	type live struct {
+		name    string
+		created time.Time
+	}
+	var open []live
+	seen := map[string]bool{keep: true}
+	for _, ck := range r.Cookies() {
+		if !strings.HasPrefix(ck.Name, cookiePrefix) && !strings.HasPrefix(ck.Name, hostCookiePrefix) || seen[ck.Name] {
+			continue
+		}
+		seen[ck.Name] = true
+		if tx, err := tc.open(ck); err == nil {
+			open = append(open, live{ck.Name, tx.Created})
+			continue
+		}
+		expireCookie(w, ck.Name)
+	}
+	if len(open) < maxTransactionCookies {
+		return
+	}
+	slices.SortFunc(open, func(a, b live) int { return b.created.Compare(a.created) }) // newest first
+	for _, l := range open[maxTransactionCookies-1:] {
+		expireCookie(w, l.name)
+	}
+}
+
+// expireCookie deletes the transaction cookie name on w.
+func expireCookie(w http.ResponseWriter, name string) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Secure: strings.HasPrefix(name, "__Host-"), HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
 // Load opens the cookie of the transaction whose state the callback r
@@ -128,13 +183,38 @@ func (tc *TransactionCookies) Load(w http.ResponseWriter, r *http.Request, state
 	if state == "" || len(state) > 256 {
 		return Transaction{}, fmt.Errorf("exchange: the callback has no usable state to find its transaction cookie by: %w", ErrInvalidTransaction)
 	}
-	secure := secureRequest(r)
+	// The cookie's name tells whether it was saved as Secure; which one
+	// it should be follows from the redirect URL sealed in it.
+	secure := true
 	name := cookieName(state, secure)
 	ck, err := r.Cookie(name)
 	if err != nil {
-		return Transaction{}, fmt.Errorf("exchange: no transaction cookie for this state (another browser, or the login finished or expired): %w", ErrInvalidTransaction)
+		secure = false
+		name = cookieName(state, secure)
+		if ck, err = r.Cookie(name); err != nil {
+			return Transaction{}, fmt.Errorf("exchange: no transaction cookie for this state (another browser, or the login finished or expired): %w", ErrInvalidTransaction)
+		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Secure: secure, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	expireCookie(w, name)
+	tx, err := tc.open(ck)
+	if err != nil {
+		return Transaction{}, err
+	}
+	if tc.secure(tx) != secure {
+		return Transaction{}, fmt.Errorf("exchange: the transaction cookie's name does not fit its redirect URL (only an http redirect URL on a loopback host goes without the __Host- prefix): %w", ErrInvalidTransaction)
+	}
+	if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) != 1 {
+		return Transaction{}, fmt.Errorf("exchange: transaction cookie holds another state: %w", ErrInvalidTransaction)
+	}
+	if age := tc.now().Sub(tx.Created); age > tc.maxAge || age < -maxFutureSkew {
+		return Transaction{}, fmt.Errorf("exchange: transaction cookie is %v old, over Config.TransactionMaxAge %v: %w", age.Round(time.Second), tc.maxAge, errTransactionExpired)
+	}
+	return tx, nil
+}
+
+// open unseals the transaction of ck, a cookie of this TransactionCookies.
+// Errors wrap ErrInvalidTransaction.
+func (tc *TransactionCookies) open(ck *http.Cookie) (Transaction, error) {
 	if len(ck.Value) > maxCookieValue {
 		return Transaction{}, fmt.Errorf("exchange: transaction cookie over %d bytes: %w", maxCookieValue, ErrInvalidTransaction)
 	}
@@ -147,7 +227,7 @@ func (tc *TransactionCookies) Load(w http.ResponseWriter, r *http.Request, state
 		if len(sealed) < g.NonceSize()+g.Overhead() {
 			break
 		}
-		if p, err := g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], []byte(name)); err == nil {
+		if p, err := g.Open(nil, sealed[:g.NonceSize()], sealed[g.NonceSize():], []byte(ck.Name)); err == nil {
 			plain = p
 			break
 		}
@@ -159,13 +239,17 @@ func (tc *TransactionCookies) Load(w http.ResponseWriter, r *http.Request, state
 	if err := jose.Unmarshal(plain, &tx); err != nil {
 		return Transaction{}, fmt.Errorf("exchange: transaction cookie: %v: %w", err, ErrInvalidTransaction)
 	}
-	if subtle.ConstantTimeCompare([]byte(tx.State), []byte(state)) != 1 {
-		return Transaction{}, fmt.Errorf("exchange: transaction cookie holds another state: %w", ErrInvalidTransaction)
-	}
-	if age := tc.now().Sub(tx.Created); age > tc.maxAge || age < -maxFutureSkew {
-		return Transaction{}, fmt.Errorf("exchange: transaction cookie is %v old, over Config.TransactionMaxAge %v: %w", age.Round(time.Second), tc.maxAge, errTransactionExpired)
-	}
 	return tx, nil
+}
+
+// secure reports whether the cookie of tx gets Secure and the __Host-
+// prefix, by tx's redirect URL or, when it records none, the Client's.
+func (tc *TransactionCookies) secure(tx Transaction) bool {
+	u := tx.RedirectURL
+	if u == "" {
+		u = tc.redirectURL
+	}
+	return secureRedirect(u)
 }
 
 // cookieName names the cookie of the transaction with state.
@@ -173,26 +257,26 @@ func cookieName(state string, secure bool) string {
 	sum := sha256.Sum256([]byte("pkjwt transaction cookie\x00" + state))
 	id := base64.RawURLEncoding.EncodeToString(sum[:cookieIDBytes])
 	if secure {
-		return "__Host-pkjwt-tx-" + id
+		return hostCookiePrefix + id
 	}
-	return "pkjwt-tx-" + id
+	return cookiePrefix + id
 }
 
-// secureRequest reports whether cookies for r get the Secure attribute:
-// always, except for plain http to a loopback host (a development server),
-// where a browser would not send a Secure cookie back. Plain http to any
-// other host is taken to sit behind a TLS-terminating proxy.
-func secureRequest(r *http.Request) bool {
-	if r.TLS != nil {
+// secureRedirect reports whether the cookies of a login with redirectURL
+// get the Secure attribute and the __Host- prefix: always, except for an
+// http redirect URL on a loopback host (a development server), where a
+// browser would not send a Secure cookie back. The request is not looked
+// at: behind a TLS-terminating reverse proxy it comes over plain http,
+// often to a loopback address.
+func secureRedirect(redirectURL string) bool {
+	u, err := url.Parse(redirectURL)
+	if err != nil || u.Scheme != "http" {
 		return true
 	}
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
+	host := u.Hostname()
 	if strings.EqualFold(host, "localhost") {
 		return false
 	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
+	ip := net.ParseIP(host)
 	return ip == nil || !ip.IsLoopback()
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"golang.org/x/oauth2"
+
 	"github.com/pkjwt/pkjwt/assertion"
 )
 
@@ -120,12 +122,9 @@ func isNonceChallenge(err error) bool {
 // appear in an error.
 func (c *Client) sendAuthenticated(ctx context.Context, ep *endpoint, form url.Values, secrets []string, parse func(status int, body []byte, secrets []string) error) error {
 	for attempt := 0; ; attempt++ {
-		a, err := c.assertions.Assertion(ctx)
+		a, err := c.clientAssertion(ctx)
 		if err != nil {
-			return fmt.Errorf("exchange: client assertion: %w", err)
-		}
-		if a == "" {
-			return fmt.Errorf("exchange: the assertion source returned an empty assertion: %w", ErrInvalidConfig)
+			return err
 		}
 		form.Set("client_id", c.clientID)
 		form.Set("client_assertion_type", assertion.ClientAssertionType)
@@ -167,8 +166,10 @@ func (c *Client) sendAuthenticated(ctx context.Context, ep *endpoint, form url.V
 
 // checkTokenType refuses a token type this package cannot send: Bearer
 // without DPoP, DPoP when a proof was sent (RFC 9449 §5: a Bearer answer to
-// a proof would be a silent downgrade). N_A is accepted only where allowNA
-// (token exchange of a token that is not an access token).
+// a proof would be a silent downgrade). Types compare in any letter case.
+// N_A is accepted only where allowNA (a token exchange) and the
+// issued_token_type is not an access token (RFC 8693 §2.2.1): an access
+// token of type N_A after a proof would be a silent downgrade too.
 func checkTokenType(r *tokenResponse, allowNA bool) error {
 	tt := r.token.TokenType
 	want := "Bearer"
@@ -176,7 +177,8 @@ func checkTokenType(r *tokenResponse, allowNA bool) error {
 		want = "DPoP"
 	}
 	switch {
-	case allowNA && tt == "N_A":
+	case allowNA && r.issuedTokenType != TokenTypeAccessToken && strings.EqualFold(tt, "N_A"):
+		r.token.TokenType = "N_A"
 		return nil
 	case strings.EqualFold(tt, want):
 		r.token.TokenType = want
@@ -185,6 +187,14 @@ func checkTokenType(r *tokenResponse, allowNA bool) error {
 		return fmt.Errorf("exchange: token endpoint issued token_type %s to a request with a DPoP proof, want DPoP; a bearer token would be a silent downgrade (RFC 9449 §5): %w", quote(truncate(tt, 32)), errUnsupportedTokenType)
 	}
 	return fmt.Errorf("exchange: token endpoint issued token_type %s, want Bearer: %w", quote(truncate(tt, 32)), errUnsupportedTokenType)
+}
+
+// dpopBound reports whether tok may only be sent with a DPoP proof: its
+// token_type is DPoP in any letter case (RFC 6749 §5.1 makes the type
+// case-insensitive), or it has none and the client has a DPoP key (hasKey),
+// whose tokens are bound unless the server said otherwise.
+func dpopBound(tok *oauth2.Token, hasKey bool) bool {
+	return strings.EqualFold(tok.TokenType, "DPoP") || hasKey && tok.TokenType == ""
 }
 
 // resourceBinding is what a TokenSource needs to send DPoP-bound tokens: the

@@ -3,16 +3,20 @@ package exchange_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/exchange"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 	"github.com/pkjwt/pkjwt/jwks"
@@ -292,4 +296,157 @@ func TestDPoPConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestDPoPTokenTypeAnyCase checks that a token whose type is DPoP in any
+// letter case, or that has no type at all in a token source of a client
+// with a DPoP key, is sent only with a proof and only to an allowed origin;
+// and that a token of another type, or a DPoP one without a key, is not
+// sent at all.
+func TestDPoPTokenTypeAnyCase(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var gotAuth, gotProof string
+	var hits int
+	rs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		hits++
+		gotAuth, gotProof = r.Header.Get("Authorization"), r.Header.Get("DPoP")
+	}))
+	t.Cleanup(rs.Close)
+	withKey := setup(t, providertest.Config{}, func(_ *provider.Provider, c *exchange.Config) { c.DPoPKey = dpopKey(t) })
+	noKey := setup(t, providertest.Config{}, nil)
+	for _, tc := range []struct {
+		name    string
+		c       *exchange.Client
+		typ     string
+		allowed bool   // the resource server's origin is given with WithResource
+		wantErr error  // nil: sent
+		scheme  string // the Authorization scheme it must go with
+	}{
+		{"DPoP elsewhere", withKey.c, "DPoP", false, exchange.ErrInvalidConfig, ""},
+		{"dpop elsewhere", withKey.c, "dpop", false, exchange.ErrInvalidConfig, ""},
+		{"Dpop elsewhere", withKey.c, "Dpop", false, exchange.ErrInvalidConfig, ""},
+		{"empty type elsewhere", withKey.c, "", false, exchange.ErrInvalidConfig, ""},
+		{"dpop allowed", withKey.c, "dpop", true, nil, "DPoP"},
+		{"empty type allowed", withKey.c, "", true, nil, "DPoP"},
+		{"Bearer with a key", withKey.c, "bearer", false, nil, "Bearer"},
+		{"dpop without a key", noKey.c, "dpop", true, exchange.ErrMalformedResponse, ""},
+		{"empty type without a key", noKey.c, "", false, nil, "Bearer"},
+		{"N_A", noKey.c, "N_A", false, exchange.ErrMalformedResponse, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var opts []exchange.Option
+			if tc.allowed {
+				opts = append(opts, exchange.WithResource(rs.URL+"/"))
+			}
+			mu.Lock()
+			hits, gotAuth, gotProof = 0, "", ""
+			mu.Unlock()
+			ts := tc.c.RefreshTokenSource(&oauth2.Token{AccessToken: "bound-secret", TokenType: tc.typ, Expiry: time.Now().Add(time.Hour)}, nil, opts...)
+			resp, err := ts.Client(rs.Client()).Get(rs.URL + "/api")
+			if err == nil {
+				resp.Body.Close()
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) {
+					t.Errorf("error = %v, want %v", err, tc.wantErr)
+				}
+				if hits != 0 {
+					t.Errorf("the token was sent (Authorization scheme %q)", strings.Fields(gotAuth + " ")[0])
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := tc.scheme + " bound-secret"; gotAuth != want {
+				t.Errorf("Authorization scheme = %q, want %q", strings.Fields(gotAuth + " ")[0], tc.scheme)
+			}
+			if (gotProof != "") != (tc.scheme == "DPoP") {
+				t.Errorf("DPoP proof sent = %v, want %v", gotProof != "", tc.scheme == "DPoP")
+			}
+		})
+	}
+}
+
+// TestUserInfoDPoPTokenTypeAnyCase checks that Client.UserInfo sends a
+// bound token whose type is DPoP in another letter case, or absent, with a
+// proof: as a bearer token the provider would refuse it.
+func TestUserInfoDPoPTokenTypeAnyCase(t *testing.T) {
+	t.Parallel()
+	e := setup(t, providertest.Config{}, func(_ *provider.Provider, c *exchange.Config) { c.DPoPKey = dpopKey(t) })
+	res, err := e.login(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"DPoP", "dpop", "DPOP", ""} {
+		tok := *res.Token
+		tok.TokenType = typ
+		var claims map[string]any
+		if err := e.c.UserInfo(t.Context(), &tok, res.IDToken.Subject, &claims); err != nil {
+			t.Errorf("UserInfo with token_type %q: %v", typ, err)
+		}
+	}
+}
+
+// TestFAPI2AssertionAlgorithmAfterRotation checks that a FAPI2 client
+// checks the algorithm of every assertion, not only the key's in New: once
+// its key ring rotates to an RS256 key, nothing is sent to the token, PAR
+// or revocation endpoint, whether the ring is Config.Key or the key source
+// of an *assertion.Minter in Config.Assertions.
+func TestFAPI2AssertionAlgorithmAfterRotation(t *testing.T) {
+	t.Parallel()
+	rsa, err := jwks.NewKey(t.Context(), testkeys.Signer(testkeys.RSA2048A), jwks.KeyConfig{Algorithm: jwks.RS256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, viaMinter := range []bool{false, true} {
+		t.Run(fmt.Sprint("minter=", viaMinter), func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			var ringNow atomic.Pointer[time.Time]
+			ringNow.Store(&start)
+			e := fapiSetup(t, func(p *provider.Provider, c *exchange.Config) {
+				ring, err := jwks.NewRing(jwks.RingConfig{Now: func() time.Time { return *ringNow.Load() }},
+					jwks.Entry{Key: c.Key.(*jwks.Key), Activate: start.Add(-time.Hour)},
+					jwks.Entry{Key: rsa, Activate: start.Add(time.Hour)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Key = ring
+				if viaMinter {
+					m, err := assertion.NewMinter(ring, assertion.Config{ClientID: clientID, Audience: p.Issuer()})
+					if err != nil {
+						t.Fatal(err)
+					}
+					c.Key, c.Assertions = nil, m
+				}
+			})
+			if _, err := e.c.ClientCredentials(t.Context()); err != nil {
+				t.Fatalf("with the ES256 key: %v", err)
+			}
+			later := start.Add(2 * time.Hour)
+			ringNow.Store(&later)
+			counts := func() [3]int {
+				return [3]int{e.op.Count(providertest.EndpointToken), e.op.Count(providertest.EndpointPAR), e.op.Count(providertest.EndpointRevocation)}
+			}
+			before := counts()
+			for name, call := range map[string]func() error{
+				"token":      func() error { _, err := e.c.ClientCredentials(t.Context()); return err },
+				"PAR":        func() error { _, _, err := e.c.AuthCodeURL(t.Context()); return err },
+				"revocation": func() error { return e.c.Revoke(t.Context(), "some-token", "") },
+			} {
+				if err := call(); !errors.Is(err, exchange.ErrInvalidConfig) {
+					t.Errorf("%s request after rotating to RS256: error = %v, want ErrInvalidConfig", name, err)
+				}
+			}
+			if after := counts(); after != before {
+				t.Errorf("requests (token, PAR, revocation) = %v before, %v after: an RS256 assertion was sent", before, after)
+			}
+		})
+	}
 }

@@ -1,11 +1,13 @@
 package exchange
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/pkjwt/pkjwt/assertion"
+	"github.com/pkjwt/pkjwt/internal/jose"
 	"github.com/pkjwt/pkjwt/jwks"
 )
 
@@ -15,6 +17,29 @@ var fapiAlgs = []string{"PS256", "ES256", "EdDSA"}
 
 // fapiAlgorithm reports whether alg is one of fapiAlgs.
 func fapiAlgorithm(alg string) bool { return slices.Contains(fapiAlgs, alg) }
+
+// maxAssertionBytes bounds a client assertion read back for its algorithm.
+const maxAssertionBytes = 64 << 10
+
+// clientAssertion asks the client's assertion source for a new assertion.
+// With FAPI2 its header's alg is checked every time, not only in New: a
+// key ring may have rotated to a key of another algorithm since (FAPI 2.0
+// §5.4). An assertion that fails the check is never sent.
+func (c *Client) clientAssertion(ctx context.Context) (string, error) {
+	a, err := c.assertions.Assertion(ctx)
+	if err != nil {
+		return "", fmt.Errorf("exchange: client assertion: %w", err)
+	}
+	if a == "" {
+		return "", fmt.Errorf("exchange: the assertion source returned an empty assertion: %w", ErrInvalidConfig)
+	}
+	if c.fapi2 {
+		if _, err := jose.Parse(a, maxAssertionBytes, fapiAlgs); err != nil {
+			return "", fmt.Errorf("exchange: FAPI2: the client assertion is not a JWS signed with PS256, ES256 or EdDSA (did the key source rotate to a key of another algorithm?): %v: %w", err, errFAPI2)
+		}
+	}
+	return a, nil
+}
 
 // fapiIDTokenAlgorithms returns the FAPI algorithms the provider signs ID
 // tokens with (all three when it advertises none of them, so that the

@@ -230,7 +230,8 @@ func (r TokenExchangeRequest) check() error {
 // TokenExchange performs an RFC 8693 token exchange, the client
 // authenticated by a fresh assertion. The returned token's TokenType is what
 // the server said ("Bearer", or "N_A" for a token that is not an access
-// token); its issued_token_type is in Extra("issued_token_type"), which RFC
+// token; with Config.DPoPKey, DPoP, or N_A only when issued_token_type is
+// not an access token, else ErrMalformedResponse); its issued_token_type is in Extra("issued_token_type"), which RFC
 // 8693 §2.2.1 requires. [WithParam] applies. One round trip, no retry.
 //
 // Errors: those of [Client.ClientCredentials] (ErrInvalidScope for a refused

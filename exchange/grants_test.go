@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/pkjwt/pkjwt/assertion"
 	"github.com/pkjwt/pkjwt/internal/testkeys"
 )
@@ -671,5 +673,46 @@ func TestEmptyAssertionNotSent(t *testing.T) {
 	}
 	if n := len(op.requests()); n != 0 {
 		t.Errorf("%d requests with an empty assertion", n)
+	}
+}
+
+// TestCheckTokenType checks the token types a response may carry: Bearer
+// without a proof, DPoP after one, in any letter case; N_A only for a token
+// exchange that issued something other than an access token.
+func TestCheckTokenType(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		tt      string
+		dpop    bool
+		allowNA bool
+		issued  string
+		want    string // the normalised type; "" means refused
+	}{
+		{tt: "Bearer", want: "Bearer"},
+		{tt: "bearer", want: "Bearer"},
+		{tt: "DPoP", dpop: true, want: "DPoP"},
+		{tt: "dpop", dpop: true, want: "DPoP"},
+		{tt: "DPoP"},
+		{tt: "Bearer", dpop: true},
+		{tt: "N_A"},
+		{tt: "N_A", allowNA: true, issued: TokenTypeJWT, want: "N_A"},
+		{tt: "n_a", allowNA: true, issued: TokenTypeIDToken, want: "N_A"},
+		{tt: "N_A", dpop: true, allowNA: true, issued: TokenTypeJWT, want: "N_A"},
+		// An access token after a proof must be DPoP: N_A would be a
+		// silent downgrade.
+		{tt: "N_A", dpop: true, allowNA: true, issued: TokenTypeAccessToken},
+		{tt: "N_A", allowNA: true, issued: TokenTypeAccessToken},
+		{tt: "MAC", allowNA: true, issued: TokenTypeJWT},
+	} {
+		r := &tokenResponse{token: &oauth2.Token{AccessToken: "x", TokenType: tc.tt}, dpop: tc.dpop, issuedTokenType: tc.issued}
+		err := checkTokenType(r, tc.allowNA)
+		switch {
+		case tc.want == "" && !errors.Is(err, errUnsupportedTokenType):
+			t.Errorf("%+v: error = %v, want %v", tc, err, errUnsupportedTokenType)
+		case tc.want != "" && err != nil:
+			t.Errorf("%+v: error = %v", tc, err)
+		case tc.want != "" && r.token.TokenType != tc.want:
+			t.Errorf("%+v: type = %q, want %q", tc, r.token.TokenType, tc.want)
+		}
 	}
 }

@@ -90,7 +90,9 @@ func (c *Client) EndSessionCallback(query url.Values, state string) error {
 //
 // It answers 200 when end returns nil; 400 with a JSON
 // {"error":"invalid_request","error_description":…} for a refused
-// request or token, and when end fails (§2.8: the logout failed); 405 for
+// request or token, and when end fails (§2.8: the logout failed; the
+// token's jti is then forgotten in the ReplayCache, so that the provider's
+// redelivery of the same token is accepted and end runs again); 405 for
 // another method. Every answer has Cache-Control: no-store. Why a token
 // was refused is not told to the sender; pass a logger through
 // Config.Logger to see it (debug records, never the token). A nil end
@@ -130,6 +132,10 @@ func (c *Client) BackchannelLogoutHandler(end func(ctx context.Context, t *provi
 		}
 		if err := end(r.Context(), lt); err != nil {
 			c.logger.DebugContext(r.Context(), "exchange: ending the sessions of a logout token failed", "err", err)
+			// The provider may deliver the token again: let it in.
+			if err := c.verifier.ReleaseLogoutToken(r.Context(), lt); err != nil {
+				c.logger.WarnContext(r.Context(), "exchange: a logout token whose sessions could not be ended stays spent; its redelivery will be refused", "err", err)
+			}
 			logoutError(w, http.StatusBadRequest, "the logout failed")
 			return
 		}

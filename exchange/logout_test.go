@@ -225,3 +225,42 @@ func TestBackchannelLogoutIDToken(t *testing.T) {
 		}
 	}
 }
+
+// TestBackchannelLogoutRedeliveryAfterEndFails: when end fails the answer
+// is 400 and the token's jti is not spent, so the provider's redelivery of
+// the same token ends the sessions (200); a third delivery is a replay.
+func TestBackchannelLogoutRedeliveryAfterEndFails(t *testing.T) {
+	t.Parallel()
+	rcv := newReceiver(t)
+	e := rpSetup(t, providertest.Config{}, func(c *providertest.Client) { c.BackchannelLogoutURI = rcv.srv.URL + "/bcl" }, nil)
+	rcv.mu.Lock()
+	rcv.h = e.c.BackchannelLogoutHandler(rcv.end)
+	rcv.mu.Unlock()
+	l := providertest.Logout{Subject: "248289761001", SessionID: "sid-1"}
+	for i, step := range []struct {
+		fail   error
+		status int
+		ended  int
+	}{
+		{fail: errors.New("session store briefly down"), status: 400, ended: 0},
+		{status: 200, ended: 1}, // the same jti, redelivered
+		{status: 400, ended: 1}, // and again: a replay
+	} {
+		rcv.mu.Lock()
+		rcv.fail = step.fail
+		rcv.mu.Unlock()
+		st, body, err := e.op.SendLogoutToken(t.Context(), clientID, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			e.op.Misbehave(providertest.LogoutTokenReplay) // later deliveries carry the same jti
+		}
+		rcv.mu.Lock()
+		ended := len(rcv.ended)
+		rcv.mu.Unlock()
+		if st != step.status || ended != step.ended {
+			t.Errorf("delivery %d: status %d (%s), sessions ended %d; want %d, %d", i+1, st, body, ended, step.status, step.ended)
+		}
+	}
+}

@@ -161,12 +161,9 @@ func parseIntrospection(body []byte) (*Introspection, error) {
 // ErrMalformedResponse). secrets are the values of form that must never
 // appear in an error.
 func (c *Client) postAuthenticated(ctx context.Context, what, endpointURL string, form url.Values, secrets []string) ([]byte, error) {
-	a, err := c.assertions.Assertion(ctx)
+	a, err := c.clientAssertion(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("exchange: client assertion: %w", err)
-	}
-	if a == "" {
-		return nil, fmt.Errorf("exchange: the assertion source returned an empty assertion: %w", ErrInvalidConfig)
+		return nil, err
 	}
 	form.Set("client_id", c.clientID)
 	form.Set("client_assertion_type", assertion.ClientAssertionType)

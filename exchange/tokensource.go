@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -172,9 +173,11 @@ func (s *TokenSource) valid(t *oauth2.Token) bool {
 // too, a client with a 30-second timeout and the default transport — never
 // [http.DefaultClient] itself. Unlike token requests, API requests follow
 // redirects as base does (net/http drops the Authorization header on a
-// redirect to another host).
+// redirect to another host). A token of another type than Bearer or DPoP
+// is not sent (ErrMalformedResponse).
 //
-// A DPoP-bound token (a [Client] with Config.DPoPKey) goes as
+// A DPoP-bound token — token_type DPoP in any letter case, or, from a
+// [Client] with Config.DPoPKey, no token_type at all — goes as
 // "Authorization: DPoP <token>" with a fresh proof carrying the token's
 // hash (RFC 9449 §7), and only to the provider's own origin (issuer and
 // UserInfo endpoint) and the origins of the WithResource indicators given
@@ -220,10 +223,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	if tok.Type() == "DPoP" {
+	if dpopBound(tok, t.src.dpop != nil) {
 		return t.src.dpop.roundTripDPoP(req, tok.AccessToken, base)
 	}
+	if !strings.EqualFold(tok.Type(), "Bearer") {
+		if req.Body != nil {
+			req.Body.Close()
+		}
+		return nil, fmt.Errorf("exchange: the token source holds a token of type %s, neither Bearer nor DPoP; not sending it: %w", quote(truncate(tok.TokenType, 32)), errUnsupportedTokenType)
+	}
 	r2 := req.Clone(req.Context())
-	tok.SetAuthHeader(r2)
+	r2.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	return base.RoundTrip(r2)
 }

@@ -23,8 +23,8 @@ const maxChallengeLen = 4 << 10
 // (OIDC Core §5.3) with the access token of a login or refresh, and
 // decodes them into v (a struct or map, as json.Unmarshal would; nil only
 // checks them). It sends one GET with "Authorization: Bearer" (or, for a
-// DPoP-bound token of a Client with Config.DPoPKey, "Authorization: DPoP"
-// and a proof, answering a nonce challenge once), follows no redirect, and
+// DPoP-bound token of a Client with Config.DPoPKey — token_type DPoP in any
+// letter case, or none — "Authorization: DPoP" and a proof, answering a nonce challenge once), follows no redirect, and
 // reads at most Config.MaxResponseBytes.
 //
 // It accepts a JSON response (application/json) or a signed one
@@ -59,7 +59,7 @@ func (c *Client) UserInfo(ctx context.Context, token *oauth2.Token, subject stri
 	}
 	req.Header.Set("Accept", "application/json, application/jwt")
 	var resp *http.Response
-	if strings.EqualFold(token.Type(), "DPoP") && c.dpop != nil {
+	if c.dpop != nil && dpopBound(token, true) {
 		// A DPoP-bound token: the DPoP scheme and a proof with ath, one
 		// retry for a nonce challenge (RFC 9449 §7, §9).
 		resp, err = c.binding(options{}).roundTripDPoP(req, token.AccessToken, clientTransport{c.ep.hc})
@@ -126,7 +126,7 @@ func (c *Client) UserInfo(ctx context.Context, token *oauth2.Token, subject stri
 // type DPoP needs a proof per request, which this package does not make:
 // it is refused rather than sent as a bearer token.
 func authorize(req *http.Request, token *oauth2.Token) error {
-	if strings.EqualFold(token.Type(), "DPoP") {
+	if dpopBound(token, false) {
 		return fmt.Errorf("exchange: the access token is DPoP-bound (token_type DPoP) and needs a DPoP proof, which this call cannot make: %w", ErrInvalidConfig)
 	}
 	req.Header.Set("Authorization", "Bearer "+token.AccessToken)

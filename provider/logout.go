@@ -59,7 +59,8 @@ type logoutClaims struct {
 // object; sub or sid or both; jti present; no nonce (so an ID token is
 // never taken for a logout token). Last, the jti is remembered in the
 // verifier's ReplayCache until the token's window closes, and a jti seen
-// before is refused.
+// before is refused; when ending the token's sessions fails,
+// [IDTokenVerifier.ReleaseLogoutToken] lets the provider's redelivery in.
 //
 // It may fetch the provider's keys. Each failure wraps one sentinel:
 // ErrMalformedToken (structure, typ, a missing or mistyped claim, a nonce,
@@ -109,8 +110,7 @@ func (v *IDTokenVerifier) VerifyLogoutToken(ctx context.Context, raw string) (*L
 	if err := c.checkOptionalTimes("logout token", now, v.leeway); err != nil {
 		return nil, err
 	}
-	// The issuer scopes the jti: two providers may pick the same one.
-	fresh, err := v.replay.Remember(ctx, "logout\x00"+v.issuer+"\x00"+c.Jti, until)
+	fresh, err := v.replay.Remember(ctx, v.logoutKey(c.Jti), until)
 	if err != nil {
 		return nil, fmt.Errorf("provider: logout token jti could not be remembered, so the token is refused: %v", err)
 	}
@@ -118,6 +118,28 @@ func (v *IDTokenVerifier) VerifyLogoutToken(ctx context.Context, raw string) (*L
 		return nil, fmt.Errorf("provider: logout token jti %q was accepted before: %w", short(c.Jti), ErrTokenReplayed)
 	}
 	return &LogoutToken{Subject: c.Sub, SessionID: c.Sid, ID: c.Jti, IssuedAt: iat}, nil
+}
+
+// ReleaseLogoutToken forgets the jti of t, a token VerifyLogoutToken
+// accepted, in the verifier's ReplayCache, so that the provider's
+// redelivery of the same token is accepted once more. Call it only when
+// ending t's sessions failed and the answer to the provider says so (OpenID
+// Connect Back-Channel Logout 1.0 §2.8: a 400), never after they ended.
+// Errors are the ReplayCache's, formatted with %v.
+func (v *IDTokenVerifier) ReleaseLogoutToken(ctx context.Context, t *LogoutToken) error {
+	if t == nil || t.ID == "" {
+		return nil
+	}
+	if err := v.replay.Forget(ctx, v.logoutKey(t.ID)); err != nil {
+		return fmt.Errorf("provider: forget a logout token jti: %v", err)
+	}
+	return nil
+}
+
+// logoutKey is the ReplayCache id of a logout token's jti. The issuer
+// scopes the jti: two providers may pick the same one.
+func (v *IDTokenVerifier) logoutKey(jti string) string {
+	return "logout\x00" + v.issuer + "\x00" + jti
 }
 
 // decodeLogoutClaims reads the claims of a logout token.

@@ -53,6 +53,16 @@ func (m *mapReplay) Remember(_ context.Context, id string, until time.Time) (boo
 	return true, nil
 }
 
+func (m *mapReplay) Forget(_ context.Context, id string) error {
+	if m.err != nil {
+		return m.err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.seen, id)
+	return nil
+}
+
 func TestVerifyLogoutToken(t *testing.T) {
 	t.Parallel()
 	rs := testKey(t, testkeys.RSA2048A, "rs")
@@ -159,6 +169,48 @@ func TestVerifyLogoutTokenReplay(t *testing.T) {
 	v, _ = p.IDTokenVerifier(provider.VerifierConfig{ClientID: "client-1", ReplayCache: &mapReplay{err: broken}})
 	if got, err := v.VerifyLogoutToken(t.Context(), tok); err == nil || got != nil {
 		t.Errorf("VerifyLogoutToken with a failing cache = %v, %v; want an error", got, err)
+	}
+}
+
+// TestReleaseLogoutToken: a released logout token is accepted once more
+// (the provider's redelivery after the sessions could not be ended), and
+// then refused again; releasing another issuer's jti or a nil token
+// changes nothing.
+func TestReleaseLogoutToken(t *testing.T) {
+	t.Parallel()
+	rs := testKey(t, testkeys.RSA2048A, "rs")
+	f := newFakeIDP(t, rs)
+	p := f.discover(t, provider.Config{})
+	tok := signJWT(t, rs, map[string]any{"typ": "logout+jwt"}, logoutClaims(f.issuer()))
+	for _, rc := range []provider.ReplayCache{nil, &mapReplay{}} {
+		v, err := p.IDTokenVerifier(provider.VerifierConfig{ClientID: "client-1", ReplayCache: rc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lt, err := v.VerifyLogoutToken(t.Context(), tok)
+		if err != nil {
+			t.Fatalf("first VerifyLogoutToken: %v", err)
+		}
+		if err := v.ReleaseLogoutToken(t.Context(), nil); err != nil {
+			t.Errorf("ReleaseLogoutToken(nil) = %v", err)
+		}
+		if _, err := v.VerifyLogoutToken(t.Context(), tok); !errors.Is(err, provider.ErrTokenReplayed) {
+			t.Fatalf("second VerifyLogoutToken before release: error = %v, want ErrTokenReplayed", err)
+		}
+		if err := v.ReleaseLogoutToken(t.Context(), lt); err != nil {
+			t.Fatalf("ReleaseLogoutToken: %v", err)
+		}
+		if _, err := v.VerifyLogoutToken(t.Context(), tok); err != nil {
+			t.Errorf("redelivery after ReleaseLogoutToken: %v", err)
+		}
+		if _, err := v.VerifyLogoutToken(t.Context(), tok); !errors.Is(err, provider.ErrTokenReplayed) {
+			t.Errorf("third delivery: error = %v, want ErrTokenReplayed", err)
+		}
+	}
+	broken := errors.New("store down")
+	v, _ := p.IDTokenVerifier(provider.VerifierConfig{ClientID: "client-1", ReplayCache: &mapReplay{err: broken}})
+	if err := v.ReleaseLogoutToken(t.Context(), &provider.LogoutToken{ID: "jti-1"}); err == nil || errors.Is(err, broken) {
+		t.Errorf("ReleaseLogoutToken with a failing cache = %v, want an error that does not wrap the cache's", err)
 	}
 }
 

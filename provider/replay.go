@@ -19,6 +19,11 @@ type ReplayCache interface {
 	// expired. An error (the store is unreachable or full) makes the caller
 	// refuse the token: the cache fails closed.
 	Remember(ctx context.Context, id string, until time.Time) (bool, error)
+	// Forget drops id, so that it is new again: the token it was
+	// remembered for was accepted, but what it asked for failed and its
+	// sender will deliver it again ([IDTokenVerifier.ReleaseLogoutToken]).
+	// Forgetting an id that is not remembered is not an error.
+	Forget(ctx context.Context, id string) error
 }
 
 // errReplayCacheFull is the in-memory cache's answer when every slot holds an
@@ -60,4 +65,11 @@ func (m *memoryReplay) Remember(_ context.Context, id string, until time.Time) (
 	}
 	m.seen[id] = until
 	return true, nil
+}
+
+func (m *memoryReplay) Forget(_ context.Context, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.seen, id)
+	return nil
 }

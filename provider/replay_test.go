@@ -35,4 +35,13 @@ func TestMemoryReplay(t *testing.T) {
 	if ok, _ := remember("a", now.Add(time.Minute)); ok {
 		t.Fatal("a accepted although the cache is full of live ids")
 	}
+	if err := m.Forget(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := remember("b", now.Add(time.Minute)); !ok || err != nil {
+		t.Fatalf("b after Forget = %v, %v; want new", ok, err)
+	}
+	if err := m.Forget(ctx, "never-seen"); err != nil {
+		t.Errorf("Forget of an unknown id = %v, want nil", err)
+	}
 }
