@@ -127,6 +127,40 @@ func BenchmarkMintPaired(b *testing.B) {
 	}
 }
 
+// dpopBenchCase is one algorithm of the DPoP benchmarks: a DPoP prover and
+// the bare signature over an input as long as a proof's signing input.
+type dpopBenchCase struct {
+	name string
+	d    *DPoP
+	raw  func() error
+}
+
+// The target and nonce of every benchmarked proof.
+const benchTarget, benchNonce = "https://server.example.com/token", "eyJ7S_zG.eyJH0-Z.HX4w-7v"
+
+func dpopBenchCases(b *testing.B, algs ...jwks.Algorithm) []dpopBenchCase {
+	keys := map[jwks.Algorithm]string{jwks.ES256: testkeys.P256A, jwks.EdDSA: testkeys.Ed25519A, jwks.PS256: testkeys.RSA2048B}
+	var out []dpopBenchCase
+	for _, alg := range algs {
+		signer := testkeys.Signer(keys[alg])
+		key, err := jwks.NewKey(b.Context(), signer, jwks.KeyConfig{Algorithm: alg})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := NewDPoP(key, DPoPConfig{Now: func() time.Time { return time.Unix(1795000000, 0) }})
+		if err != nil {
+			b.Fatal(err)
+		}
+		proof, err := d.Proof(b.Context(), "POST", benchTarget, benchNonce, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		input := []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.')))
+		out = append(out, dpopBenchCase{string(alg), d, rawSigner(signer, alg, input)})
+	}
+	return out
+}
+
 // rawSigner returns the bare signature over input with signer under alg:
 // the hash and crypto.Signer.Sign, the physical floor of minting.
 func rawSigner(signer crypto.Signer, alg jwks.Algorithm, input []byte) func() error {
@@ -206,36 +240,12 @@ func median(d []time.Duration) time.Duration {
 //	EdDSA   23.1 µs   23.8 µs   1.032 (1.031–1.034)   1 → 4
 //	PS256   1.01 ms   0.99 ms   (unpaired; noise)     9 → 11
 func BenchmarkDPoPProof(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		key  string
-		alg  jwks.Algorithm
-	}{
-		{"ES256", testkeys.P256A, jwks.ES256},
-		{"EdDSA", testkeys.Ed25519A, jwks.EdDSA},
-		{"PS256", testkeys.RSA2048B, jwks.PS256},
-	} {
-		signer := testkeys.Signer(tc.key)
-		key, err := jwks.NewKey(b.Context(), signer, jwks.KeyConfig{Algorithm: tc.alg})
-		if err != nil {
-			b.Fatal(err)
-		}
-		d, err := NewDPoP(key, DPoPConfig{Now: func() time.Time { return time.Unix(1795000000, 0) }})
-		if err != nil {
-			b.Fatal(err)
-		}
-		const target = "https://server.example.com/token"
-		const nonce = "eyJ7S_zG.eyJH0-Z.HX4w-7v"
-		proof, err := d.Proof(b.Context(), "POST", target, nonce, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		raw := rawSigner(signer, tc.alg, []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.'))))
+	for _, tc := range dpopBenchCases(b, jwks.ES256, jwks.EdDSA, jwks.PS256) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.Run("raw", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if err := raw(); err != nil {
+					if err := tc.raw(); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -244,7 +254,7 @@ func BenchmarkDPoPProof(b *testing.B) {
 				b.ReportAllocs()
 				ctx := b.Context()
 				for b.Loop() {
-					if _, err := d.Proof(ctx, "POST", target, nonce, ""); err != nil {
+					if _, err := tc.d.Proof(ctx, "POST", benchTarget, benchNonce, ""); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -259,33 +269,11 @@ func BenchmarkDPoPProof(b *testing.B) {
 //
 //	go test -run '^$' -bench BenchmarkDPoPProofPaired -count 6 ./assertion/
 func BenchmarkDPoPProofPaired(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		key  string
-		alg  jwks.Algorithm
-	}{
-		{"ES256", testkeys.P256A, jwks.ES256},
-		{"EdDSA", testkeys.Ed25519A, jwks.EdDSA},
-	} {
-		signer := testkeys.Signer(tc.key)
-		key, err := jwks.NewKey(b.Context(), signer, jwks.KeyConfig{Algorithm: tc.alg})
-		if err != nil {
-			b.Fatal(err)
-		}
-		d, err := NewDPoP(key, DPoPConfig{Now: func() time.Time { return time.Unix(1795000000, 0) }})
-		if err != nil {
-			b.Fatal(err)
-		}
-		const target, nonce = "https://server.example.com/token", "eyJ7S_zG.eyJH0-Z.HX4w-7v"
-		proof, err := d.Proof(b.Context(), "POST", target, nonce, "")
-		if err != nil {
-			b.Fatal(err)
-		}
-		raw := rawSigner(signer, tc.alg, []byte(strings.Repeat("x", strings.LastIndexByte(proof, '.'))))
+	for _, tc := range dpopBenchCases(b, jwks.ES256, jwks.EdDSA) {
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
-			paired(b, "proof", raw, func() error {
-				_, err := d.Proof(ctx, "POST", target, nonce, "")
+			paired(b, "proof", tc.raw, func() error {
+				_, err := tc.d.Proof(ctx, "POST", benchTarget, benchNonce, "")
 				return err
 			})
 		})
